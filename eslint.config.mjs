@@ -1,0 +1,22 @@
+// Lint rules: ESLint's and typescript-eslint's recommended sets, for the TypeScript sources.
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+	{ ignores: ["dist/", "node_modules/", "coverage/", "data/", "jest*.config.js"] },
+	js.configs.recommended,
+	...tseslint.configs.recommended,
+	{
+		files: ["**/*.ts"],
+		rules: {
+			"@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
+			eqeqeq: ["error", "always"],
+			"no-console": "error",
+		},
+	},
+	{
+		// Test helpers read untyped JSON replies; `any` there keeps the assertions short.
+		files: ["test/**/*.ts", "bench/**/*.ts"],
+		rules: { "@typescript-eslint/no-explicit-any": "off", "@typescript-eslint/no-non-null-assertion": "off" },
+	},
+);

@@ -1,0 +1,160 @@
+/**
+ * Data access for a service: moleculer-db over MongoDB (mongoose) when MONGO_URI is set,
+ * over NeDB otherwise (files in DATA_DIR, or in memory under test). The service sees the
+ * same adapter methods either way.
+ *
+ * moleculer-db's generic CRUD actions are removed: each service publishes its own
+ * actions with their own validation and authorization, and keeps the adapter methods.
+ */
+import path from "node:path";
+import type { ServiceSchema } from "moleculer";
+import DbService, { MemoryAdapter, type DbAdapter } from "moleculer-db";
+import MongooseAdapter from "moleculer-db-adapter-mongoose";
+import mongoose, { type SchemaDefinition } from "mongoose";
+import { config } from "../src/config";
+
+export type IndexSpec = { fields: Record<string, 1 | -1>; unique?: boolean };
+
+export type DbMixinOptions = {
+	/** Collection name; also the service name, which the cache keys start with. */
+	collection: string;
+	/** Mongoose field definitions (types, required, defaults). */
+	fields: SchemaDefinition;
+	indexes?: IndexSpec[];
+};
+
+export type FindFilters = { query?: object; sort?: string[]; limit?: number; offset?: number };
+
+/** The data methods a service gets from this mixin; entities come back as plain objects with a string `_id`. */
+export interface DbMethods {
+	findEntity<T = Entity>(query: object): Promise<T | null>;
+	findEntityById<T = Entity>(id: string): Promise<T | null>;
+	findEntities<T = Entity>(filters: FindFilters): Promise<T[]>;
+	countEntities(query?: object): Promise<number>;
+	insertEntity<T = Entity>(entity: object): Promise<T>;
+	updateEntityById<T = Entity>(id: string, update: object): Promise<T | null>;
+	updateEntities(query: object, update: object): Promise<number>;
+}
+
+export type Entity = { _id: string } & Record<string, unknown>;
+
+type DbThis = DbMethods & {
+	adapter: DbAdapter;
+	clearCache(): Promise<void>;
+	toPlain(doc: unknown): Promise<Entity | null>;
+	isValidId(id: string): boolean;
+	ensureEmbeddedIndexes(): Promise<void>;
+};
+
+/** True when a write failed on a unique index (MongoDB code 11000, NeDB "uniqueViolated"). */
+export function isDuplicateKeyError(err: unknown): boolean {
+	const e = err as { code?: number; errorType?: string } | null;
+	return e?.code === 11000 || e?.errorType === "uniqueViolated";
+}
+
+const GENERIC_ACTIONS = ["find", "count", "list", "create", "insert", "get", "update", "remove"] as const;
+
+function mongooseModel(options: DbMixinOptions): mongoose.Model<unknown> {
+	const schema = new mongoose.Schema(options.fields, { versionKey: false });
+	for (const index of options.indexes ?? []) schema.index(index.fields, { unique: index.unique ?? false });
+	return mongoose.models[options.collection] ?? mongoose.model(options.collection, schema, options.collection);
+}
+
+export function DbMixin(options: DbMixinOptions): Partial<ServiceSchema> {
+	const { mongoUri, dataDir } = config.storage;
+	const storage = mongoUri
+		? { adapter: new MongooseAdapter(mongoUri), model: mongooseModel(options) }
+		: {
+				adapter: new MemoryAdapter(
+					dataDir ? { filename: path.join(dataDir, `${options.collection}.db`), autoload: true } : {},
+				),
+			};
+
+	return {
+		mixins: [DbService],
+		...storage,
+
+		actions: Object.fromEntries(GENERIC_ACTIONS.map(name => [name, false])),
+
+		events: {
+			// moleculer-db broadcasts this when an entity changes, so that every node drops
+			// its cached answers (a shared Redis cache is cleaned by the writer already).
+			async [`cache.clean.${options.collection}`](this: { broker: { cacher?: { clean(match: string): Promise<unknown> } } }) {
+				await this.broker.cacher?.clean(`${options.collection}.**`);
+			},
+		},
+
+		methods: {
+			async toPlain(this: DbThis, doc: unknown) {
+				if (!doc) return null;
+				const plain = (await this.adapter.entityToObject(doc)) as Record<string, unknown>;
+				return { ...plain, _id: String(plain._id) };
+			},
+
+			/** An id the store cannot hold (not an ObjectId on MongoDB) finds nothing, rather than failing. */
+			isValidId(id: string): boolean {
+				return mongoUri ? mongoose.isValidObjectId(id) : typeof id === "string" && id.length > 0;
+			},
+
+			async findEntity(this: DbThis, query: object) {
+				return this.toPlain(await this.adapter.findOne(query));
+			},
+
+			async findEntityById(this: DbThis, id: string) {
+				if (!this.isValidId(id)) return null;
+				return this.toPlain(await this.adapter.findById(id));
+			},
+
+			async findEntities(this: DbThis, filters: FindFilters) {
+				const docs = await this.adapter.find(filters);
+				return Promise.all(docs.map(doc => this.toPlain(doc)));
+			},
+
+			countEntities(this: DbThis, query: object = {}) {
+				return this.adapter.count({ query });
+			},
+
+			async insertEntity(this: DbThis, entity: object) {
+				const saved = await this.toPlain(await this.adapter.insert(entity));
+				await this.clearCache();
+				return saved;
+			},
+
+			/** Applies a MongoDB-style update ({ $set, $inc, ... }) to one entity and returns it. */
+			async updateEntityById(this: DbThis, id: string, update: object) {
+				if (!this.isValidId(id)) return null;
+				const saved = await this.toPlain(await this.adapter.updateById(id, update));
+				await this.clearCache();
+				return saved;
+			},
+
+			/**
+			 * One atomic conditional update: changes the entities that match `query` and
+			 * returns how many changed. The building block for stock and state changes.
+			 */
+			async updateEntities(this: DbThis, query: object, update: object) {
+				const changed = await this.adapter.updateMany(query, update);
+				if (changed > 0) await this.clearCache();
+				return changed;
+			},
+
+			/** Creates the indexes of the collection on NeDB (mongoose creates its own). */
+			async ensureEmbeddedIndexes(this: DbThis) {
+				const db = (this.adapter as { db?: { ensureIndexAsync?(o: object): Promise<void> } }).db;
+				if (mongoUri || !db?.ensureIndexAsync) return;
+				for (const index of options.indexes ?? []) {
+					const fieldNames = Object.keys(index.fields);
+					await db.ensureIndexAsync({
+						fieldName: fieldNames.length === 1 ? fieldNames[0] : fieldNames,
+						unique: index.unique ?? false,
+					});
+				}
+			},
+		},
+
+		async afterConnected(this: DbThis & { seedDatabase?: () => Promise<void> }) {
+			await this.ensureEmbeddedIndexes();
+			if (this.seedDatabase && (await this.adapter.count()) === 0) await this.seedDatabase();
+		},
+	} as unknown as Partial<ServiceSchema>;
+}

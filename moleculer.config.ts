@@ -1,0 +1,94 @@
+/**
+ * Broker options for every node of the cluster. All values come from src/config.ts,
+ * which reads the environment (see the configuration table in README.md).
+ */
+import type { BrokerOptions, Errors } from "moleculer";
+import { config } from "./src/config";
+import { RequestContextMiddleware, currentRequestID } from "./src/request-context";
+
+const { broker: opts } = config;
+
+/** Log lines carry the request ID of the action being handled, when there is one. */
+function formatLogLine(type: string, args: unknown[], bindings: { nodeID: string; mod: string }, helpers: { printArgs(args: unknown[]): unknown[] }): string[] {
+	const requestID = currentRequestID();
+	if (opts.logFormat === "json") {
+		const message = helpers.printArgs(args).join(" ");
+		return [JSON.stringify({ time: new Date().toISOString(), level: type, nodeID: bindings.nodeID, mod: bindings.mod, requestID, message })];
+	}
+	const head = `[${new Date().toISOString()}] ${type.toUpperCase().padEnd(5)} ${bindings.nodeID}/${bindings.mod.toUpperCase()}:`;
+	return [head, ...(requestID ? [`[${requestID}]`] : []), ...(helpers.printArgs(args) as string[])];
+}
+
+const brokerConfig: BrokerOptions = {
+	namespace: opts.namespace,
+	nodeID: opts.nodeID ?? null,
+
+	logger: {
+		type: "Console",
+		options: {
+			// Moleculer calls the formatter with the bindings and helpers as extra arguments.
+			formatter: formatLogLine as unknown as (type: string, args: unknown[]) => string[],
+			objectPrinter: (obj: unknown) => JSON.stringify(obj),
+		},
+	},
+	logLevel: opts.logLevel as BrokerOptions["logLevel"],
+
+	// One process unless a transporter is configured (e.g. nats://localhost:4222).
+	// (Moleculer accepts a connection URL here; its typings list only the names.)
+	transporter: (opts.transporter ?? null) as BrokerOptions["transporter"],
+	// Memory by default; redis://host:6379 shares the cache between nodes.
+	// (ioredis takes the URL as it is; Moleculer's typings expect an options object.)
+	cacher: (opts.cacher.startsWith("redis://")
+		? { type: "Redis", options: { prefix: `${opts.namespace}-cache`, redis: opts.cacher, ttl: 300 } }
+		: opts.cacher) as BrokerOptions["cacher"],
+	serializer: "JSON",
+
+	requestTimeout: opts.requestTimeout,
+
+	// Retries are for actions that are safe to repeat: those declare
+	// `retryPolicy: { enabled: true }` (reads); a write is never sent twice by the broker.
+	retryPolicy: {
+		enabled: false,
+		retries: opts.retries,
+		delay: 100,
+		maxDelay: 1000,
+		factor: 2,
+		check: (err: Error) => Boolean((err as Errors.MoleculerError).retryable),
+	},
+
+	heartbeatInterval: opts.heartbeatInterval,
+	heartbeatTimeout: opts.heartbeatTimeout,
+
+	// Graceful stop: a node that is asked to stop finishes the requests it is handling.
+	tracking: { enabled: true, shutdownTimeout: opts.shutdownTimeout },
+
+	registry: { strategy: opts.strategy, preferLocal: true },
+
+	circuitBreaker: {
+		enabled: true,
+		threshold: 0.5,
+		minRequestCount: 20,
+		windowTime: 60,
+		halfOpenTime: 10_000,
+		check: (err: Error) => ((err as Errors.MoleculerError).code ?? 500) >= 500,
+	},
+
+	bulkhead: { enabled: false },
+
+	validator: true,
+
+	metrics: opts.metricsPort
+		? { enabled: true, reporter: [{ type: "Prometheus", options: { port: opts.metricsPort } }] }
+		: false,
+
+	tracing: opts.tracing ? ({ enabled: true, exporter: [opts.tracing] } as BrokerOptions["tracing"]) : false,
+
+	middlewares: [RequestContextMiddleware],
+
+	// Discovery reports each node's uptime from this.
+	metadata: { startedAt: new Date().toISOString() },
+
+	replOptions: { delimiter: "shop $" },
+};
+
+export = brokerConfig;

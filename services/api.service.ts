@@ -1,0 +1,152 @@
+/**
+ * api: the HTTP gateway. Routes come from the `rest` property of each service's actions
+ * (moleculer-web auto aliases); who may call an action comes from its `auth` property,
+ * checked here in one place.
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Context, ServiceSchema } from "moleculer";
+import ApiGateway, { type ApiSettingsSchema, type IncomingRequest } from "moleculer-web";
+import { config } from "../src/config";
+import { ForbiddenError, UnauthorizedError } from "../src/errors";
+import { toErrorResponse } from "../src/http-errors";
+import type { AppContext, AuthRequirement, AuthUser, Meta } from "../src/types";
+
+const { gateway } = config;
+
+/** Actions that are rate limited per client address: the ones that take a password. */
+const CREDENTIAL_ACTIONS = ["users.register", "users.login"];
+
+/** A client's X-Request-ID is kept when it is a sane token; otherwise the gateway makes one. */
+const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
+
+function clientAddress(req: IncomingMessage): string {
+	const forwarded = req.headers["x-forwarded-for"];
+	if (gateway.trustProxy && typeof forwarded === "string") return forwarded.split(",")[0].trim();
+	return req.socket.remoteAddress ?? "unknown";
+}
+
+const bodyParsers = { json: { limit: gateway.bodyLimit }, urlencoded: false };
+
+const apiRoute = {
+	path: "/api",
+	autoAliases: true,
+	mappingPolicy: "restrict" as const,
+	bodyParsers,
+	authentication: true,
+	authorization: true,
+	// The only headers the services see: the Idempotency-Key of order creation.
+	onBeforeCall(ctx: Context<unknown, Meta>, _route: unknown, req: IncomingRequest) {
+		ctx.meta.headers = { "idempotency-key": req.headers["idempotency-key"] as string | undefined };
+	},
+};
+
+const ApiService: ServiceSchema<ApiSettingsSchema> = {
+	name: "api",
+	mixins: [ApiGateway],
+
+	settings: {
+		port: gateway.port,
+		ip: "0.0.0.0",
+
+		// (moleculer-web also takes a function here; its typings list only the object form.)
+		rootCallOptions: ((options: { requestID?: string }, req: IncomingMessage) => {
+			const given = req.headers["x-request-id"];
+			options.requestID = typeof given === "string" && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
+		}) as unknown as ApiSettingsSchema["rootCallOptions"],
+
+		cors: gateway.corsOrigins.length
+			? {
+					origin: gateway.corsOrigins,
+					methods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+					allowedHeaders: ["Content-Type", "Authorization", "Idempotency-Key", "X-Request-ID"],
+					exposedHeaders: ["X-Request-ID"],
+					maxAge: 600,
+				}
+			: undefined,
+
+		routes: [
+			{
+				...apiRoute,
+				name: "credentials",
+				whitelist: CREDENTIAL_ACTIONS,
+				authentication: false,
+				authorization: false,
+				rateLimit: {
+					window: gateway.authRateWindow,
+					limit: gateway.authRateLimit,
+					headers: true,
+					key: clientAddress,
+				},
+			},
+			{ ...apiRoute, name: "api", blacklist: CREDENTIAL_ACTIONS },
+			{
+				path: "/",
+				name: "probes",
+				mappingPolicy: "restrict",
+				bodyParsers: false,
+				aliases: { "GET health": "api.health", "GET ready": "api.ready" },
+			},
+		],
+
+		logRequest: "debug",
+		logResponse: "debug",
+		log4XXResponses: false,
+
+		onError(this: { logger: { error(...args: unknown[]): void } }, req: IncomingRequest, res: ServerResponse, err: Error) {
+			const { status, body } = toErrorResponse(err);
+			if (status >= 500) this.logger.error(`${req.method} ${req.originalUrl ?? req.url} failed:`, err);
+			res.setHeader("Content-Type", "application/json; charset=utf-8");
+			res.writeHead(status);
+			res.end(JSON.stringify(body));
+		},
+	},
+
+	actions: {
+		/** Liveness: the process answers. */
+		health: {
+			handler() {
+				return { status: "ok", nodeID: this.broker.nodeID, uptime: Math.round(process.uptime()) };
+			},
+		},
+
+		/** Readiness: the broker is started and every service the gateway needs has an instance. */
+		ready: {
+			handler(ctx: AppContext) {
+				const available = new Set(
+					this.broker.registry.getServiceList({ onlyAvailable: true, skipInternal: true }).map(s => s.name),
+				);
+				const missing = gateway.requiredServices.filter(name => !available.has(name));
+				const ready = this.broker.started && missing.length === 0;
+				if (!ready) ctx.meta.$statusCode = 503;
+				return { status: ready ? "ready" : "not ready", missing };
+			},
+		},
+	},
+
+	methods: {
+		/** The user of the bearer token, or null without one; a bad or expired token is a 401. */
+		async authenticate(ctx: AppContext, _route: unknown, req: IncomingRequest): Promise<AuthUser | null> {
+			const header = req.headers.authorization;
+			if (!header) return null;
+			const [scheme, token] = header.split(" ");
+			if (scheme.toLowerCase() !== "bearer" || !token) {
+				throw new UnauthorizedError("The Authorization header must be 'Bearer <token>'", "INVALID_TOKEN");
+			}
+			const user = await ctx.call<AuthUser | null, { token: string }>("users.resolveToken", { token });
+			if (!user) throw new UnauthorizedError("The token is invalid or has expired", "INVALID_TOKEN");
+			return user;
+		},
+
+		/** Enforces the `auth` declared on the action being called. */
+		authorize(ctx: AppContext, _route: unknown, req: IncomingRequest) {
+			const requirement = (req.$action as { auth?: AuthRequirement } | undefined)?.auth;
+			if (!requirement) return;
+			const user = ctx.meta.user;
+			if (!user) throw new UnauthorizedError();
+			if (requirement === "admin" && user.role !== "admin") throw new ForbiddenError("This needs an admin account");
+		},
+	},
+};
+
+export default ApiService;

@@ -1,0 +1,113 @@
+/**
+ * discovery: what the broker registry knows of the cluster: nodes, services and their
+ * instances, whether every expected service is running, and who joined or left lately.
+ */
+import type { ServiceSchema } from "moleculer";
+import { config } from "../src/config";
+import {
+	MembershipHistory,
+	clusterHealth,
+	nodeView,
+	serviceDetail,
+	serviceSummaries,
+	type RegistryNode,
+	type RegistryService,
+} from "../src/discovery/registry-view";
+import { NotFoundError } from "../src/errors";
+import type { AppContext } from "../src/types";
+
+type Methods = {
+	registryNodes(): RegistryNode[];
+	registryServices(withDetails?: boolean): RegistryService[];
+};
+
+type Vars = { history: MembershipHistory };
+
+const DiscoveryService: ServiceSchema<{ rest: string }, Methods, Vars> = {
+	name: "discovery",
+
+	settings: {
+		rest: "/discovery",
+	},
+
+	actions: {
+		nodes: {
+			rest: "GET /nodes",
+			auth: "admin",
+			handler() {
+				const clock = { now: Date.now(), processUptime: process.uptime() };
+				return this.registryNodes().map(node => nodeView(node, clock));
+			},
+		},
+
+		services: {
+			rest: "GET /services",
+			auth: "admin",
+			handler() {
+				return serviceSummaries(this.registryServices());
+			},
+		},
+
+		service: {
+			rest: "GET /services/:name",
+			auth: "admin",
+			params: { name: { type: "string", max: 100 } },
+			handler(ctx: AppContext<{ name: string }>) {
+				const entry = this.registryServices(true).find(s => s.name === ctx.params.name);
+				if (!entry) throw new NotFoundError("Service", ctx.params.name);
+				return serviceDetail(entry);
+			},
+		},
+
+		/** Public: whether every expected service has an instance. 503 when one is missing. */
+		health: {
+			rest: "GET /health",
+			handler(ctx: AppContext) {
+				const health = clusterHealth(config.discovery.expectedServices, serviceSummaries(this.registryServices()));
+				if (health.status !== "healthy") ctx.meta.$statusCode = 503;
+				return health;
+			},
+		},
+
+		history: {
+			rest: "GET /history",
+			auth: "admin",
+			handler() {
+				return this.history.list();
+			},
+		},
+	},
+
+	events: {
+		"$node.connected"(ctx: AppContext<{ node: { id: string }; reconnected: boolean }>) {
+			const { node, reconnected } = ctx.params;
+			this.history.record({ at: new Date().toISOString(), nodeID: node.id, change: reconnected ? "rejoined" : "joined" });
+		},
+		"$node.disconnected"(ctx: AppContext<{ node: { id: string }; unexpected: boolean }>) {
+			const { node, unexpected } = ctx.params;
+			this.history.record({ at: new Date().toISOString(), nodeID: node.id, change: unexpected ? "lost" : "left" });
+		},
+	},
+
+	methods: {
+		registryNodes() {
+			return this.broker.registry.getNodeList({ onlyAvailable: false, withServices: true }) as unknown as RegistryNode[];
+		},
+
+		registryServices(withDetails = false) {
+			return this.broker.registry.getServiceList({
+				onlyAvailable: true,
+				skipInternal: true,
+				grouping: true,
+				withActions: withDetails,
+				withEvents: withDetails,
+			}) as unknown as RegistryService[];
+		},
+	},
+
+	created() {
+		this.history = new MembershipHistory(config.discovery.historySize);
+	},
+};
+
+export default DiscoveryService;

@@ -1,0 +1,228 @@
+/**
+ * users: accounts, password hashes, tokens and roles. Nothing that leaves this service
+ * carries a password or its hash.
+ */
+import type { ServiceSchema } from "moleculer";
+import { DbMixin, isDuplicateKeyError, type DbMethods } from "../mixins/db.mixin";
+import { hashPassword, passwordProblem, verifyPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, dummyHash } from "../src/auth/passwords";
+import { issueToken, readToken } from "../src/auth/tokens";
+import { config } from "../src/config";
+import { ConflictError, InvalidInputError, NotFoundError, UnauthorizedError } from "../src/errors";
+import { businessEvent } from "../src/events";
+import { pageParams, pageWindow, toPage, type PageRequest } from "../src/pagination";
+import type { AppContext, AuthUser, Role } from "../src/types";
+import { normalizeEmail, publicUser, type Account, type PublicUser } from "../src/users/accounts";
+
+type Methods = DbMethods & {
+	createAccount(fields: { email: string; password: string; name: string; role: Role }): Promise<Account>;
+	tokenFor(account: Account): string;
+	currentAccount(ctx: AppContext): Promise<Account>;
+	seedAdmin(): Promise<void>;
+};
+
+const passwordRule = { type: "string", min: PASSWORD_MIN_LENGTH, max: PASSWORD_MAX_LENGTH } as const;
+
+const UsersService: ServiceSchema<{ rest: string }, Methods> = {
+	name: "users",
+
+	mixins: [
+		DbMixin({
+			collection: "users",
+			fields: {
+				email: { type: String, required: true },
+				name: { type: String, required: true },
+				role: { type: String, required: true },
+				passwordHash: { type: String, required: true },
+				createdAt: { type: String, required: true },
+				updatedAt: { type: String, required: true },
+			},
+			indexes: [{ fields: { email: 1 }, unique: true }],
+		}),
+	],
+
+	settings: {
+		// Routes below are written in full (/auth/..., /users/...) under the gateway's /api.
+		rest: "/",
+	},
+
+	actions: {
+		register: {
+			rest: "POST /auth/register",
+			params: {
+				// normalize: trimmed and lower-cased before it is checked.
+				email: { type: "email", normalize: true, max: 254 },
+				password: passwordRule,
+				name: { type: "string", trim: true, min: 1, max: 100 },
+			},
+			async handler(ctx: AppContext<{ email: string; password: string; name: string }>) {
+				const account = await this.createAccount({ ...ctx.params, role: "customer" });
+				const user = publicUser(account);
+				ctx.emit("user.registered", businessEvent("user.registered", { userId: user.id, email: user.email, name: user.name }));
+				ctx.meta.$statusCode = 201;
+				return { user, token: this.tokenFor(account) };
+			},
+		},
+
+		login: {
+			rest: "POST /auth/login",
+			params: {
+				email: { type: "string", max: 254 },
+				password: { type: "string", max: PASSWORD_MAX_LENGTH },
+			},
+			async handler(ctx: AppContext<{ email: string; password: string }>) {
+				const account = await this.findEntity<Account>({ email: normalizeEmail(ctx.params.email) });
+				// An unknown email costs the same time and gets the same answer as a wrong password.
+				const valid = await verifyPassword(ctx.params.password, account?.passwordHash ?? (await dummyHash()));
+				if (!account || !valid) throw new UnauthorizedError("Wrong email or password", "INVALID_CREDENTIALS");
+				return { user: publicUser(account), token: this.tokenFor(account) };
+			},
+		},
+
+		/** The user a bearer token stands for, or null. Called by the gateway on every authenticated request. */
+		resolveToken: {
+			visibility: "public",
+			params: { token: { type: "string", max: 4096 } },
+			async handler(ctx: AppContext<{ token: string }>): Promise<AuthUser | null> {
+				const claims = readToken(ctx.params.token, config.auth.jwtSecret);
+				if (!claims) return null;
+				const account = await this.findEntityById<Account>(claims.sub);
+				if (!account) return null;
+				const { id, email, name, role } = publicUser(account);
+				return { id, email, name, role };
+			},
+		},
+
+		me: {
+			rest: "GET /users/me",
+			auth: "required",
+			retryPolicy: { enabled: true },
+			async handler(ctx: AppContext): Promise<PublicUser> {
+				return publicUser(await this.currentAccount(ctx));
+			},
+		},
+
+		update: {
+			rest: "PATCH /users/me",
+			auth: "required",
+			params: {
+				name: { type: "string", trim: true, min: 1, max: 100, optional: true },
+				password: { ...passwordRule, optional: true },
+				// Changing the password needs the current one: a stolen token alone cannot take the account.
+				currentPassword: { type: "string", max: PASSWORD_MAX_LENGTH, optional: true },
+			},
+			async handler(ctx: AppContext<{ name?: string; password?: string; currentPassword?: string }>): Promise<PublicUser> {
+				const account = await this.currentAccount(ctx);
+				const { name, password, currentPassword } = ctx.params;
+				const changes: Partial<Account> = {};
+				if (name !== undefined) changes.name = name;
+				if (password !== undefined) {
+					const problem = passwordProblem(password);
+					if (problem) throw new InvalidInputError(problem, [{ field: "password", message: problem }]);
+					if (!currentPassword || !(await verifyPassword(currentPassword, account.passwordHash))) {
+						throw new InvalidInputError("The current password is needed to set a new one", [
+							{ field: "currentPassword", message: "The current password is missing or wrong" },
+						]);
+					}
+					changes.passwordHash = await hashPassword(password);
+				}
+				if (Object.keys(changes).length === 0) return publicUser(account);
+				changes.updatedAt = new Date().toISOString();
+				const saved = await this.updateEntityById<Account>(account._id, { $set: changes });
+				if (!saved) throw new NotFoundError("User", account._id);
+				return publicUser(saved);
+			},
+		},
+
+		list: {
+			rest: "GET /users",
+			auth: "admin",
+			retryPolicy: { enabled: true },
+			params: { ...pageParams },
+			async handler(ctx: AppContext<PageRequest>) {
+				const { pageSize, offset } = pageWindow(ctx.params);
+				const [accounts, total] = await Promise.all([
+					this.findEntities<Account>({ query: {}, sort: ["createdAt"], limit: pageSize, offset }),
+					this.countEntities(),
+				]);
+				return toPage(accounts.map(publicUser), total, ctx.params);
+			},
+		},
+
+		get: {
+			rest: "GET /users/:id",
+			auth: "admin",
+			retryPolicy: { enabled: true },
+			params: { id: { type: "string", max: 64 } },
+			async handler(ctx: AppContext<{ id: string }>): Promise<PublicUser> {
+				const account = await this.findEntityById<Account>(ctx.params.id);
+				if (!account) throw new NotFoundError("User", ctx.params.id);
+				return publicUser(account);
+			},
+		},
+	},
+
+	methods: {
+		async createAccount({ email, password, name, role }) {
+			const problem = passwordProblem(password);
+			if (problem) throw new InvalidInputError(problem, [{ field: "password", message: problem }]);
+			const normalized = normalizeEmail(email);
+			if (await this.findEntity({ email: normalized })) {
+				throw new ConflictError("An account with this email already exists", "EMAIL_TAKEN");
+			}
+			const now = new Date().toISOString();
+			try {
+				return await this.insertEntity<Account>({
+					email: normalized,
+					name,
+					role,
+					passwordHash: await hashPassword(password),
+					createdAt: now,
+					updatedAt: now,
+				});
+			} catch (err) {
+				// Two registrations of one email at the same moment: the unique index decides.
+				if (isDuplicateKeyError(err)) throw new ConflictError("An account with this email already exists", "EMAIL_TAKEN");
+				throw err;
+			}
+		},
+
+		tokenFor(account) {
+			return issueToken({ sub: account._id, role: account.role }, { secret: config.auth.jwtSecret, expiresIn: config.auth.tokenTtl });
+		},
+
+		async currentAccount(ctx) {
+			const userId = ctx.meta.user?.id;
+			if (!userId) throw new UnauthorizedError();
+			const account = await this.findEntityById<Account>(userId);
+			if (!account) throw new UnauthorizedError("This account no longer exists");
+			return account;
+		},
+
+		/** One admin from ADMIN_EMAIL and ADMIN_PASSWORD, created at the first start only. */
+		async seedAdmin() {
+			const { adminEmail, adminPassword } = config.auth;
+			if (!adminEmail || !adminPassword) return;
+			if (await this.findEntity({ email: normalizeEmail(adminEmail) })) return;
+			try {
+				await this.createAccount({ email: adminEmail, password: adminPassword, name: "Administrator", role: "admin" });
+				this.logger.info(`Seeded the admin account ${normalizeEmail(adminEmail)}`);
+			} catch (err) {
+				// Another instance seeded it at the same time.
+				if (!(err instanceof ConflictError)) throw err;
+			}
+		},
+	},
+
+	created() {
+		if (config.auth.jwtSecretIsDefault) {
+			if (config.isProduction) throw new Error("JWT_SECRET must be set when NODE_ENV=production");
+			if (!config.isTest) this.logger.warn("JWT_SECRET is not set: tokens are signed with a development secret.");
+		}
+	},
+
+	async started() {
+		await this.seedAdmin();
+	},
+};
+
+export default UsersService;

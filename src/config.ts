@@ -1,0 +1,99 @@
+/**
+ * The one place that reads the environment. Every setting an operator may change is
+ * here, with its default; services and moleculer.config.ts import from this module.
+ */
+import path from "node:path";
+
+const env = process.env;
+
+function text(name: string, fallback: string): string;
+function text(name: string): string | undefined;
+function text(name: string, fallback?: string): string | undefined {
+	const value = env[name]?.trim();
+	return value ? value : fallback;
+}
+
+function int(name: string, fallback: number): number {
+	const raw = text(name);
+	if (raw === undefined) return fallback;
+	const value = Number(raw);
+	if (!Number.isInteger(value) || value < 0) {
+		throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+	}
+	return value;
+}
+
+function flag(name: string, fallback: boolean): boolean {
+	const raw = text(name);
+	if (raw === undefined) return fallback;
+	return ["1", "true", "yes", "on"].includes(raw.toLowerCase());
+}
+
+function list(name: string): string[] {
+	return (text(name) ?? "")
+		.split(",")
+		.map(item => item.trim())
+		.filter(Boolean);
+}
+
+const nodeEnv = text("NODE_ENV", "development");
+const DEV_JWT_SECRET = "dev-only-secret-change-me";
+
+export const config = {
+	nodeEnv,
+	isProduction: nodeEnv === "production",
+	isTest: nodeEnv === "test",
+
+	broker: {
+		namespace: text("NAMESPACE", "shop"),
+		nodeID: text("NODEID"),
+		transporter: text("TRANSPORTER"),
+		cacher: text("CACHER", "Memory"),
+		logLevel: text("LOGLEVEL", nodeEnv === "test" ? "warn" : "info"),
+		/** "console" (readable) or "json" (one object per line, for log shippers). */
+		logFormat: text("LOG_FORMAT", "console"),
+		requestTimeout: int("REQUEST_TIMEOUT", 10_000),
+		heartbeatInterval: int("HEARTBEAT_INTERVAL", 5),
+		heartbeatTimeout: int("HEARTBEAT_TIMEOUT", 15),
+		retries: int("RETRY_ATTEMPTS", 3),
+		strategy: text("REGISTRY_STRATEGY", "RoundRobin"),
+		shutdownTimeout: int("SHUTDOWN_TIMEOUT", 10_000),
+		metricsPort: text("METRICS_PORT") ? int("METRICS_PORT", 3030) : undefined,
+		tracing: text("TRACING"),
+	},
+
+	storage: {
+		mongoUri: text("MONGO_URI"),
+		/** NeDB files go here when MONGO_URI is unset; null keeps data in memory (tests). */
+		dataDir: text("DATA_DIR") ? path.resolve(text("DATA_DIR", "")) : nodeEnv === "test" ? null : path.resolve("data"),
+	},
+
+	gateway: {
+		port: int("PORT", 3000),
+		bodyLimit: text("BODY_LIMIT", "100kb"),
+		corsOrigins: list("CORS_ORIGINS"),
+		authRateLimit: int("AUTH_RATE_LIMIT", 20),
+		authRateWindow: int("AUTH_RATE_WINDOW_MS", 60_000),
+		/** Trust X-Forwarded-For for the client address (set when behind a proxy such as Traefik). */
+		trustProxy: flag("TRUST_PROXY", false),
+		/** Services /ready waits for. */
+		requiredServices: list("REQUIRED_SERVICES").length ? list("REQUIRED_SERVICES") : ["users"],
+	},
+
+	auth: {
+		jwtSecret: text("JWT_SECRET", DEV_JWT_SECRET),
+		jwtSecretIsDefault: !text("JWT_SECRET"),
+		tokenTtl: text("JWT_EXPIRES_IN", "12h"),
+		adminEmail: text("ADMIN_EMAIL"),
+		adminPassword: text("ADMIN_PASSWORD"),
+	},
+
+	discovery: {
+		expectedServices: list("EXPECTED_SERVICES").length
+			? list("EXPECTED_SERVICES")
+			: ["api", "users", "discovery"],
+		historySize: int("DISCOVERY_HISTORY", 100),
+	},
+};
+
+export type Config = typeof config;

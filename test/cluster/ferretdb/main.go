@@ -1,0 +1,182 @@
+// Command ferretdb runs FerretDB v1 (a MongoDB wire-protocol server) embedded
+// as a library, with its pure-Go SQLite backend, so the cluster tests have a
+// MongoDB-compatible server without installing MongoDB or using Docker.
+//
+//	CGO_ENABLED=0 go build -o /tmp/ferretdb-test . && /tmp/ferretdb-test -listen-addr 127.0.0.1:27017 -state-dir /tmp/shop-db
+//
+// Once it listens it prints one line to stdout, the MongoDB URI
+// (e.g. "mongodb://127.0.0.1:27017/"), so a port of 0 may be used. It runs until
+// SIGINT or SIGTERM and then exits 0; logs (-log-level, default warn) go to stderr.
+//
+// FerretDB 1.x runs update/findAndModify as read, modify in Go, write back,
+// with no isolation (FerretDB issue #2168), so concurrent conditional updates
+// such as findOneAndUpdate({stock: {$gte: 2}}, {$inc: {stock: -2}}) lose
+// updates and oversell. By default (-serialize) clients therefore talk to a
+// small relay that lets one command at a time reach FerretDB, which makes
+// every single command atomic, as on MongoDB. Multi-document transactions are
+// not supported either way.
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+)
+
+func main() {
+	listenAddr := flag.String("listen-addr", "127.0.0.1:27017", "TCP address to listen on (port 0 picks a free one)")
+	stateDir := flag.String("state-dir", "", "directory for the SQLite files (created if missing); default: a temp dir removed on exit")
+	// FerretDB logs every failed command (ok: 0) at WARN with a full message
+	// dump; use -log-level error to silence that, debug to see all traffic.
+	serialize := flag.Bool("serialize", true, "relay clients through a lock so that commands run one at a time (see above)")
+	var level slog.Level = slog.LevelWarn
+	flag.TextVar(&level, "log-level", level, "log level: debug, info, warn or error")
+	flag.Parse()
+
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	var tmpDir string // set when we created the state dir ourselves
+	cleanup := func() {
+		if tmpDir != "" {
+			os.RemoveAll(tmpDir)
+		}
+	}
+	fail := func(msg string, err error) {
+		logger.Error(msg, "error", err)
+		cleanup()
+		os.Exit(1)
+	}
+
+	dir := *stateDir
+	if dir == "" {
+		var err error
+		if tmpDir, err = os.MkdirTemp("", "ferretdb-state-"); err != nil {
+			fail("creating temp state dir", err)
+		}
+		dir = tmpDir
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		fail("creating state dir", err)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		fail("resolving state dir", err)
+	}
+
+	// The SQLite handler wants a "file:" URI naming an existing directory, with a
+	// trailing slash; each MongoDB database becomes one <name>.sqlite file in it.
+	sqliteURL := (&url.URL{Scheme: "file", Path: abs + "/"}).String()
+
+	// With -serialize, bind the public address ourselves (so a busy port fails
+	// here) and let FerretDB listen on a private loopback port behind the relay.
+	var public net.Listener
+	ferretAddr := *listenAddr
+	if *serialize {
+		if public, err = net.Listen("tcp", *listenAddr); err != nil {
+			fail("listening", err)
+		}
+		ferretAddr = "127.0.0.1:0"
+	}
+
+	// Telemetry: the embeddable package never starts the telemetry reporter and
+	// ferretdb.New itself disables (and locks) telemetry in its state, so there
+	// is nothing to configure here. No state file is written either.
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: ferretAddr},
+		Logger:    logger,
+		Handler:   "sqlite",
+		SQLiteURL: sqliteURL,
+	})
+	if err != nil { // e.g. address already in use: New already binds the port
+		fail("starting FerretDB", err)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	// The port is bound by now; announce the URI (readiness signal for scripts).
+	uri := f.MongoDBURI()
+	if public != nil {
+		backend, _ := url.Parse(uri)
+		go relay(ctx, public, backend.Host, logger)
+		uri = "mongodb://" + public.Addr().String() + "/"
+	}
+	fmt.Println(uri)
+
+	// Run blocks until ctx is canceled, then closes the listener, waits (up to
+	// ~3 s) for open client connections and closes the SQLite databases.
+	_ = f.Run(ctx)
+	cleanup()
+}
+
+// relay accepts clients on ln and gives each its own connection to FerretDB at
+// backend. Every request is forwarded and its one reply read back while a
+// single global lock is held, so no two commands run at the same time.
+// (FerretDB answers every message exactly once; it has no exhaust/streaming
+// replies and no blocking commands that would hold the lock for long.)
+func relay(ctx context.Context, ln net.Listener, backend string, logger *slog.Logger) {
+	var mu sync.Mutex
+	go func() { <-ctx.Done(); ln.Close() }()
+	for {
+		client, err := ln.Accept()
+		if err != nil {
+			return // listener closed on shutdown
+		}
+		go func() {
+			defer client.Close()
+			server, err := net.Dial("tcp", backend)
+			if err != nil {
+				logger.Error("relay: dialing FerretDB", "error", err)
+				return
+			}
+			defer server.Close()
+			for {
+				req, err := readMessage(client)
+				if err != nil {
+					return // client went away
+				}
+				mu.Lock()
+				_, err = server.Write(req)
+				var res []byte
+				if err == nil {
+					res, err = readMessage(server)
+				}
+				mu.Unlock()
+				if err != nil {
+					return // FerretDB closed the connection (e.g. shutting down)
+				}
+				if _, err = client.Write(res); err != nil {
+					return
+				}
+			}
+		}()
+	}
+}
+
+// readMessage reads one MongoDB wire message: its little-endian int32 length
+// (which counts itself) followed by the rest of the message.
+func readMessage(r io.Reader) ([]byte, error) {
+	var size [4]byte
+	if _, err := io.ReadFull(r, size[:]); err != nil {
+		return nil, err
+	}
+	n := binary.LittleEndian.Uint32(size[:])
+	if n < 16 || n > 48<<20 { // header size .. MongoDB's maxMessageSizeBytes
+		return nil, fmt.Errorf("bad message length %d", n)
+	}
+	msg := make([]byte, n)
+	copy(msg, size[:])
+	_, err := io.ReadFull(r, msg[4:])
+	return msg, err
+}

@@ -1,0 +1,82 @@
+/**
+ * Starts the services under test on in-process brokers: one broker, or several joined by
+ * Moleculer's Fake transporter (an in-memory bus), with the gateway on a free port.
+ */
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import { ServiceBroker, type ServiceSchema } from "moleculer";
+import brokerConfig from "../../moleculer.config";
+import ApiService from "../../services/api.service";
+import DiscoveryService from "../../services/discovery.service";
+import UsersService from "../../services/users.service";
+
+export const ALL_SERVICES: Record<string, ServiceSchema> = {
+	api: ApiService as ServiceSchema,
+	users: UsersService as ServiceSchema,
+	discovery: DiscoveryService as ServiceSchema,
+};
+
+let namespaceSeq = 0;
+
+/** A namespace of its own for each test cluster, so that clusters in one file never meet. */
+export function freshNamespace(): string {
+	namespaceSeq += 1;
+	return `test-${process.pid}-${namespaceSeq}`;
+}
+
+export type NodeOptions = {
+	nodeID: string;
+	namespace: string;
+	services: string[];
+	/** Joins the node to the others of its namespace over the in-memory Fake transporter. */
+	networked?: boolean;
+};
+
+export async function startNode({ nodeID, namespace, services, networked = false }: NodeOptions): Promise<ServiceBroker> {
+	const broker = new ServiceBroker({
+		...brokerConfig,
+		nodeID,
+		namespace,
+		transporter: networked ? "Fake" : null,
+		logger: false,
+		metrics: false,
+		tracing: false,
+		// Fast failure detection for tests that stop nodes.
+		heartbeatInterval: 1,
+		heartbeatTimeout: 3,
+	});
+	for (const name of services) {
+		const schema = ALL_SERVICES[name];
+		// The gateway listens on a free port; gatewayUrl() tells which.
+		broker.createService(name === "api" ? { ...schema, settings: { ...schema.settings, port: 0, ip: "127.0.0.1" } } : schema);
+	}
+	await broker.start();
+	return broker;
+}
+
+export function gatewayUrl(broker: ServiceBroker): string {
+	const api = broker.getLocalService("api") as unknown as { server: Server } | undefined;
+	if (!api) throw new Error(`node ${broker.nodeID} runs no gateway`);
+	return `http://127.0.0.1:${(api.server.address() as AddressInfo).port}`;
+}
+
+/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function waitFor<T>(check: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const value = await check();
+		if (value !== undefined) return value;
+		if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+		await new Promise(resolve => setTimeout(resolve, 50));
+	}
+}
+
+export type ShopCluster = { brokers: ServiceBroker[]; url: string; stop(): Promise<void> };
+
+/** One broker with every service, ready when the gateway routes the API. */
+export async function startShop(): Promise<ShopCluster> {
+	const broker = await startNode({ nodeID: "shop", namespace: freshNamespace(), services: Object.keys(ALL_SERVICES) });
+	const url = gatewayUrl(broker);
+	await waitFor(async () => ((await fetch(`${url}/api/discovery/health`)).status === 200 ? true : undefined), "the gateway routes");
+	return { brokers: [broker], url, stop: () => broker.stop() };
+}

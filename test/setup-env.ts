@@ -1,0 +1,6 @@
+/** Environment for the in-process tests, set before any project module reads it. */
+process.env.JWT_SECRET ??= "test-secret-for-jest-only";
+process.env.ADMIN_EMAIL ??= "admin@shop.test";
+process.env.ADMIN_PASSWORD ??= "admin-password-1";
+process.env.AUTH_RATE_LIMIT ??= "10000";
+process.env.LOGLEVEL ??= "warn";
