@@ -7,7 +7,7 @@ import { Errors } from "moleculer";
 
 export type ErrorBody = { name: string; message: string; code: number; type?: string; data?: unknown };
 
-/** Errors thrown by HTTP middleware (body-parser) carry `status` and a dotted `type`. */
+/** Errors of HTTP middleware (body-parser) carry `status` (or `code`) and a dotted `type`. */
 type HttpishError = Error & { code?: unknown; status?: number; type?: string; data?: unknown };
 
 const BODY_PARSER_ERRORS: Record<string, { name: string; message: string; type: string }> = {
@@ -18,13 +18,11 @@ const BODY_PARSER_ERRORS: Record<string, { name: string; message: string; type: 
 
 export function toErrorResponse(err: Error): { status: number; body: ErrorBody } {
 	const e = err as HttpishError;
-	const parserError = typeof e.type === "string" ? BODY_PARSER_ERRORS[e.type] : undefined;
-	if (parserError && typeof e.status === "number") {
-		return { status: e.status, body: { ...parserError, code: e.status } };
-	}
-
 	const code = typeof e.code === "number" ? e.code : e.status;
 	const status = typeof code === "number" && code >= 400 && code < 600 ? code : 500;
+
+	const parserError = typeof e.type === "string" ? BODY_PARSER_ERRORS[e.type] : undefined;
+	if (parserError) return { status, body: { ...parserError, code: status } };
 	if (status >= 500 && !(err instanceof Errors.MoleculerError)) {
 		return { status, body: { name: "InternalServerError", message: "Something went wrong on our side", code: status } };
 	}
