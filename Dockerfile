@@ -1,0 +1,26 @@
+# One image for every service; SERVICES picks which ones a container runs.
+
+# --- build: compile TypeScript with the dev dependencies ---
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY tsconfig.json tsconfig.build.json moleculer.config.ts ./
+COPY services ./services
+COPY mixins ./mixins
+COPY src ./src
+RUN npm run build
+
+# --- runtime: production dependencies and the compiled code only ---
+FROM node:24-bookworm-slim
+ENV NODE_ENV=production \
+    SERVICEDIR=dist/services \
+    DATA_DIR=/app/data
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev && npm cache clean --force
+COPY --from=build /app/dist ./dist
+RUN mkdir -p /app/data && chown node:node /app/data
+USER node
+EXPOSE 3000
+CMD ["node", "node_modules/moleculer/bin/moleculer-runner.js", "--config", "dist/moleculer.config.js"]
