@@ -15,6 +15,10 @@ export default tseslint.config(
 		},
 	},
 	{
+		files: ["**/*.cjs"],
+		languageOptions: { sourceType: "commonjs", globals: { process: "readonly", require: "readonly", module: "writable", setInterval: "readonly" } },
+	},
+	{
 		// Test helpers read untyped JSON replies; `any` there keeps the assertions short.
 		files: ["test/**/*.ts", "bench/**/*.ts"],
 		rules: { "@typescript-eslint/no-explicit-any": "off", "@typescript-eslint/no-non-null-assertion": "off" },

@@ -33,6 +33,7 @@ const DiscoveryService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 	actions: {
 		nodes: {
 			rest: "GET /nodes",
+			retryPolicy: { enabled: true },
 			auth: "admin",
 			handler() {
 				const clock = { now: Date.now(), processUptime: process.uptime() };
@@ -42,6 +43,7 @@ const DiscoveryService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 
 		services: {
 			rest: "GET /services",
+			retryPolicy: { enabled: true },
 			auth: "admin",
 			handler() {
 				return serviceSummaries(this.registryServices());
@@ -50,6 +52,7 @@ const DiscoveryService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 
 		service: {
 			rest: "GET /services/:name",
+			retryPolicy: { enabled: true },
 			auth: "admin",
 			params: { name: { type: "string", max: 100 } },
 			handler(ctx: AppContext<{ name: string }>) {
@@ -62,6 +65,7 @@ const DiscoveryService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 		/** Public: whether every expected service has an instance. 503 when one is missing. */
 		health: {
 			rest: "GET /health",
+			retryPolicy: { enabled: true },
 			handler(ctx: AppContext) {
 				const health = clusterHealth(config.discovery.expectedServices, serviceSummaries(this.registryServices()));
 				if (health.status !== "healthy") ctx.meta.$statusCode = 503;
@@ -71,6 +75,7 @@ const DiscoveryService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 
 		history: {
 			rest: "GET /history",
+			retryPolicy: { enabled: true },
 			auth: "admin",
 			handler() {
 				return this.history.list();

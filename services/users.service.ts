@@ -59,6 +59,7 @@ const UsersService: ServiceSchema<{ rest: string }, Methods> = {
 				const user = publicUser(account);
 				ctx.emit("user.registered", businessEvent("user.registered", { userId: user.id, email: user.email, name: user.name }));
 				ctx.meta.$statusCode = 201;
+				ctx.meta.$location = "/api/users/me";
 				return { user, token: this.tokenFor(account) };
 			},
 		},
@@ -152,6 +153,8 @@ const UsersService: ServiceSchema<{ rest: string }, Methods> = {
 			rest: "GET /users/:id",
 			auth: "admin",
 			retryPolicy: { enabled: true },
+			// Cleaned on every node when any account changes (db mixin).
+			cache: { keys: ["id"] },
 			params: { id: { type: "string", max: 64 } },
 			async handler(ctx: AppContext<{ id: string }>): Promise<PublicUser> {
 				const account = await this.findEntityById<Account>(ctx.params.id);

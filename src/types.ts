@@ -11,6 +11,7 @@ export type AuthUser = { id: string; email: string; name: string; role: Role };
 export type Meta = {
 	user?: AuthUser | null;
 	$statusCode?: number;
+	$location?: string;
 	$responseHeaders?: Record<string, string>;
 	headers?: Record<string, string | undefined>;
 };

@@ -1,0 +1,198 @@
+/**
+ * The servers the cluster tests need: a MongoDB wire server, NATS and Redis.
+ *
+ * - MongoDB: MONGO_URI when given; otherwise FerretDB 1.24 (embedded in the small Go
+ *   program in ./ferretdb, SQLite backend in a temp dir), built once and cached in .cache/.
+ * - NATS: NATS_URL when given; else 127.0.0.1:4222 when it answers; else `nats-server -js`.
+ * - Redis: REDIS_URL when given; else 127.0.0.1:6379 when it answers; else `redis-server`.
+ *
+ * Servers it started, it stops. Readiness is a real answer (a MongoDB ping, a NATS INFO
+ * line, a Redis PONG), never a sleep.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, readdirSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import mongoose from "mongoose";
+
+const ROOT = path.resolve(__dirname, "../..");
+const FERRETDB_SOURCE = path.join(__dirname, "ferretdb");
+const FERRETDB_BINARY = path.join(ROOT, ".cache", "ferretdb", "ferretdb-1.24.2");
+
+export type ServerUrls = { mongoUri: string; natsUrl: string; redisUrl: string };
+
+export type Servers = ServerUrls & { stop(): Promise<void> };
+
+function log(message: string): void {
+	process.stderr.write(`[cluster servers] ${message}\n`);
+}
+
+export function freePort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const server = net.createServer();
+		server.once("error", reject);
+		server.listen(0, "127.0.0.1", () => {
+			const { port } = server.address() as net.AddressInfo;
+			server.close(() => resolve(port));
+		});
+	});
+}
+
+/** Sends `probe` (if any) to host:port and resolves with the first chunk the server answers. */
+function tcpAnswer(host: string, port: number, probe?: string, timeoutMs = 1000): Promise<string | null> {
+	return new Promise(resolve => {
+		const socket = net.connect({ host, port });
+		const done = (answer: string | null) => {
+			socket.destroy();
+			resolve(answer);
+		};
+		socket.setTimeout(timeoutMs, () => done(null));
+		socket.once("error", () => done(null));
+		socket.once("data", chunk => done(chunk.toString()));
+		socket.once("connect", () => probe && socket.write(probe));
+	});
+}
+
+const natsAnswers = (host: string, port: number) => tcpAnswer(host, port).then(a => a?.startsWith("INFO") ?? false);
+const redisAnswers = (host: string, port: number) => tcpAnswer(host, port, "PING\r\n").then(a => a?.startsWith("+PONG") ?? false);
+
+async function until(check: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	while (!(await check())) {
+		if (Date.now() > deadline) throw new Error(`${what} did not answer within ${timeoutMs} ms`);
+		await new Promise(resolve => setTimeout(resolve, 100));
+	}
+}
+
+function which(command: string, fallbacks: string[] = []): string | null {
+	for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+		const candidate = path.join(dir, command);
+		if (existsSync(candidate)) return candidate;
+	}
+	return fallbacks.find(existsSync) ?? null;
+}
+
+function stopProcess(child: ChildProcess): Promise<void> {
+	if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+	return new Promise(resolve => {
+		const killTimer = setTimeout(() => child.kill("SIGKILL"), 5000);
+		child.once("exit", () => {
+			clearTimeout(killTimer);
+			resolve();
+		});
+		child.kill("SIGTERM");
+	});
+}
+
+function newestSourceTime(dir: string): number {
+	return Math.max(...readdirSync(dir).map(name => statSync(path.join(dir, name)).mtimeMs));
+}
+
+/** Builds the FerretDB program unless the cached binary is newer than its source. */
+function ensureFerretDbBinary(): string {
+	if (existsSync(FERRETDB_BINARY) && statSync(FERRETDB_BINARY).mtimeMs > newestSourceTime(FERRETDB_SOURCE)) {
+		return FERRETDB_BINARY;
+	}
+	const go = which("go", ["/usr/local/go/bin/go"]);
+	if (!go) throw new Error("No MONGO_URI is set and Go is not installed to build FerretDB: install Go, or point MONGO_URI at a MongoDB server.");
+	log("building FerretDB 1.24.2 from the Go module proxy (about a minute the first time)...");
+	const started = Date.now();
+	mkdirSync(path.dirname(FERRETDB_BINARY), { recursive: true });
+	const build = spawnSync(go, ["build", "-o", FERRETDB_BINARY, "."], {
+		cwd: FERRETDB_SOURCE,
+		env: { ...process.env, CGO_ENABLED: "0" },
+		stdio: ["ignore", "inherit", "inherit"],
+	});
+	if (build.status !== 0) throw new Error(`building FerretDB failed (exit ${build.status})`);
+	log(`FerretDB built in ${Math.round((Date.now() - started) / 1000)} s`);
+	return FERRETDB_BINARY;
+}
+
+async function mongoPing(uri: string): Promise<boolean> {
+	const conn = mongoose.createConnection(uri, { serverSelectionTimeoutMS: 1000 });
+	try {
+		await conn.asPromise();
+		await conn.db!.admin().ping();
+		return true;
+	} catch {
+		return false;
+	} finally {
+		await conn.close().catch(() => undefined);
+	}
+}
+
+type Started = { url: string; stop(): Promise<void> };
+
+async function startFerretDb(): Promise<Started> {
+	const binary = ensureFerretDbBinary();
+	const stateDir = mkdtempSync(path.join(os.tmpdir(), "shop-ferretdb-"));
+	const port = await freePort();
+	const child = spawn(binary, ["-listen-addr", `127.0.0.1:${port}`, "-state-dir", stateDir, "-log-level", "error"], {
+		stdio: ["ignore", "ignore", "inherit"],
+	});
+	const url = `mongodb://127.0.0.1:${port}`;
+	await until(() => mongoPing(url), "FerretDB", 30_000);
+	log(`FerretDB on ${url} (state in ${stateDir})`);
+	return {
+		url,
+		async stop() {
+			await stopProcess(child);
+			rmSync(stateDir, { recursive: true, force: true });
+		},
+	};
+}
+
+async function startNats(): Promise<Started> {
+	if (await natsAnswers("127.0.0.1", 4222)) return { url: "nats://127.0.0.1:4222", stop: async () => undefined };
+	const binary = which("nats-server", ["/usr/sbin/nats-server"]);
+	if (!binary) throw new Error("NATS is not running on 127.0.0.1:4222 and nats-server is not installed: install it, or set NATS_URL.");
+	const port = await freePort();
+	const storeDir = mkdtempSync(path.join(os.tmpdir(), "shop-nats-"));
+	const child = spawn(binary, ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", storeDir], { stdio: "ignore" });
+	await until(() => natsAnswers("127.0.0.1", port), "nats-server", 10_000);
+	log(`started nats-server on 127.0.0.1:${port}`);
+	return {
+		url: `nats://127.0.0.1:${port}`,
+		async stop() {
+			await stopProcess(child);
+			rmSync(storeDir, { recursive: true, force: true });
+		},
+	};
+}
+
+async function startRedis(): Promise<Started> {
+	if (await redisAnswers("127.0.0.1", 6379)) return { url: "redis://127.0.0.1:6379", stop: async () => undefined };
+	const binary = which("redis-server", ["/usr/bin/redis-server"]);
+	if (!binary) throw new Error("Redis is not running on 127.0.0.1:6379 and redis-server is not installed: install it, or set REDIS_URL.");
+	const port = await freePort();
+	const child = spawn(binary, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+	await until(() => redisAnswers("127.0.0.1", port), "redis-server", 10_000);
+	log(`started redis-server on 127.0.0.1:${port}`);
+	return { url: `redis://127.0.0.1:${port}`, stop: () => stopProcess(child) };
+}
+
+const given = (url: string): Started => ({ url, stop: async () => undefined });
+
+export async function startServers(): Promise<Servers> {
+	const started: Started[] = [];
+	try {
+		const mongo = process.env.MONGO_URI ? given(process.env.MONGO_URI) : await startFerretDb();
+		started.push(mongo);
+		const nats = process.env.NATS_URL ? given(process.env.NATS_URL) : await startNats();
+		started.push(nats);
+		const redis = process.env.REDIS_URL ? given(process.env.REDIS_URL) : await startRedis();
+		started.push(redis);
+		return {
+			mongoUri: mongo.url,
+			natsUrl: nats.url,
+			redisUrl: redis.url,
+			stop: async () => {
+				await Promise.all(started.map(s => s.stop()));
+			},
+		};
+	} catch (err) {
+		await Promise.all(started.map(s => s.stop()));
+		throw err;
+	}
+}
