@@ -88,10 +88,22 @@ export const config = {
 		adminPassword: text("ADMIN_PASSWORD"),
 	},
 
+	catalog: {
+		/** inventory.low goes out when a product's stock falls below this. */
+		lowStockThreshold: int("LOW_STOCK_THRESHOLD", 5),
+		/** Seed the demo catalog when the product collection is empty (embedded runs). */
+		seedDemo: flag("SEED_DEMO_CATALOG", !text("MONGO_URI") && nodeEnv !== "test"),
+	},
+
+	payments: {
+		/** The payment provider; only the built-in "sandbox" exists so far. */
+		provider: text("PAYMENT_PROVIDER", "sandbox"),
+	},
+
 	discovery: {
 		expectedServices: list("EXPECTED_SERVICES").length
 			? list("EXPECTED_SERVICES")
-			: ["api", "users", "discovery"],
+			: ["api", "users", "discovery", "catalog", "orders", "payments"],
 		historySize: int("DISCOVERY_HISTORY", 100),
 	},
 };

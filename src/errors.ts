@@ -48,3 +48,11 @@ export class ConflictError extends MoleculerClientError {
 		this.name = "ConflictError";
 	}
 }
+
+/** 402: the payment provider declined the card. */
+export class PaymentDeclinedError extends MoleculerClientError {
+	constructor(message: string, reason: string, data?: Record<string, unknown>) {
+		super(message, 402, reason, data);
+		this.name = "PaymentDeclinedError";
+	}
+}

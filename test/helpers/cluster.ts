@@ -7,13 +7,19 @@ import type { Server } from "node:http";
 import { ServiceBroker, type ServiceSchema } from "moleculer";
 import brokerConfig from "../../moleculer.config";
 import ApiService from "../../services/api.service";
+import CatalogService from "../../services/catalog.service";
 import DiscoveryService from "../../services/discovery.service";
+import OrdersService from "../../services/orders.service";
+import PaymentsService from "../../services/payments.service";
 import UsersService from "../../services/users.service";
 
 export const ALL_SERVICES: Record<string, ServiceSchema> = {
 	api: ApiService as ServiceSchema,
 	users: UsersService as ServiceSchema,
 	discovery: DiscoveryService as ServiceSchema,
+	catalog: CatalogService as ServiceSchema,
+	payments: PaymentsService as ServiceSchema,
+	orders: OrdersService as ServiceSchema,
 };
 
 let namespaceSeq = 0;
