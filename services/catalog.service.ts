@@ -1,6 +1,243 @@
-/** catalog: being written. */
+/**
+ * catalog: products, prices and stock. Shoppers browse active products; admins edit
+ * them; the order flow reserves and releases stock, each with one atomic conditional
+ * update so that stock never goes below zero, whatever the number of instances.
+ */
 import type { ServiceSchema } from "moleculer";
+import { DbMixin, type DbMethods } from "../mixins/db.mixin";
+import { browseQuery, sortFields, type BrowseRequest } from "../src/catalog/browse";
+import { DEMO_PRODUCTS } from "../src/catalog/demo-products";
+import { browseRules, deltaRule, idsRule, initialStockRule, optional, productFieldRules, productIdRule, quantityRule } from "../src/catalog/params";
+import {
+	newProduct,
+	productChanges,
+	productEventData,
+	productView,
+	type NewProductFields,
+	type Product,
+	type ProductChanges,
+	type ProductView,
+} from "../src/catalog/products";
+import { adjustUpdate, isLowStock, releaseUpdate, reserveUpdate, type ConditionalUpdate } from "../src/catalog/stock";
+import { config } from "../src/config";
+import { ConflictError, NotFoundError } from "../src/errors";
+import { businessEvent } from "../src/events";
+import { pageParams, pageWindow, toPage, type Page, type PageRequest } from "../src/pagination";
+import type { AppContext } from "../src/types";
 
-const Service: ServiceSchema = { name: "catalog" };
+type StockRequest = { productId: string; quantity: number };
+type StockResult = { productId: string; quantity: number; stock: number };
 
-export default Service;
+type Methods = DbMethods & {
+	productOr404(id: string): Promise<Product>;
+	applyStockUpdate(productId: string, change: ConditionalUpdate): Promise<boolean>;
+	deactivate(id: string): Promise<boolean>;
+	seedDatabase(): Promise<void>;
+};
+
+const CatalogService: ServiceSchema<{ rest: string }, Methods> = {
+	name: "catalog",
+
+	mixins: [
+		DbMixin({
+			// Must be the service name: the mixin cleans the cache keys "catalog.**".
+			collection: "catalog",
+			fields: {
+				name: { type: String, required: true },
+				description: { type: String, default: "" },
+				price: { type: Number, required: true, min: 0 },
+				currency: { type: String, required: true },
+				category: { type: String, required: true },
+				stock: { type: Number, required: true, min: 0 },
+				active: { type: Boolean, required: true },
+				createdAt: { type: String, required: true },
+				updatedAt: { type: String, required: true },
+			},
+			indexes: [
+				{ fields: { category: 1, active: 1 } },
+				{ fields: { active: 1, name: 1 } },
+				{ fields: { active: 1, price: 1 } },
+			],
+		}),
+	],
+
+	settings: {
+		rest: "/products",
+	},
+
+	actions: {
+		/** Active products, optionally searched (name or description, any case) and filtered by category. */
+		list: {
+			rest: "GET /",
+			retryPolicy: { enabled: true },
+			cache: { keys: ["search", "category", "page", "pageSize", "sort"] },
+			params: { ...browseRules, ...pageParams },
+			async handler(ctx: AppContext<BrowseRequest & PageRequest>): Promise<Page<ProductView>> {
+				const { pageSize, offset } = pageWindow(ctx.params);
+				const query = browseQuery(ctx.params);
+				const [products, total] = await Promise.all([
+					this.findEntities<Product>({ query, sort: sortFields(ctx.params.sort), limit: pageSize, offset }),
+					this.countEntities(query),
+				]);
+				return toPage(products.map(productView), total, ctx.params);
+			},
+		},
+
+		/** One active product; a removed one is as unknown as a missing one. */
+		get: {
+			rest: "GET /:id",
+			retryPolicy: { enabled: true },
+			cache: { keys: ["id"] },
+			params: { id: productIdRule },
+			async handler(ctx: AppContext<{ id: string }>): Promise<ProductView> {
+				const product = await this.productOr404(ctx.params.id);
+				if (!product.active) throw new NotFoundError("Product", ctx.params.id);
+				return productView(product);
+			},
+		},
+
+		/** The products of these ids that exist, removed ones included (see `active`), in the order asked. For orders. */
+		getMany: {
+			visibility: "public",
+			retryPolicy: { enabled: true },
+			params: { ids: idsRule },
+			async handler(ctx: AppContext<{ ids: string[] }>): Promise<ProductView[]> {
+				const ids = [...new Set(ctx.params.ids)].filter(id => this.isValidId(id));
+				if (ids.length === 0) return [];
+				const products = await this.findEntities<Product>({ query: { _id: { $in: ids } } });
+				const byId = new Map(products.map(product => [String(product._id), productView(product)]));
+				return ids.flatMap(id => byId.get(id) ?? []);
+			},
+		},
+
+		create: {
+			rest: "POST /",
+			auth: "admin",
+			params: {
+				...productFieldRules,
+				description: { ...productFieldRules.description, optional: true, default: "" },
+				stock: { ...initialStockRule, optional: true, default: 0 },
+				active: { ...productFieldRules.active, optional: true, default: true },
+			},
+			async handler(ctx: AppContext<NewProductFields>): Promise<ProductView> {
+				const view = productView(await this.insertEntity<Product>(newProduct(ctx.params, new Date())));
+				ctx.emit("product.created", businessEvent("product.created", productEventData(view)));
+				ctx.meta.$statusCode = 201;
+				ctx.meta.$location = `/api/products/${view.id}`;
+				return view;
+			},
+		},
+
+		/** Changes any of the editable fields; stock changes through POST /:id/stock only. */
+		update: {
+			rest: "PATCH /:id",
+			auth: "admin",
+			params: {
+				id: productIdRule,
+				...optional(productFieldRules),
+				stock: { type: "forbidden", messages: { forbidden: "Stock changes through POST /api/products/:id/stock" } },
+			},
+			async handler(ctx: AppContext<ProductChanges & { id: string }>): Promise<ProductView> {
+				const changes = productChanges(ctx.params, new Date());
+				if (!changes) return productView(await this.productOr404(ctx.params.id));
+				const saved = await this.updateEntityById<Product>(ctx.params.id, { $set: changes.set });
+				if (!saved) throw new NotFoundError("Product", ctx.params.id);
+				const view = productView(saved);
+				ctx.emit("product.updated", businessEvent("product.updated", productEventData(view, changes.changed)));
+				return view;
+			},
+		},
+
+		/** Soft delete: the product leaves the shop but past orders still refer to it. Removing twice is harmless. */
+		remove: {
+			rest: "DELETE /:id",
+			auth: "admin",
+			params: { id: productIdRule },
+			async handler(ctx: AppContext<{ id: string }>): Promise<ProductView> {
+				const removed = await this.deactivate(ctx.params.id);
+				const view = productView(await this.productOr404(ctx.params.id));
+				if (removed) ctx.emit("product.removed", businessEvent("product.removed", productEventData(view)));
+				return view;
+			},
+		},
+
+		/** An admin's stock correction; 409 INSUFFICIENT_STOCK rather than going below zero. */
+		adjustStock: {
+			rest: "POST /:id/stock",
+			auth: "admin",
+			params: { id: productIdRule, delta: deltaRule },
+			async handler(ctx: AppContext<{ id: string; delta: number }>): Promise<ProductView> {
+				const { id, delta } = ctx.params;
+				if (!(await this.applyStockUpdate(id, adjustUpdate(id, delta, new Date())))) {
+					const product = await this.productOr404(id);
+					throw new ConflictError("Not enough stock for this adjustment", "INSUFFICIENT_STOCK", { productId: id, delta, stock: product.stock });
+				}
+				return productView(await this.productOr404(id));
+			},
+		},
+
+		/** Takes stock for an order: 404 for a missing or removed product, 409 OUT_OF_STOCK when there is not enough. */
+		reserve: {
+			visibility: "public",
+			params: { productId: productIdRule, quantity: quantityRule },
+			async handler(ctx: AppContext<StockRequest>): Promise<StockResult> {
+				const { productId, quantity } = ctx.params;
+				if (!(await this.applyStockUpdate(productId, reserveUpdate(productId, quantity)))) {
+					const product = await this.findEntityById<Product>(productId);
+					if (!product?.active) throw new NotFoundError("Product", productId);
+					throw new ConflictError("Not enough stock", "OUT_OF_STOCK", { productId, requested: quantity });
+				}
+				// The stock right after: a report, not a decision (the update above decided).
+				const product = await this.productOr404(productId);
+				if (isLowStock(product.stock, config.catalog.lowStockThreshold)) {
+					ctx.emit("inventory.low", businessEvent("inventory.low", { productId, name: product.name, stock: product.stock }));
+				}
+				return { productId, quantity, stock: product.stock };
+			},
+		},
+
+		/** Gives back stock that an order took (cancelled or failed order). */
+		release: {
+			visibility: "public",
+			params: { productId: productIdRule, quantity: quantityRule },
+			async handler(ctx: AppContext<StockRequest>): Promise<StockResult> {
+				const { productId, quantity } = ctx.params;
+				if (!(await this.applyStockUpdate(productId, releaseUpdate(productId, quantity)))) {
+					throw new NotFoundError("Product", productId);
+				}
+				const product = await this.productOr404(productId);
+				return { productId, quantity, stock: product.stock };
+			},
+		},
+	},
+
+	methods: {
+		async productOr404(id) {
+			const product = await this.findEntityById<Product>(id);
+			if (!product) throw new NotFoundError("Product", id);
+			return product;
+		},
+
+		/** One atomic conditional update of one product; true when it applied. */
+		async applyStockUpdate(productId, { query, update }) {
+			if (!this.isValidId(productId)) return false;
+			return (await this.updateEntities(query, update)) > 0;
+		},
+
+		/** Takes an active product out of the shop; true when this call did (not when it was already out). */
+		async deactivate(id) {
+			if (!this.isValidId(id)) return false;
+			return (await this.updateEntities({ _id: id, active: true }, { $set: { active: false, updatedAt: new Date().toISOString() } })) > 0;
+		},
+
+		/** Called by the db mixin when the collection is empty. */
+		async seedDatabase() {
+			if (!config.catalog.seedDemo) return;
+			const now = new Date();
+			for (const fields of DEMO_PRODUCTS) await this.insertEntity(newProduct(fields, now));
+			this.logger.info(`Seeded the demo catalog: ${DEMO_PRODUCTS.length} products`);
+		},
+	},
+};
+
+export default CatalogService;
