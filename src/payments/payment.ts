@@ -1,0 +1,152 @@
+/**
+ * A payment as stored, as shown, and as told in events; the ports the charge and refund
+ * flows work through. A payment keeps the card's brand, last four digits and expiry:
+ * never its number or CVC.
+ */
+import { Errors } from "moleculer";
+import { PaymentDeclinedError } from "../errors";
+import type { AuthUser } from "../types";
+import type { CardSummary } from "./cards";
+import type { PaymentProvider } from "./provider";
+
+export const PAYMENT_STATUSES = ["processing", "succeeded", "failed", "refunded"] as const;
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+
+/** The stored payment; one per order (unique index on orderId). */
+export type Payment = {
+	_id: string;
+	orderId: string;
+	userId: string;
+	/** Minor units. */
+	amount: number;
+	currency: string;
+	status: PaymentStatus;
+	/** The provider that charged, by name. */
+	provider: string;
+	/** The provider's id of the charge, once it succeeded. */
+	providerRef?: string;
+	/** The provider's id of the refund, once refunded. */
+	refundRef?: string;
+	card: CardSummary;
+	failureReason?: string;
+	/** Minor units; never more than `amount`. */
+	refundedAmount: number;
+	createdAt: string;
+	updatedAt: string;
+};
+
+export type NewPayment = Omit<Payment, "_id">;
+
+/** What callers see of a payment. */
+export type PaymentView = {
+	id: string;
+	orderId: string;
+	userId: string;
+	amount: number;
+	currency: string;
+	status: PaymentStatus;
+	card: { brand: string; last4: string };
+	failureReason?: string;
+	refundedAmount: number;
+	createdAt: string;
+	updatedAt: string;
+};
+
+export function publicPayment(payment: Payment): PaymentView {
+	return {
+		id: payment._id,
+		orderId: payment.orderId,
+		userId: payment.userId,
+		amount: payment.amount,
+		currency: payment.currency,
+		status: payment.status,
+		card: { brand: payment.card.brand, last4: payment.card.last4 },
+		...(payment.failureReason ? { failureReason: payment.failureReason } : {}),
+		refundedAmount: payment.refundedAmount,
+		createdAt: payment.createdAt,
+		updatedAt: payment.updatedAt,
+	};
+}
+
+/** The owner of a payment and admins may see it; to anyone else it does not exist. */
+export function canSeePayment(user: Pick<AuthUser, "id" | "role">, payment: Pick<Payment, "userId">): boolean {
+	return user.role === "admin" || payment.userId === user.id;
+}
+
+export type PaymentEventType = "payment.succeeded" | "payment.failed" | "payment.refunded";
+
+export type PaymentEventData = {
+	paymentId: string;
+	orderId: string;
+	userId: string;
+	amount: number;
+	currency: string;
+	reason?: string;
+};
+
+/** The data of a payment.* business event; `amount` is what was charged, or refunded for payment.refunded. */
+export function paymentEventData(payment: Payment, type: PaymentEventType): PaymentEventData {
+	return {
+		paymentId: payment._id,
+		orderId: payment.orderId,
+		userId: payment.userId,
+		amount: type === "payment.refunded" ? payment.refundedAmount : payment.amount,
+		currency: payment.currency,
+		...(type === "payment.failed" && payment.failureReason ? { reason: payment.failureReason } : {}),
+	};
+}
+
+const DECLINE_MESSAGES: Record<string, string> = {
+	card_declined: "The card was declined",
+	insufficient_funds: "The card has insufficient funds",
+	expired_card: "The card has expired",
+	incorrect_cvc: "The card's security code is incorrect",
+	processing_error: "The card could not be charged",
+};
+
+/** The 402 for a failed payment: the same error the first time and on every repeat. */
+export function declinedError(payment: Payment): PaymentDeclinedError {
+	const reason = payment.failureReason ?? "card_declined";
+	return new PaymentDeclinedError(DECLINE_MESSAGES[reason] ?? "The card was declined", reason, {
+		paymentId: payment._id,
+		orderId: payment.orderId,
+	});
+}
+
+/** 502: the provider failed or did not answer. */
+export class ProviderUnavailableError extends Errors.MoleculerError {
+	constructor(message: string, payment: Payment) {
+		super(message, 502, "PROVIDER_UNAVAILABLE", { paymentId: payment._id, orderId: payment.orderId });
+		this.name = "ProviderUnavailableError";
+	}
+}
+
+/** An error's name and code, without its message, which a provider may have written the card into. */
+export function errorKind(err: unknown): string {
+	const e = err as { name?: unknown; code?: unknown } | null;
+	return [e?.name, e?.code].filter(part => part !== undefined && part !== null).join(" ") || "unknown error";
+}
+
+/** Where payments are kept; the service implements it over the db mixin, unit tests in memory. */
+export interface PaymentStore {
+	/** Stores a new payment, or answers null when the order has one already (unique orderId). */
+	insertIfNew(payment: NewPayment): Promise<Payment | null>;
+	byId(id: string): Promise<Payment | null>;
+	byOrder(orderId: string): Promise<Payment | null>;
+	/**
+	 * One atomic conditional update: applies `changes` only if the payment is still in
+	 * status `from`, and answers the updated payment, or null if it was not.
+	 */
+	transition(id: string, from: PaymentStatus, changes: Partial<NewPayment>): Promise<Payment | null>;
+}
+
+/** What the charge and refund flows need from the outside. */
+export type PaymentPorts = {
+	store: PaymentStore;
+	provider: PaymentProvider;
+	/** Sends a business event; called only after the write it reports succeeded. */
+	emit(type: PaymentEventType, data: PaymentEventData): void;
+	now(): Date;
+	/** For trouble an operator must look at; never given card details. */
+	warn(message: string): void;
+};

@@ -1,0 +1,45 @@
+import { providerNamed } from "../../src/payments/provider";
+import { createSandboxProvider, SANDBOX_CARDS, sandboxDecision } from "../../src/payments/sandbox-provider";
+
+const charge = (number: string) =>
+	createSandboxProvider().charge({ amount: 1000, currency: "USD", card: { number, expMonth: 12, expYear: 2030, cvc: "123" }, reference: "p1" });
+
+describe("sandbox provider", () => {
+	it("charges 4242 4242 4242 4242 and answers a reference of its own", async () => {
+		const result = await charge(SANDBOX_CARDS.succeeds);
+		expect(result).toEqual({ ok: true, providerRef: expect.stringMatching(/^sandbox_ch_/) });
+	});
+
+	it("declines 4000 0000 0000 0002 as card_declined", async () => {
+		expect(await charge("4000000000000002")).toEqual({ ok: false, reason: "card_declined", message: expect.any(String) });
+	});
+
+	it("declines 4000 0000 0000 9995 as insufficient_funds, also written with spaces", async () => {
+		expect(await charge("4000000000009995")).toMatchObject({ ok: false, reason: "insufficient_funds" });
+		expect(sandboxDecision("4000 0000 0000 9995")).toMatchObject({ ok: false, reason: "insufficient_funds" });
+	});
+
+	it("charges any other card", async () => {
+		for (const number of ["5555555555554444", "378282246310005", "6011111111111117"]) {
+			expect(await charge(number)).toMatchObject({ ok: true });
+		}
+	});
+
+	it("gives each charge and refund its own reference", async () => {
+		const [a, b] = await Promise.all([charge(SANDBOX_CARDS.succeeds), charge(SANDBOX_CARDS.succeeds)]);
+		expect(a).not.toEqual(b);
+		const refund = await createSandboxProvider().refund({ providerRef: "sandbox_ch_1", amount: 1000 });
+		expect(refund).toEqual({ ok: true, providerRef: expect.stringMatching(/^sandbox_re_/) });
+	});
+});
+
+describe("choosing the provider", () => {
+	it("finds the sandbox by name", () => {
+		expect(providerNamed("sandbox").name).toBe("sandbox");
+	});
+
+	it("refuses an unknown name with an error that names it and the known ones", () => {
+		expect(() => providerNamed("stripe")).toThrow(/Unknown payment provider "stripe".*sandbox/);
+		expect(() => providerNamed("toString")).toThrow(/Unknown payment provider/);
+	});
+});
