@@ -27,6 +27,8 @@ export type FindFilters = { query?: object; sort?: string[]; limit?: number; off
 
 /** The data methods a service gets from this mixin; entities come back as plain objects with a string `_id`. */
 export interface DbMethods {
+	/** False for an id the store cannot hold (not an ObjectId on MongoDB): such an id finds nothing. */
+	isValidId(id: string): boolean;
 	findEntity<T = Entity>(query: object): Promise<T | null>;
 	findEntityById<T = Entity>(id: string): Promise<T | null>;
 	findEntities<T = Entity>(filters: FindFilters): Promise<T[]>;
@@ -42,8 +44,7 @@ type DbThis = DbMethods & {
 	adapter: DbAdapter;
 	clearCache(): Promise<void>;
 	toPlain(doc: unknown): Promise<Entity | null>;
-	isValidId(id: string): boolean;
-	ensureEmbeddedIndexes(): Promise<void>;
+	ensureIndexes(): Promise<void>;
 };
 
 /** True when a write failed on a unique index (MongoDB code 11000, NeDB "uniqueViolated"). */
@@ -138,22 +139,30 @@ export function DbMixin(options: DbMixinOptions): Partial<ServiceSchema> {
 				return changed;
 			},
 
-			/** Creates the indexes of the collection on NeDB (mongoose creates its own). */
-			async ensureEmbeddedIndexes(this: DbThis) {
+			/**
+			 * Builds the indexes before the service takes requests: a unique index that is
+			 * not there yet guarantees nothing. NeDB 3 has no compound indexes; those only
+			 * speed up queries, so NeDB goes without them (a unique one would be refused).
+			 */
+			async ensureIndexes(this: DbThis) {
+				if (mongoUri) {
+					await (this.adapter as unknown as { model: mongoose.Model<unknown> }).model.init();
+					return;
+				}
 				const db = (this.adapter as { db?: { ensureIndexAsync?(o: object): Promise<void> } }).db;
-				if (mongoUri || !db?.ensureIndexAsync) return;
 				for (const index of options.indexes ?? []) {
 					const fieldNames = Object.keys(index.fields);
-					await db.ensureIndexAsync({
-						fieldName: fieldNames.length === 1 ? fieldNames[0] : fieldNames,
-						unique: index.unique ?? false,
-					});
+					if (fieldNames.length > 1) {
+						if (index.unique) throw new Error(`${options.collection}: NeDB cannot keep a unique compound index`);
+						continue;
+					}
+					await db?.ensureIndexAsync?.({ fieldName: fieldNames[0], unique: index.unique ?? false });
 				}
 			},
 		},
 
 		async afterConnected(this: DbThis & { seedDatabase?: () => Promise<void> }) {
-			await this.ensureEmbeddedIndexes();
+			await this.ensureIndexes();
 			if (this.seedDatabase && (await this.adapter.count()) === 0) await this.seedDatabase();
 		},
 	} as unknown as Partial<ServiceSchema>;

@@ -91,6 +91,9 @@ const ApiService: ServiceSchema<ApiSettingsSchema> = {
 
 		logRequest: "debug",
 		logResponse: "debug",
+		// Bodies carry passwords and card numbers: never log them, at any level.
+		logRequestParams: null,
+		logResponseData: null,
 		log4XXResponses: false,
 
 		onError(this: { logger: { error(...args: unknown[]): void } }, req: IncomingRequest, res: ServerResponse, err: Error) {

@@ -20,6 +20,8 @@ type Methods = DbMethods & {
 	seedAdmin(): Promise<void>;
 };
 
+type OrderStats = { orderCount: number; totalSpent: Record<string, number>; recentOrders: unknown[] };
+
 const passwordRule = { type: "string", min: PASSWORD_MIN_LENGTH, max: PASSWORD_MAX_LENGTH } as const;
 
 const UsersService: ServiceSchema<{ rest: string }, Methods> = {
@@ -131,6 +133,21 @@ const UsersService: ServiceSchema<{ rest: string }, Methods> = {
 				const saved = await this.updateEntityById<Account>(account._id, { $set: changes });
 				if (!saved) throw new NotFoundError("User", account._id);
 				return publicUser(saved);
+			},
+		},
+
+		/** The user with what they bought and paid: gathered from orders and payments. */
+		summary: {
+			rest: "GET /users/me/summary",
+			auth: "required",
+			retryPolicy: { enabled: true },
+			async handler(ctx: AppContext) {
+				const account = await this.currentAccount(ctx);
+				const [orders, recentPayments] = await Promise.all([
+					ctx.call<OrderStats, { userId: string; recent: number }>("orders.statsForUser", { userId: account._id, recent: 5 }),
+					ctx.call<unknown[], { userId: string; limit: number }>("payments.listForUser", { userId: account._id, limit: 5 }),
+				]);
+				return { user: publicUser(account), ...orders, recentPayments };
 			},
 		},
 

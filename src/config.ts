@@ -95,6 +95,11 @@ export const config = {
 		seedDemo: flag("SEED_DEMO_CATALOG", !text("MONGO_URI") && nodeEnv !== "test"),
 	},
 
+	orders: {
+		/** A pending order older than this is taken as abandoned (its saga died) and settled. */
+		abandonAfterMs: int("ORDER_ABANDON_AFTER_MS", 60_000),
+	},
+
 	payments: {
 		/** The payment provider; only the built-in "sandbox" exists so far. */
 		provider: text("PAYMENT_PROVIDER", "sandbox"),

@@ -79,10 +79,19 @@ export async function waitFor<T>(check: () => Promise<T | undefined> | T | undef
 
 export type ShopCluster = { brokers: ServiceBroker[]; url: string; stop(): Promise<void> };
 
+/** Waits until the gateway routes a path of every service (it builds its routes a moment after they start). */
+export async function waitForRoutes(url: string): Promise<void> {
+	const probes = ["/api/discovery/health", "/api/users/me", "/api/products", "/api/orders", "/api/payments"];
+	await waitFor(async () => {
+		const statuses = await Promise.all(probes.map(async path => (await fetch(`${url}${path}`)).status));
+		return statuses.every(status => status !== 404) ? true : undefined;
+	}, "the gateway routes");
+}
+
 /** One broker with every service, ready when the gateway routes the API. */
 export async function startShop(): Promise<ShopCluster> {
 	const broker = await startNode({ nodeID: "shop", namespace: freshNamespace(), services: Object.keys(ALL_SERVICES) });
 	const url = gatewayUrl(broker);
-	await waitFor(async () => ((await fetch(`${url}/api/discovery/health`)).status === 200 ? true : undefined), "the gateway routes");
+	await waitForRoutes(url);
 	return { brokers: [broker], url, stop: () => broker.stop() };
 }

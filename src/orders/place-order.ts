@@ -1,0 +1,179 @@
+/**
+ * The order saga (DESIGN.md "The order flow"): store the order as pending, take the stock
+ * item by item, charge, mark it paid. Every failure undoes what was done before it: the
+ * stock taken is released and the order ends cancelled or payment_failed with a reason.
+ *
+ * It talks to the other services only through `OrderPorts`, so it is tested without a broker.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import { Errors } from "moleculer";
+import { ConflictError, InvalidInputError, PaymentDeclinedError, type FieldProblem } from "../errors";
+import { lineTotal, sumAmounts } from "../money";
+import type { AuthUser } from "../types";
+import type { Order, OrderItem } from "./order";
+import type { OrderStatus } from "./order-state";
+
+export type CatalogProduct = { id: string; name: string; price: number; currency: string; active: boolean };
+export type Card = { number: string; expMonth: number; expYear: number; cvc: string };
+export type PlaceOrderRequest = { items: { productId: string; quantity: number }[]; payment: { method: "card"; card: Card } };
+
+export type OrderEventType = "order.created" | "order.paid" | "order.payment_failed" | "order.cancelled" | "order.shipped" | "order.delivered";
+
+export interface OrderPorts {
+	/** Field problems of a card (fields named as in the request: payment.card.number, ...), checked before anything is stored. */
+	cardProblems(card: Card): FieldProblem[];
+	products(ids: string[]): Promise<CatalogProduct[]>;
+	reserve(productId: string, quantity: number): Promise<void>;
+	release(productId: string, quantity: number): Promise<void>;
+	charge(payment: { orderId: string; userId: string; amount: number; currency: string; card: Card }): Promise<{ id: string }>;
+	/** Refunds the order's payment if one succeeded; does nothing otherwise. */
+	refundOrder(orderId: string): Promise<void>;
+	/** Stores a new order; a second order with the same idempotencyScope fails with DuplicateOrderError. */
+	insertOrder(order: Omit<Order, "_id">): Promise<Order>;
+	findByScope(scope: string): Promise<Order | null>;
+	/** Moves the order from `from` to `to` in one conditional update; null when it was not in `from`. */
+	transition(orderId: string, from: OrderStatus, to: OrderStatus, changes?: Partial<Order>): Promise<Order | null>;
+	recordReservation(orderId: string, productId: string): Promise<void>;
+	publish(type: OrderEventType, order: Order): Promise<void>;
+	/** Waits a little, for a replay to see the first request's outcome. */
+	sleep(ms: number): Promise<void>;
+}
+
+/** Thrown by OrderPorts.insertOrder when the idempotency scope is taken. */
+export class DuplicateOrderError extends Error {}
+
+export type PlaceOrderResult = { order: Order; replayed: boolean };
+
+const REPLAY_WAIT_MS = 10_000;
+
+/** Same product twice in one request: one line with the quantities added. */
+export function mergeItems(items: PlaceOrderRequest["items"]): PlaceOrderRequest["items"] {
+	const merged = new Map<string, number>();
+	for (const { productId, quantity } of items) merged.set(productId, (merged.get(productId) ?? 0) + quantity);
+	return [...merged].map(([productId, quantity]) => ({ productId, quantity }));
+}
+
+export function fingerprint(items: PlaceOrderRequest["items"]): string {
+	const canonical = [...items].sort((a, b) => a.productId.localeCompare(b.productId));
+	return createHash("sha256").update(JSON.stringify(canonical)).digest("hex");
+}
+
+/** Prices the items from the catalog; the client never sets a price. */
+export function priceItems(items: PlaceOrderRequest["items"], products: CatalogProduct[]): { lines: OrderItem[]; total: number; currency: string } {
+	const byId = new Map(products.map(p => [p.id, p]));
+	const problems: FieldProblem[] = [];
+	items.forEach((item, i) => {
+		const product = byId.get(item.productId);
+		if (!product || !product.active) problems.push({ field: `items[${i}].productId`, message: `Product ${item.productId} is not for sale` });
+	});
+	if (problems.length) throw new InvalidInputError("Some items cannot be ordered", problems);
+
+	const lines = items.map(({ productId, quantity }) => {
+		const product = byId.get(productId)!;
+		return { productId, name: product.name, unitPrice: product.price, quantity, lineTotal: lineTotal(product.price, quantity) };
+	});
+	const currencies = new Set(lines.map(l => byId.get(l.productId)!.currency));
+	if (currencies.size > 1) {
+		throw new InvalidInputError("All items of an order must have the same currency", [{ field: "items", message: "mixed currencies" }]);
+	}
+	return { lines, total: sumAmounts(lines.map(l => l.lineTotal)), currency: [...currencies][0] };
+}
+
+async function replay(ports: OrderPorts, existing: Order, requestFingerprint: string): Promise<PlaceOrderResult> {
+	if (existing.requestFingerprint !== requestFingerprint) {
+		throw new ConflictError("This Idempotency-Key was used for a different order", "IDEMPOTENCY_KEY_REUSED");
+	}
+	let order = existing;
+	for (const deadline = Date.now() + REPLAY_WAIT_MS; order.status === "pending" && Date.now() < deadline; ) {
+		await ports.sleep(100);
+		order = (await ports.findByScope(existing.idempotencyScope)) ?? order;
+	}
+	return { order, replayed: true };
+}
+
+export async function placeOrder(ports: OrderPorts, user: AuthUser, request: PlaceOrderRequest, idempotencyKey?: string): Promise<PlaceOrderResult> {
+	const cardProblems = ports.cardProblems(request.payment.card);
+	if (cardProblems.length) throw new InvalidInputError("The card is not valid", cardProblems);
+
+	const items = mergeItems(request.items);
+	const requestFingerprint = fingerprint(items);
+	const idempotencyScope = `${user.id}:${idempotencyKey ?? randomUUID()}`;
+	if (idempotencyKey) {
+		const existing = await ports.findByScope(idempotencyScope);
+		if (existing) return replay(ports, existing, requestFingerprint);
+	}
+
+	const { lines, total, currency } = priceItems(items, await ports.products(items.map(i => i.productId)));
+	const now = new Date().toISOString();
+	let order: Order;
+	try {
+		order = await ports.insertOrder({
+			userId: user.id,
+			status: "pending",
+			items: lines,
+			total,
+			currency,
+			idempotencyScope,
+			requestFingerprint,
+			reserved: [],
+			paymentId: null,
+			reason: null,
+			history: [{ status: "pending", at: now }],
+			createdAt: now,
+			updatedAt: now,
+		});
+	} catch (err) {
+		// The same key arrived twice at once: the other request owns the order.
+		if (err instanceof DuplicateOrderError) return replay(ports, (await ports.findByScope(idempotencyScope))!, requestFingerprint);
+		throw err;
+	}
+	await ports.publish("order.created", order);
+
+	const reserved: OrderItem[] = [];
+	const releaseReserved = async () => {
+		for (const line of reserved) await ports.release(line.productId, line.quantity);
+	};
+	const fail = async (to: OrderStatus, reason: string) => {
+		await releaseReserved();
+		const failed = await ports.transition(order._id, "pending", to, { reason });
+		if (failed) await ports.publish(to === "payment_failed" ? "order.payment_failed" : "order.cancelled", failed);
+	};
+
+	try {
+		for (const line of lines) {
+			await ports.reserve(line.productId, line.quantity);
+			reserved.push(line);
+			await ports.recordReservation(order._id, line.productId);
+		}
+	} catch (err) {
+		const outOfStock = (err as { code?: number }).code === 409 || (err as { code?: number }).code === 404;
+		await fail("cancelled", outOfStock ? "out_of_stock" : "reservation_failed");
+		if (outOfStock) {
+			throw new ConflictError("Not enough stock for this order", "OUT_OF_STOCK", { orderId: order._id, ...(err as { data?: object }).data });
+		}
+		throw err;
+	}
+
+	let paymentId: string;
+	try {
+		paymentId = (await ports.charge({ orderId: order._id, userId: user.id, amount: total, currency, card: request.payment.card })).id;
+	} catch (err) {
+		if (err instanceof PaymentDeclinedError || (err as { code?: number }).code === 402) {
+			await fail("payment_failed", (err as { type?: string }).type ?? "declined");
+			throw err;
+		}
+		// The charge may or may not have happened: undo it if it did, then give the stock back.
+		await ports.refundOrder(order._id).catch(() => undefined);
+		await fail("cancelled", "payment_unavailable");
+		throw new Errors.MoleculerRetryableError("The payment could not be completed; nothing was charged", 503, "PAYMENT_UNAVAILABLE", { orderId: order._id });
+	}
+
+	const paid = await ports.transition(order._id, "pending", "paid", { paymentId });
+	if (!paid) {
+		// Only the recovery of abandoned orders moves a pending order meanwhile; it has undone the rest.
+		await ports.refundOrder(order._id);
+		throw new ConflictError("The order was abandoned before it was paid; the charge was refunded", "ORDER_ABANDONED", { orderId: order._id });
+	}
+	await ports.publish("order.paid", paid);
+	return { order: paid, replayed: false };
+}
