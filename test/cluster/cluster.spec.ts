@@ -3,8 +3,8 @@
  * the REST flow across processes, balancing, failover, graceful stop, the shared cache and
  * persistence across restarts.
  */
-import { ComposeCluster, COMPOSE_VARIABLES, TEST_OVERRIDES, type Instance } from "./compose-cluster";
-import { testServers } from "./servers-from-env";
+import { TEST_OVERRIDES, type ComposeCluster, type Instance } from "./compose-cluster";
+import { sleep, startCluster, steadyLoad, waitForInstances as waitForInstancesOf } from "./running-cluster";
 import { waitFor } from "../helpers/cluster";
 import { client, newCustomer, type Client } from "../helpers/http";
 
@@ -20,24 +20,8 @@ let cluster: ComposeCluster;
 let api: Client;
 let adminToken: string;
 
-type ServiceCount = { name: string; instances: number; nodes: string[] };
-
-async function services(): Promise<ServiceCount[]> {
-	const res = await api.get("/api/discovery/services", { token: adminToken });
-	return res.status === 200 ? res.body : [];
-}
-
-async function waitForInstances(expected: Record<string, number>): Promise<void> {
-	await waitFor(
-		async () => {
-			const running = await services();
-			const ok = Object.entries(expected).every(([name, n]) => running.find(s => s.name === name)?.instances === n);
-			return ok ? true : undefined;
-		},
-		`instances ${JSON.stringify(expected)}`,
-		60_000,
-	);
-}
+const waitForInstances = (expected: Record<string, number>) => waitForInstancesOf(api, adminToken, expected);
+const status = (request: Promise<{ status: number }>) => request.then(r => r.status).catch(() => -1);
 
 /** Which discovery node answered: the one that lists itself as local. */
 async function answeringDiscoveryNode(): Promise<string> {
@@ -46,41 +30,10 @@ async function answeringDiscoveryNode(): Promise<string> {
 	return (res.body as { id: string; local: boolean }[]).find(n => n.local)!.id;
 }
 
-/**
- * Runs `worker` in `concurrency` loops until `stop` settles (at most `maxMs`); returns
- * every status seen, -1 for a request that got no HTTP answer.
- */
-async function steadyLoad(concurrency: number, worker: () => Promise<number>, stop: Promise<unknown>, maxMs = 60_000): Promise<number[]> {
-	const statuses: number[] = [];
-	const deadline = Date.now() + maxMs;
-	let running = true;
-	const halt = () => (running = false);
-	stop.then(halt, halt);
-	await Promise.all(
-		Array.from({ length: concurrency }, async () => {
-			while (running && Date.now() < deadline) statuses.push(await worker().catch(() => -1));
-		}),
-	);
-	return statuses;
-}
-
 jest.setTimeout(180_000);
 
-const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
-
 beforeAll(async () => {
-	cluster = await ComposeCluster.start(testServers(), SCALE);
-	api = client(cluster.apiUrls()[0]);
-	adminToken = await waitFor(
-		async () => {
-			const res = await api.post("/api/auth/login", { email: COMPOSE_VARIABLES.ADMIN_EMAIL, password: COMPOSE_VARIABLES.ADMIN_PASSWORD }).catch(() => null);
-			return res?.status === 200 ? (res.body.token as string) : undefined;
-		},
-		"the gateway and users",
-		90_000,
-	);
-	await waitForInstances(SCALE);
-	await waitFor(async () => ((await api.get("/api/discovery/health")).status === 200 ? true : undefined), "healthy cluster", 30_000);
+	({ cluster, api, adminToken } = await startCluster(SCALE));
 }, 180_000);
 
 afterAll(async () => {
@@ -130,7 +83,7 @@ it("loses no request when an instance is killed with SIGKILL, drops it from disc
 		await sleep(500);
 		return droppedAt - killedAt;
 	})();
-	const statuses = await steadyLoad(4, async () => (await api.get("/api/discovery/services", { token: adminToken })).status, killAndWait);
+	const statuses = await steadyLoad(4, () => status(api.get("/api/discovery/services", { token: adminToken })), killAndWait);
 	const droppedAfterMs = await killAndWait;
 
 	expect(statuses.length).toBeGreaterThan(20);
@@ -154,7 +107,7 @@ it("finishes in-flight requests when an instance stops with SIGTERM", async () =
 		await cluster.stop(victim, "SIGTERM");
 		await sleep(500);
 	})();
-	const statuses = await steadyLoad(8, async () => (await api.get("/api/users/me", { token })).status, stopping);
+	const statuses = await steadyLoad(8, () => status(api.get("/api/users/me", { token })), stopping);
 	await stopping;
 
 	expect(victim.child.exitCode).toBe(0);

@@ -18,11 +18,12 @@ const ROOT = path.resolve(__dirname, "../..");
 const LOG_ROOT = path.join(ROOT, ".cache", "cluster-logs");
 const WATCHDOG = path.join(__dirname, "exit-with-parent.cjs");
 
-/** Test-only settings: faster failure detection, quieter logs. */
+/** Test-only settings: faster failure detection and recovery, quieter logs. */
 export const TEST_OVERRIDES: Record<string, string> = {
 	HEARTBEAT_INTERVAL: "1",
 	HEARTBEAT_TIMEOUT: "4",
 	REQUEST_TIMEOUT: "5000",
+	ORDER_ABANDON_AFTER_MS: "8000",
 	LOGLEVEL: "warn",
 };
 
