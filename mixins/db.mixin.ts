@@ -36,6 +36,10 @@ export interface DbMethods {
 	insertEntity<T = Entity>(entity: object): Promise<T>;
 	updateEntityById<T = Entity>(id: string, update: object): Promise<T | null>;
 	updateEntities(query: object, update: object): Promise<number>;
+	/** Removes the entities that match `query`; answers how many. */
+	removeEntities(query: object): Promise<number>;
+	/** A query part for "the array `field` does not contain `value`" (MongoDB and NeDB spell it differently). */
+	lacks(field: string, value: string): object;
 }
 
 export type Entity = { _id: string } & Record<string, unknown>;
@@ -137,6 +141,17 @@ export function DbMixin(options: DbMixinOptions): Partial<ServiceSchema> {
 				const changed = await this.adapter.updateMany(query, update);
 				if (changed > 0) await this.clearCache();
 				return changed;
+			},
+
+			async removeEntities(this: DbThis, query: object) {
+				const removed = await this.adapter.removeMany(query);
+				if (removed > 0) await this.clearCache();
+				return removed;
+			},
+
+			lacks(field: string, value: string) {
+				// MongoDB: $ne on an array field means "no element equals"; NeDB reads it per element, but has $not.
+				return mongoUri ? { [field]: { $ne: value } } : { $not: { [field]: value } };
 			},
 
 			/**

@@ -21,7 +21,7 @@ import {
 import { adjustUpdate, isLowStock, releaseUpdate, reserveUpdate, type ConditionalUpdate } from "../src/catalog/stock";
 import { config } from "../src/config";
 import { ConflictError, NotFoundError } from "../src/errors";
-import { businessEvent } from "../src/events";
+import { DurableEvents } from "../mixins/durable-events.mixin";
 import { pageParams, pageWindow, toPage, type Page, type PageRequest } from "../src/pagination";
 import type { AppContext } from "../src/types";
 
@@ -39,6 +39,7 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods> = {
 	name: "catalog",
 
 	mixins: [
+		DurableEvents,
 		DbMixin({
 			// Must be the service name: the mixin cleans the cache keys "catalog.**".
 			collection: "catalog",
@@ -121,7 +122,7 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods> = {
 			},
 			async handler(ctx: AppContext<NewProductFields>): Promise<ProductView> {
 				const view = productView(await this.insertEntity<Product>(newProduct(ctx.params, new Date())));
-				ctx.emit("product.created", businessEvent("product.created", productEventData(view)));
+				await this.publishEvent("product.created", productEventData(view));
 				ctx.meta.$statusCode = 201;
 				ctx.meta.$location = `/api/products/${view.id}`;
 				return view;
@@ -143,7 +144,7 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods> = {
 				const saved = await this.updateEntityById<Product>(ctx.params.id, { $set: changes.set });
 				if (!saved) throw new NotFoundError("Product", ctx.params.id);
 				const view = productView(saved);
-				ctx.emit("product.updated", businessEvent("product.updated", productEventData(view, changes.changed)));
+				await this.publishEvent("product.updated", productEventData(view, changes.changed));
 				return view;
 			},
 		},
@@ -156,7 +157,7 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods> = {
 			async handler(ctx: AppContext<{ id: string }>): Promise<ProductView> {
 				const removed = await this.deactivate(ctx.params.id);
 				const view = productView(await this.productOr404(ctx.params.id));
-				if (removed) ctx.emit("product.removed", businessEvent("product.removed", productEventData(view)));
+				if (removed) await this.publishEvent("product.removed", productEventData(view));
 				return view;
 			},
 		},
@@ -190,7 +191,7 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods> = {
 				// The stock right after: a report, not a decision (the update above decided).
 				const product = await this.productOr404(productId);
 				if (isLowStock(product.stock, config.catalog.lowStockThreshold)) {
-					ctx.emit("inventory.low", businessEvent("inventory.low", { productId, name: product.name, stock: product.stock }));
+					await this.publishEvent("inventory.low", { productId, name: product.name, stock: product.stock });
 				}
 				return { productId, quantity, stock: product.stock };
 			},

@@ -7,7 +7,7 @@ import type { ServiceSchema } from "moleculer";
 import { DbMixin, isDuplicateKeyError, type DbMethods } from "../mixins/db.mixin";
 import { config } from "../src/config";
 import { ConflictError, NotFoundError } from "../src/errors";
-import { businessEvent } from "../src/events";
+import { DurableEvents, type DurableEventsMethods } from "../mixins/durable-events.mixin";
 import { orderView, type Order, type OrderView } from "../src/orders/order";
 import { assertMove, SOLD_STATUSES, type OrderStatus } from "../src/orders/order-state";
 import { DuplicateOrderError, placeOrder, type OrderEventType, type OrderPorts, type PlaceOrderRequest } from "../src/orders/place-order";
@@ -15,13 +15,14 @@ import { pageParams, pageWindow, toPage, type PageRequest } from "../src/paginat
 import { checkCard } from "../src/payments/cards";
 import type { AppContext, AuthUser } from "../src/types";
 
-/** A context or the broker: what calls other services and emits events. */
-type Caller = { call<T>(action: string, params?: object): Promise<T>; emit(event: string, payload?: unknown): unknown };
+/** A context or the broker: what calls other services. */
+type Caller = { call<T>(action: string, params?: object): Promise<T> };
 
-type Methods = DbMethods & {
+type Methods = DbMethods &
+	DurableEventsMethods & {
 	ports(ctx: AppContext): OrderPorts;
 	transition(orderId: string, from: OrderStatus, to: OrderStatus, changes?: Partial<Order>): Promise<Order | null>;
-	publish(caller: Caller, type: OrderEventType, order: Order): Promise<void>;
+	publish(type: OrderEventType, order: Order): Promise<void>;
 	visibleOrder(ctx: AppContext, id: string): Promise<Order>;
 	releaseStock(caller: Caller, order: Order): Promise<void>;
 	recoverAbandoned(): Promise<number>;
@@ -35,6 +36,7 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 	name: "orders",
 
 	mixins: [
+		DurableEvents,
 		DbMixin({
 			collection: "orders",
 			fields: {
@@ -163,7 +165,7 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				if (!cancelled) throw new ConflictError("The order changed meanwhile; try again", "INVALID_TRANSITION");
 				await ctx.call("payments.refundOrder", { orderId: order._id });
 				await this.releaseStock(ctx, cancelled);
-				await this.publish(ctx, "order.cancelled", cancelled);
+				await this.publish("order.cancelled", cancelled);
 				return orderView(cancelled);
 			},
 		},
@@ -178,7 +180,7 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				assertMove(order.status, ctx.params.status);
 				const moved = await this.transition(order._id, order.status, ctx.params.status);
 				if (!moved) throw new ConflictError("The order changed meanwhile; try again", "INVALID_TRANSITION");
-				await this.publish(ctx, ctx.params.status === "shipped" ? "order.shipped" : "order.delivered", moved);
+				await this.publish(ctx.params.status === "shipped" ? "order.shipped" : "order.delivered", moved);
 				return orderView(moved);
 			},
 		},
@@ -225,7 +227,7 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				findByScope: idempotencyScope => this.findEntity<Order>({ idempotencyScope }),
 				transition: (orderId, from, to, changes) => this.transition(orderId, from, to, changes),
 				recordReservation: async (orderId, productId) => void (await this.updateEntities({ _id: orderId }, { $push: { reserved: productId } })),
-				publish: (type, order) => this.publish(ctx, type, order),
+				publish: (type, order) => this.publish(type, order),
 				sleep: ms => new Promise(resolve => setTimeout(resolve, ms)),
 			};
 		},
@@ -240,9 +242,9 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			return moved ? this.findEntityById<Order>(orderId) : null;
 		},
 
-		async publish(caller: Caller, type: OrderEventType, order: Order) {
+		async publish(type: OrderEventType, order: Order) {
 			const { _id: orderId, userId, status, total, currency, items, reason, paymentId } = order;
-			caller.emit(type, businessEvent(type, { orderId, userId, status, total, currency, items, reason, paymentId }));
+			await this.publishEvent(type, { orderId, userId, status, total, currency, items, reason, paymentId });
 		},
 
 		/** The order, if the caller owns it or is an admin; anyone else is told it does not exist. */
@@ -274,14 +276,14 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				const payment = await broker.call<{ id: string; status: string } | null>("payments.byOrder", { orderId: order._id });
 				if (payment?.status === "succeeded") {
 					const paid = await this.transition(order._id, "pending", "paid", { paymentId: payment.id });
-					if (paid) await this.publish(broker, "order.paid", paid);
+					if (paid) await this.publish("order.paid", paid);
 					continue;
 				}
 				const cancelled = await this.transition(order._id, "pending", "cancelled", { reason: "abandoned" });
 				if (!cancelled) continue;
 				await broker.call("payments.refundOrder", { orderId: order._id });
 				await this.releaseStock(broker, cancelled);
-				await this.publish(broker, "order.cancelled", cancelled);
+				await this.publish("order.cancelled", cancelled);
 				this.logger.warn(`Order ${order._id} was abandoned while pending; cancelled and its stock released`);
 			}
 			return stale.length;

@@ -7,7 +7,7 @@ import type { ServiceSchema } from "moleculer";
 import { DbMixin, isDuplicateKeyError, type DbMethods } from "../mixins/db.mixin";
 import { config } from "../src/config";
 import { NotFoundError, UnauthorizedError } from "../src/errors";
-import { businessEvent } from "../src/events";
+import { DurableEvents, type DurableEventsMethods } from "../mixins/durable-events.mixin";
 import { amountRule, currencyRule } from "../src/money";
 import { pageParams, pageWindow, toPage, type PageRequest } from "../src/pagination";
 import { chargeOrder, type ChargeCommand } from "../src/payments/charge";
@@ -16,9 +16,10 @@ import { providerNamed, type PaymentProvider } from "../src/payments/provider";
 import { refundOrderPayment, refundPayment } from "../src/payments/refund";
 import type { AppContext, AuthUser } from "../src/types";
 
-type Methods = DbMethods & {
+type Methods = DbMethods &
+	DurableEventsMethods & {
 	/** The store, provider and event sender the charge and refund flows work through. */
-	paymentPorts(ctx: AppContext): PaymentPorts;
+	paymentPorts(): PaymentPorts;
 	/** The payment if the caller may see it; a 404 otherwise, whether or not it exists. */
 	visiblePayment(ctx: AppContext, id: string): Promise<Payment>;
 	caller(ctx: AppContext): AuthUser;
@@ -32,6 +33,7 @@ const PaymentsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 	name: "payments",
 
 	mixins: [
+		DurableEvents,
 		DbMixin({
 			collection: "payments",
 			fields: {
@@ -89,7 +91,7 @@ const PaymentsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			// Traces keep the order, never the card.
 			tracing: { tags: { params: ["orderId", "userId", "amount", "currency"] } },
 			async handler(ctx: AppContext<ChargeCommand>): Promise<PaymentView> {
-				return publicPayment(await chargeOrder(this.paymentPorts(ctx), ctx.params));
+				return publicPayment(await chargeOrder(this.paymentPorts(), ctx.params));
 			},
 		},
 
@@ -101,7 +103,7 @@ const PaymentsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			async handler(ctx: AppContext<{ id: string }>): Promise<PaymentView> {
 				const payment = await this.findEntityById<Payment>(ctx.params.id);
 				if (!payment) throw new NotFoundError("Payment", ctx.params.id);
-				return publicPayment(await refundPayment(this.paymentPorts(ctx), payment));
+				return publicPayment(await refundPayment(this.paymentPorts(), payment));
 			},
 		},
 
@@ -110,7 +112,7 @@ const PaymentsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			visibility: "public",
 			params: { orderId: idRule },
 			async handler(ctx: AppContext<{ orderId: string }>): Promise<PaymentView | null> {
-				const refunded = await refundOrderPayment(this.paymentPorts(ctx), ctx.params.orderId);
+				const refunded = await refundOrderPayment(this.paymentPorts(), ctx.params.orderId);
 				return refunded && publicPayment(refunded);
 			},
 		},
@@ -170,7 +172,7 @@ const PaymentsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 	},
 
 	methods: {
-		paymentPorts(ctx: AppContext): PaymentPorts {
+		paymentPorts(): PaymentPorts {
 			return {
 				provider: this.provider,
 				store: {
@@ -189,7 +191,7 @@ const PaymentsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 						return changed > 0 ? this.findEntityById<Payment>(id) : null;
 					},
 				},
-				emit: (type, data) => ctx.emit(type, businessEvent(type, data)),
+				publish: (type, data) => this.publishEvent(type, data),
 				now: () => new Date(),
 				warn: message => this.logger.warn(message),
 			};

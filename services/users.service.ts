@@ -8,7 +8,7 @@ import { hashPassword, passwordProblem, verifyPassword, PASSWORD_MAX_LENGTH, PAS
 import { issueToken, readToken } from "../src/auth/tokens";
 import { config } from "../src/config";
 import { ConflictError, InvalidInputError, NotFoundError, UnauthorizedError } from "../src/errors";
-import { businessEvent } from "../src/events";
+import { DurableEvents } from "../mixins/durable-events.mixin";
 import { pageParams, pageWindow, toPage, type PageRequest } from "../src/pagination";
 import type { AppContext, AuthUser, Role } from "../src/types";
 import { normalizeEmail, publicUser, type Account, type PublicUser } from "../src/users/accounts";
@@ -28,6 +28,7 @@ const UsersService: ServiceSchema<{ rest: string }, Methods> = {
 	name: "users",
 
 	mixins: [
+		DurableEvents,
 		DbMixin({
 			collection: "users",
 			fields: {
@@ -59,7 +60,7 @@ const UsersService: ServiceSchema<{ rest: string }, Methods> = {
 			async handler(ctx: AppContext<{ email: string; password: string; name: string }>) {
 				const account = await this.createAccount({ ...ctx.params, role: "customer" });
 				const user = publicUser(account);
-				ctx.emit("user.registered", businessEvent("user.registered", { userId: user.id, email: user.email, name: user.name }));
+				await this.publishEvent("user.registered", { userId: user.id, email: user.email, name: user.name });
 				ctx.meta.$statusCode = 201;
 				ctx.meta.$location = "/api/users/me";
 				return { user, token: this.tokenFor(account) };
@@ -148,6 +149,21 @@ const UsersService: ServiceSchema<{ rest: string }, Methods> = {
 					ctx.call<unknown[], { userId: string; limit: number }>("payments.listForUser", { userId: account._id, limit: 5 }),
 				]);
 				return { user: publicUser(account), ...orders, recentPayments };
+			},
+		},
+
+		/** Everyone to write to, a page at a time (for promotions); [] past the last page. */
+		recipients: {
+			visibility: "public",
+			retryPolicy: { enabled: true },
+			params: {
+				page: { type: "number", integer: true, min: 1, default: 1 },
+				pageSize: { type: "number", integer: true, min: 1, max: 1000, default: 100 },
+			},
+			async handler(ctx: AppContext<{ page: number; pageSize: number }>) {
+				const { page, pageSize } = ctx.params;
+				const accounts = await this.findEntities<Account>({ query: {}, sort: ["createdAt", "_id"], limit: pageSize, offset: (page - 1) * pageSize });
+				return accounts.map(({ _id, email, name }) => ({ id: _id, email, name }));
 			},
 		},
 

@@ -105,10 +105,34 @@ export const config = {
 		provider: text("PAYMENT_PROVIDER", "sandbox"),
 	},
 
+	events: {
+		/** NATS with JetStream for durable events: EVENTS_NATS_URL, else a nats:// TRANSPORTER; unset: in process. */
+		natsUrl: text("EVENTS_NATS_URL") ?? (text("TRANSPORTER")?.startsWith("nats://") ? text("TRANSPORTER") : undefined),
+		/** Deliveries of one event to one service before it goes to the dead letters. */
+		maxDeliver: int("EVENTS_MAX_DELIVER", 5),
+		/** How long a delivery may take before it is given to another instance (JetStream ack wait). */
+		ackWaitMs: int("EVENTS_ACK_WAIT_MS", 30_000),
+		/** How long the event stream keeps events. */
+		retentionDays: int("EVENTS_RETENTION_DAYS", 7),
+	},
+
+	notifications: {
+		/** smtp://user:pass@host:port; unset: mail is logged, not sent. */
+		smtpUrl: text("SMTP_URL"),
+		mailFrom: text("MAIL_FROM", "Shop <shop@localhost>"),
+		/** Users per batch when a promotion goes to everyone. */
+		promotionBatchSize: int("PROMOTION_BATCH_SIZE", 100),
+	},
+
+	analytics: {
+		/** Days the raw event log is kept; rollups are kept for good. */
+		retentionDays: int("ANALYTICS_RETENTION_DAYS", 90),
+	},
+
 	discovery: {
 		expectedServices: list("EXPECTED_SERVICES").length
 			? list("EXPECTED_SERVICES")
-			: ["api", "users", "discovery", "catalog", "orders", "payments"],
+			: ["api", "users", "discovery", "catalog", "orders", "payments", "notifications", "analytics"],
 		historySize: int("DISCOVERY_HISTORY", 100),
 	},
 };

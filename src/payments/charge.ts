@@ -46,11 +46,11 @@ export async function chargeOrder(ports: PaymentPorts, command: ChargeCommand): 
 	const settledAt = ports.now().toISOString();
 	if (result.ok) {
 		const paid = await settle(ports, claimed, { status: "succeeded", providerRef: result.providerRef, updatedAt: settledAt });
-		ports.emit("payment.succeeded", paymentEventData(paid, "payment.succeeded"));
+		await ports.publish("payment.succeeded", paymentEventData(paid, "payment.succeeded"));
 		return paid;
 	}
 	const failed = await settle(ports, claimed, { status: "failed", failureReason: result.reason, updatedAt: settledAt });
-	ports.emit("payment.failed", paymentEventData(failed, "payment.failed"));
+	await ports.publish("payment.failed", paymentEventData(failed, "payment.failed"));
 	throw declinedError(failed);
 }
 

@@ -145,7 +145,8 @@ export type PaymentPorts = {
 	store: PaymentStore;
 	provider: PaymentProvider;
 	/** Sends a business event; called only after the write it reports succeeded. */
-	emit(type: PaymentEventType, data: PaymentEventData): void;
+	/** Publishes a payment event (durably); awaited so that a failure to publish is not silent. */
+	publish(type: PaymentEventType, data: PaymentEventData): Promise<unknown>;
 	now(): Date;
 	/** For trouble an operator must look at; never given card details. */
 	warn(message: string): void;

@@ -33,7 +33,7 @@ export async function refundPayment(ports: PaymentPorts, payment: Payment): Prom
 	}
 
 	const saved = (await ports.store.transition(payment._id, "refunded", { refundRef })) ?? refunded;
-	ports.emit("payment.refunded", paymentEventData(saved, "payment.refunded"));
+	await ports.publish("payment.refunded", paymentEventData(saved, "payment.refunded"));
 	return saved;
 }
 

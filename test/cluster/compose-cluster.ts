@@ -24,6 +24,7 @@ export const TEST_OVERRIDES: Record<string, string> = {
 	HEARTBEAT_TIMEOUT: "4",
 	REQUEST_TIMEOUT: "5000",
 	ORDER_ABANDON_AFTER_MS: "8000",
+	EVENTS_ACK_WAIT_MS: "3000",
 	LOGLEVEL: "warn",
 };
 

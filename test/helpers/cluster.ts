@@ -6,9 +6,13 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { ServiceBroker, type ServiceSchema } from "moleculer";
 import brokerConfig from "../../moleculer.config";
+import { DurableEvents } from "../../mixins/durable-events.mixin";
+import type { BusinessEvent } from "../../src/events";
+import AnalyticsService from "../../services/analytics.service";
 import ApiService from "../../services/api.service";
 import CatalogService from "../../services/catalog.service";
 import DiscoveryService from "../../services/discovery.service";
+import NotificationsService from "../../services/notifications.service";
 import OrdersService from "../../services/orders.service";
 import PaymentsService from "../../services/payments.service";
 import UsersService from "../../services/users.service";
@@ -20,6 +24,8 @@ export const ALL_SERVICES: Record<string, ServiceSchema> = {
 	catalog: CatalogService as ServiceSchema,
 	payments: PaymentsService as ServiceSchema,
 	orders: OrdersService as ServiceSchema,
+	notifications: NotificationsService as ServiceSchema,
+	analytics: AnalyticsService as ServiceSchema,
 };
 
 let namespaceSeq = 0;
@@ -75,6 +81,23 @@ export async function waitFor<T>(check: () => Promise<T | undefined> | T | undef
 		if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
 		await new Promise(resolve => setTimeout(resolve, 50));
 	}
+}
+
+export type SeenEvent = { event: string; payload: BusinessEvent<any> };
+
+/**
+ * Adds a service to `broker` that consumes the given business events durably, as
+ * notifications and analytics do, and returns the list it records them in.
+ */
+export async function eventProbe(broker: ServiceBroker, name: string, types: string[]): Promise<SeenEvent[]> {
+	const seen: SeenEvent[] = [];
+	const record = (event: BusinessEvent<any>) => {
+		seen.push({ event: event.type, payload: event });
+		return Promise.resolve();
+	};
+	broker.createService({ name, mixins: [DurableEvents], durableEvents: Object.fromEntries(types.map(type => [type, record])) });
+	await broker.waitForServices(name);
+	return seen;
 }
 
 export type ShopCluster = { brokers: ServiceBroker[]; url: string; stop(): Promise<void> };

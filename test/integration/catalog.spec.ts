@@ -1,7 +1,7 @@
 /** The catalog through the gateway, as shoppers and admins see it, and its stock actions as the order flow calls them. */
-import type { Context, ServiceBroker } from "moleculer";
+import type { ServiceBroker } from "moleculer";
 import { config } from "../../src/config";
-import { startShop, waitFor, type ShopCluster } from "../helpers/cluster";
+import { eventProbe, startShop, waitFor, type SeenEvent, type ShopCluster } from "../helpers/cluster";
 import { adminToken, client, newCustomer, type Client } from "../helpers/http";
 
 let shop: ShopCluster;
@@ -9,7 +9,7 @@ let api: Client;
 let admin: string;
 let broker: ServiceBroker;
 /** Business events seen by a probe service on the same broker. */
-const seen: { event: string; payload: any }[] = [];
+let seen: SeenEvent[] = [];
 
 let categorySeq = 0;
 /** A category of its own for each test, so that lists do not see other tests' products. */
@@ -37,18 +37,7 @@ beforeAll(async () => {
 	api = client(shop.url);
 	admin = await adminToken(api);
 	broker = shop.brokers[0];
-	broker.createService({
-		name: "probe",
-		events: {
-			"product.*"(ctx: Context) {
-				seen.push({ event: String(ctx.eventName), payload: ctx.params });
-			},
-			"inventory.low"(ctx: Context) {
-				seen.push({ event: String(ctx.eventName), payload: ctx.params });
-			},
-		},
-	});
-	await broker.waitForServices("probe");
+	seen = await eventProbe(broker, "probe", ["product.created", "product.updated", "product.removed", "inventory.low"]);
 });
 afterAll(() => shop.stop());
 

@@ -20,7 +20,7 @@ beforeAll(async () => {
 	gateway = await startNode({ nodeID: "gateway", namespace, services: ["api"], networked: true });
 	extra.push(await startNode({ nodeID: "users-1", namespace, services: ["users"], networked: true }));
 	extra.push(await startNode({ nodeID: "discovery-1", namespace, services: ["discovery"], networked: true }));
-	extra.push(await startNode({ nodeID: "commerce-1", namespace, services: ["catalog", "payments", "orders"], networked: true }));
+	extra.push(await startNode({ nodeID: "commerce-1", namespace, services: ["catalog", "payments", "orders", "notifications", "analytics"], networked: true }));
 	api = client(gatewayUrl(gateway));
 	token = await waitFor(() => adminToken(api).catch(() => undefined), "the users service");
 	await waitFor(async () => ((await api.get("/api/discovery/health")).status === 200 ? true : undefined), "the discovery routes");

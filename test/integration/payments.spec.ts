@@ -1,28 +1,20 @@
 /** Payments: charges as orders make them (broker calls), refunds and reading through the gateway. */
-import type { Context, ServiceBroker } from "moleculer";
-import { startShop, type ShopCluster } from "../helpers/cluster";
+import type { ServiceBroker } from "moleculer";
+import { eventProbe, startShop, waitFor, type SeenEvent, type ShopCluster } from "../helpers/cluster";
 import { adminToken, client, newCustomer, type Client } from "../helpers/http";
 
 let shop: ShopCluster;
 let api: Client;
 let broker: ServiceBroker;
 let admin: string;
-const events: { event: string; params: any }[] = [];
+let events: SeenEvent[] = [];
 
 beforeAll(async () => {
 	shop = await startShop();
 	api = client(shop.url);
 	broker = shop.brokers[0];
 	admin = await adminToken(api);
-	broker.createService({
-		name: "payment-events-spy",
-		events: {
-			"payment.*"(ctx: Context) {
-				events.push({ event: String(ctx.eventName), params: ctx.params });
-			},
-		},
-	});
-	await broker.waitForServices(["payment-events-spy"]);
+	events = await eventProbe(broker, "payment-events-spy", ["payment.succeeded", "payment.failed", "payment.refunded"]);
 });
 afterAll(() => shop.stop());
 
@@ -79,8 +71,8 @@ describe("charge", () => {
 		expect(asAdmin.status).toBe(200);
 		expect(JSON.stringify(asAdmin.body)).not.toMatch(/4242424242424242|4242 4242 4242 4242/);
 
-		const event = events.find(e => e.event === "payment.succeeded" && e.params.data.orderId === orderId);
-		expect(event?.params).toMatchObject({
+		const event = await waitFor(() => events.find(e => e.event === "payment.succeeded" && e.payload.data.orderId === orderId), "the event");
+		expect(event?.payload).toMatchObject({
 			id: expect.any(String),
 			type: "payment.succeeded",
 			data: { paymentId: payment.id, orderId, userId: customer.user.id, amount: 2599, currency: "USD" },
@@ -99,8 +91,8 @@ describe("charge", () => {
 		});
 		const payment = await broker.call<any, any>("payments.byOrder", { orderId });
 		expect(payment).toMatchObject({ status: "failed", failureReason: "card_declined", card: { last4: "0002" } });
-		const event = events.find(e => e.event === "payment.failed" && e.params.data.orderId === orderId);
-		expect(event?.params.data).toMatchObject({ paymentId: payment.id, reason: "card_declined", amount: 2599 });
+		const event = await waitFor(() => events.find(e => e.event === "payment.failed" && e.payload.data.orderId === orderId), "the event");
+		expect(event?.payload.data).toMatchObject({ paymentId: payment.id, reason: "card_declined", amount: 2599 });
 	});
 
 	it("answers 402 insufficient_funds for 4000 0000 0000 9995, and the same 402 when the order is charged again", async () => {
@@ -140,7 +132,8 @@ describe("charge", () => {
 		const first = await charge(customer, { orderId });
 		const second = await charge(customer, { orderId });
 		expect(second).toEqual(first);
-		expect(events.filter(e => e.event === "payment.succeeded" && e.params.data.orderId === orderId)).toHaveLength(1);
+		await waitFor(() => events.find(e => e.event === "payment.succeeded" && e.payload.data.orderId === orderId), "the event");
+		expect(events.filter(e => e.event === "payment.succeeded" && e.payload.data.orderId === orderId)).toHaveLength(1);
 	});
 
 	it("gives exactly one succeeded payment when the same order is charged many times at once", async () => {
@@ -156,7 +149,8 @@ describe("charge", () => {
 		const stored = await storedPayments({ orderId });
 		expect(stored).toHaveLength(1);
 		expect(stored[0].status).toBe("succeeded");
-		expect(events.filter(e => e.event === "payment.succeeded" && e.params.data.orderId === orderId)).toHaveLength(1);
+		await waitFor(() => events.find(e => e.event === "payment.succeeded" && e.payload.data.orderId === orderId), "the event");
+		expect(events.filter(e => e.event === "payment.succeeded" && e.payload.data.orderId === orderId)).toHaveLength(1);
 	});
 
 	it("is not reachable over HTTP", async () => {
@@ -179,8 +173,8 @@ describe("refund", () => {
 		expect(again.status).toBe(409);
 		expect(again.body).toMatchObject({ name: "ConflictError", type: "NOT_REFUNDABLE" });
 
-		const event = events.find(e => e.event === "payment.refunded" && e.params.data.paymentId === payment.id);
-		expect(event?.params.data).toMatchObject({ orderId: payment.orderId, userId: customer.user.id, amount: 4200, currency: "USD" });
+		const event = await waitFor(() => events.find(e => e.event === "payment.refunded" && e.payload.data.paymentId === payment.id), "the event");
+		expect(event?.payload.data).toMatchObject({ orderId: payment.orderId, userId: customer.user.id, amount: 4200, currency: "USD" });
 	});
 
 	it("refunds once when two admins refund at the same moment", async () => {
@@ -190,7 +184,8 @@ describe("refund", () => {
 			.map(r => r.status)
 			.sort();
 		expect(statuses).toEqual([200, 409, 409]);
-		expect(events.filter(e => e.event === "payment.refunded" && e.params.data.paymentId === payment.id)).toHaveLength(1);
+		await waitFor(() => events.find(e => e.event === "payment.refunded" && e.payload.data.paymentId === payment.id), "the event");
+		expect(events.filter(e => e.event === "payment.refunded" && e.payload.data.paymentId === payment.id)).toHaveLength(1);
 	});
 
 	it("answers 403 to a customer, even the owner, and refunds nothing", async () => {
@@ -270,8 +265,12 @@ describe("reading payments", () => {
 	it("gives orders and users.summary a payment by order and a user's newest payments", async () => {
 		const customer = await newCustomer(api);
 		const orderId = newOrderId();
+		// Payments are ordered by creation time in milliseconds: make the three distinct.
+		const nextMillisecond = () => new Promise(resolve => setTimeout(resolve, 2));
 		const payment = await charge(customer, { orderId });
+		await nextMillisecond();
 		await charge(customer);
+		await nextMillisecond();
 		await charge(customer);
 		expect(await broker.call("payments.byOrder", { orderId })).toEqual(payment);
 		const newest = await broker.call<any[], any>("payments.listForUser", { userId: customer.user.id, limit: 2 });

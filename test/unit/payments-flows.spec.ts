@@ -67,7 +67,7 @@ function setup(options: { chargeFails?: boolean; refundFails?: boolean } = {}) {
 	const ports: PaymentPorts = {
 		store,
 		provider,
-		emit: (type, data) => events.push({ type, data }),
+		publish: async (type, data) => events.push({ type, data }),
 		now: () => new Date("2026-03-15T12:00:00Z"),
 		warn: message => warnings.push(message),
 	};

@@ -1,0 +1,220 @@
+/**
+ * notifications: each user's inbox, and the emails that go with it. Business events arrive
+ * through the durable-events mixin, at least once; a notification is stored with the
+ * event's id (unique `<eventId>:<userId>`), so a redelivery changes nothing. The rules
+ * live in src/notifications/ (templates, delivery, mailer); this file wires them.
+ */
+import { randomUUID } from "node:crypto";
+import type { ServiceSchema } from "moleculer";
+import { DbMixin, isDuplicateKeyError, type DbMethods } from "../mixins/db.mixin";
+import { DurableEvents, type DurableEventsMethods } from "../mixins/durable-events.mixin";
+import { config } from "../src/config";
+import { NotFoundError, UnauthorizedError } from "../src/errors";
+import type { BusinessEvent } from "../src/events";
+import { broadcast, notifyUser, type DeliveryPorts, type Recipient } from "../src/notifications/delivery";
+import { createMailer, type Mailer } from "../src/notifications/mailer";
+import { notificationView, type Message, type Notification, type NotificationView } from "../src/notifications/notification";
+import {
+	orderMessage,
+	promotionMessage,
+	refundMessage,
+	welcomeMessage,
+	type OrderEventData,
+	type OrderNoticeType,
+	type PaymentRefundedData,
+	type PromotionCreatedData,
+	type UserRegisteredData,
+} from "../src/notifications/templates";
+import { pageParams, pageWindow, toPage, type Page, type PageRequest } from "../src/pagination";
+import type { AppContext, AuthUser } from "../src/types";
+
+type Methods = DbMethods &
+	DurableEventsMethods & {
+		/** The store, users and mailer that src/notifications/delivery.ts works through. */
+		deliveryPorts(): DeliveryPorts;
+		/** Notifies the user the event is about (the order's or payment's owner, the new user). */
+		notifyOwner(event: BusinessEvent<{ userId: string }>, message: Message, recipient?: Recipient): Promise<void>;
+		sendPromotion(event: BusinessEvent<PromotionCreatedData>): Promise<void>;
+		caller(ctx: AppContext): AuthUser;
+	};
+
+type Vars = { mailer: Mailer };
+
+const ORDER_NOTICES: OrderNoticeType[] = ["order.paid", "order.payment_failed", "order.cancelled", "order.shipped", "order.delivered"];
+
+const NotificationsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
+	name: "notifications",
+
+	// DurableEvents first: Moleculer starts mixins last-listed first, so the store is connected
+	// and its unique index built before the first event is taken from the bus.
+	mixins: [
+		DurableEvents,
+		DbMixin({
+			collection: "notifications",
+			fields: {
+				userId: { type: String, required: true },
+				kind: { type: String, required: true },
+				title: { type: String, required: true },
+				body: { type: String, required: true },
+				read: { type: Boolean, required: true, default: false },
+				eventId: { type: String, required: true },
+				dedupKey: { type: String, required: true },
+				createdAt: { type: String, required: true },
+			},
+			indexes: [
+				// One notification per event and user: a redelivered event stores nothing.
+				{ fields: { dedupKey: 1 }, unique: true },
+				{ fields: { userId: 1 } },
+				// Compound indexes serve MongoDB only; NeDB goes without them (db mixin).
+				{ fields: { userId: 1, createdAt: -1 } },
+				{ fields: { userId: 1, read: 1 } },
+			],
+		}),
+	],
+
+	settings: {
+		// Routes below are written in full (/notifications/..., /promotions) under the gateway's /api.
+		rest: "/",
+	},
+
+	actions: {
+		/** The caller's notifications, newest first, with how many are unread. */
+		list: {
+			rest: "GET /notifications",
+			auth: "required",
+			retryPolicy: { enabled: true },
+			params: { ...pageParams },
+			async handler(ctx: AppContext<PageRequest>): Promise<Page<NotificationView> & { unread: number }> {
+				const userId = this.caller(ctx).id;
+				const { pageSize, offset } = pageWindow(ctx.params);
+				const [rows, total, unread] = await Promise.all([
+					this.findEntities<Notification>({ query: { userId }, sort: ["-createdAt"], limit: pageSize, offset }),
+					this.countEntities({ userId }),
+					this.countEntities({ userId, read: false }),
+				]);
+				return { ...toPage(rows.map(notificationView), total, ctx.params), unread };
+			},
+		},
+
+		/** Marks one of the caller's notifications read; anyone else's is a 404. */
+		markRead: {
+			rest: "POST /notifications/:id/read",
+			auth: "required",
+			params: { id: { type: "string", min: 1, max: 64 } },
+			async handler(ctx: AppContext<{ id: string }>): Promise<NotificationView> {
+				const userId = this.caller(ctx).id;
+				const found = await this.findEntityById<Notification>(ctx.params.id);
+				if (!found || found.userId !== userId) throw new NotFoundError("Notification", ctx.params.id);
+				if (found.read) return notificationView(found);
+				const saved = await this.updateEntityById<Notification>(found._id, { $set: { read: true } });
+				if (!saved) throw new NotFoundError("Notification", ctx.params.id);
+				return notificationView(saved);
+			},
+		},
+
+		/** Marks every unread notification of the caller read. */
+		markAllRead: {
+			rest: "POST /notifications/read-all",
+			auth: "required",
+			async handler(ctx: AppContext): Promise<{ updated: number }> {
+				const userId = this.caller(ctx).id;
+				return { updated: await this.updateEntities({ userId, read: false }, { $set: { read: true } }) };
+			},
+		},
+
+		/** Admin: a message for every user. Answers 202 at once; the promotion.created handler delivers it in batches. */
+		broadcastPromotion: {
+			rest: "POST /promotions",
+			auth: "admin",
+			params: {
+				title: { type: "string", trim: true, min: 1, max: 120 },
+				message: { type: "string", trim: true, min: 1, max: 2000 },
+			},
+			async handler(ctx: AppContext<{ title: string; message: string }>): Promise<{ promotionId: string }> {
+				const promotionId = randomUUID();
+				await this.publishEvent<PromotionCreatedData>("promotion.created", { promotionId, title: ctx.params.title, message: ctx.params.message });
+				ctx.meta.$statusCode = 202;
+				return { promotionId };
+			},
+		},
+	},
+
+	durableEvents: {
+		async "user.registered"(this: Methods, event: BusinessEvent<UserRegisteredData>) {
+			const { userId, email, name } = event.data;
+			await this.notifyOwner(event, welcomeMessage(event.data), { id: userId, email, name });
+		},
+
+		...Object.fromEntries(
+			ORDER_NOTICES.map(type => [
+				type,
+				async function (this: Methods, event: BusinessEvent<OrderEventData>) {
+					await this.notifyOwner(event, orderMessage(type, event.data));
+				},
+			]),
+		),
+
+		async "payment.refunded"(this: Methods, event: BusinessEvent<PaymentRefundedData>) {
+			await this.notifyOwner(event, refundMessage(event.data));
+		},
+
+		async "promotion.created"(this: Methods, event: BusinessEvent<PromotionCreatedData>) {
+			await this.sendPromotion(event);
+		},
+	},
+
+	methods: {
+		deliveryPorts(): DeliveryPorts {
+			return {
+				insertIfNew: async notification => {
+					try {
+						return await this.insertEntity<Notification>(notification);
+					} catch (err) {
+						if (isDuplicateKeyError(err)) return null;
+						throw err;
+					}
+				},
+				recipient: async userId => {
+					try {
+						return await this.broker.call<Recipient, { id: string }>("users.get", { id: userId });
+					} catch (err) {
+						// No such user: nobody to mail. Anything else (users down) throws, and the event comes again.
+						if ((err as { code?: number }).code === 404) return null;
+						throw err;
+					}
+				},
+				recipients: (page, pageSize) => this.broker.call<Recipient[], { page: number; pageSize: number }>("users.recipients", { page, pageSize }),
+				sendMail: mail => this.mailer.send(mail),
+				now: () => new Date(),
+				warn: message => this.logger.warn(message),
+			};
+		},
+
+		async notifyOwner(event, message, recipient) {
+			await notifyUser(this.deliveryPorts(), event, event.data.userId, message, recipient);
+		},
+
+		async sendPromotion(event) {
+			const report = await broadcast(this.deliveryPorts(), event, promotionMessage(event.data), config.notifications.promotionBatchSize);
+			this.logger.info(
+				`Promotion ${event.data.promotionId}: ${report.users} users, ${report.created} new notifications, ${report.mailFailed} mails failed`,
+			);
+		},
+
+		caller(ctx) {
+			const user = ctx.meta.user;
+			if (!user) throw new UnauthorizedError();
+			return user;
+		},
+	},
+
+	created() {
+		this.mailer = createMailer({ smtpUrl: config.notifications.smtpUrl, from: config.notifications.mailFrom }, this.logger);
+	},
+
+	stopped() {
+		this.mailer.close();
+	},
+};
+
+export default NotificationsService;

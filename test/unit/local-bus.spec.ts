@@ -1,0 +1,42 @@
+/** The in-process event bus keeps the delivery contract of JetStream: once per group, retries, dead letters. */
+import { localBus } from "../../src/durable-events/local-bus";
+import { businessEvent, type BusinessEvent } from "../../src/events";
+import { waitFor } from "../helpers/cluster";
+
+let seq = 0;
+const policy = { maxDeliver: 3, retryDelayMs: () => 5 };
+const fresh = (onDead: (group: string, event: BusinessEvent) => void = () => undefined) => localBus(`unit-${++seq}`, policy, onDead);
+
+it("delivers an event once to each group, sharing it between a group's members", async () => {
+	const bus = fresh();
+	const got: string[] = [];
+	await bus.subscribe("notifications", "order.paid", async () => void got.push("notifications-1"));
+	await bus.subscribe("notifications", "order.paid", async () => void got.push("notifications-2"));
+	await bus.subscribe("analytics", "order.paid", async () => void got.push("analytics"));
+	await bus.subscribe("analytics", "order.cancelled", async () => void got.push("wrong type"));
+
+	await bus.publish(businessEvent("order.paid", {}) as BusinessEvent);
+	await bus.publish(businessEvent("order.paid", {}) as BusinessEvent);
+	await waitFor(() => (got.length === 4 ? true : undefined), "4 deliveries");
+	expect(got.sort()).toEqual(["analytics", "analytics", "notifications-1", "notifications-2"]);
+});
+
+it("delivers again after a handler throws, and dead-letters after the last try", async () => {
+	const dead: string[] = [];
+	const bus = fresh(group => dead.push(group));
+	let attempts = 0;
+	await bus.subscribe("flaky", "user.registered", async () => {
+		attempts += 1;
+		if (attempts < 2) throw new Error("database is down");
+	});
+	let failures = 0;
+	await bus.subscribe("broken", "user.registered", async () => {
+		failures += 1;
+		throw new Error("always");
+	});
+
+	await bus.publish(businessEvent("user.registered", {}) as BusinessEvent);
+	await waitFor(() => (attempts === 2 && dead.length === 1 ? true : undefined), "a retry and a dead letter");
+	expect(failures).toBe(3);
+	expect(dead).toEqual(["broken"]);
+});
