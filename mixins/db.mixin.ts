@@ -12,6 +12,7 @@ import DbService, { MemoryAdapter, type DbAdapter } from "moleculer-db";
 import MongooseAdapter from "moleculer-db-adapter-mongoose";
 import mongoose, { type SchemaDefinition } from "mongoose";
 import { config } from "../src/config";
+import { pageWindow, toPage, type Page, type PageRequest } from "../src/pagination";
 
 export type IndexSpec = { fields: Record<string, 1 | -1>; unique?: boolean };
 
@@ -34,6 +35,10 @@ export interface DbMethods {
 	findEntities<T = Entity>(filters: FindFilters): Promise<T[]>;
 	countEntities(query?: object): Promise<number>;
 	insertEntity<T = Entity>(entity: object): Promise<T>;
+	/** Inserts unless a unique index already holds such an entity: then null, and nothing written. */
+	insertEntityIfNew<T = Entity>(entity: object): Promise<T | null>;
+	/** One page of the entities that match `query`, in `sort` order, with the total count. */
+	findPage<T = Entity>(query: object, sort: string[], request: PageRequest): Promise<Page<T>>;
 	updateEntityById<T = Entity>(id: string, update: object): Promise<T | null>;
 	updateEntities(query: object, update: object): Promise<number>;
 	/** Removes the entities that match `query`; answers how many. */
@@ -117,6 +122,21 @@ export function DbMixin(options: DbMixinOptions): Partial<ServiceSchema> {
 
 			countEntities(this: DbThis, query: object = {}) {
 				return this.adapter.count({ query });
+			},
+
+			async insertEntityIfNew(this: DbThis, entity: object) {
+				try {
+					return await this.insertEntity(entity);
+				} catch (err) {
+					if (isDuplicateKeyError(err)) return null;
+					throw err;
+				}
+			},
+
+			async findPage(this: DbThis, query: object, sort: string[], request: PageRequest) {
+				const { pageSize, offset } = pageWindow(request);
+				const [rows, total] = await Promise.all([this.findEntities({ query, sort, limit: pageSize, offset }), this.countEntities(query)]);
+				return toPage(rows, total, request);
 			},
 
 			async insertEntity(this: DbThis, entity: object) {

@@ -8,7 +8,7 @@
  * `key`, unique, so one plain unique index guards both (no sparse index needed).
  */
 import type { ServiceSchema } from "moleculer";
-import { DbMixin, isDuplicateKeyError, type DbMethods } from "../mixins/db.mixin";
+import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { DurableEvents } from "../mixins/durable-events.mixin";
 import { DAY_PATTERN, dayRange } from "../src/analytics/date-range";
 import { eventView, recordEvent, retentionCutoff, type AnalyticsStore, type LogEntry } from "../src/analytics/record";
@@ -16,7 +16,7 @@ import { salesReport, summaryReport, topProductsReport, type SalesRow, type Summ
 import { DAY_METRICS, type RollupDoc } from "../src/analytics/rollups";
 import { config } from "../src/config";
 import type { BusinessEvent } from "../src/events";
-import { pageParams, pageWindow, toPage, type PageRequest } from "../src/pagination";
+import { mapPage, pageParams, type PageRequest } from "../src/pagination";
 import type { AppContext } from "../src/types";
 
 /** The adapter's bulk delete, which the db mixin does not wrap; the same on NeDB and MongoDB. */
@@ -149,12 +149,7 @@ const AnalyticsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			async handler(ctx: AppContext<PageRequest & { type?: string }>) {
 				const query: Record<string, unknown> = { kind: "event" };
 				if (ctx.params.type) query.type = ctx.params.type;
-				const { pageSize, offset } = pageWindow(ctx.params);
-				const [entries, total] = await Promise.all([
-					this.findEntities<LogEntry>({ query, sort: ["-at", "-receivedAt"], limit: pageSize, offset }),
-					this.countEntities(query),
-				]);
-				return toPage(entries.map(eventView), total, ctx.params);
+				return mapPage(await this.findPage<LogEntry>(query, ["-at", "-receivedAt"], ctx.params), eventView);
 			},
 		},
 	},
@@ -172,15 +167,7 @@ const AnalyticsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 		/** The collection as record.ts needs it. */
 		store(): AnalyticsStore {
 			return {
-				insertIfNew: async doc => {
-					try {
-						await this.insertEntity(doc);
-						return true;
-					} catch (err) {
-						if (isDuplicateKeyError(err)) return false;
-						throw err;
-					}
-				},
+				insertIfNew: async doc => (await this.insertEntityIfNew(doc)) !== null,
 				update: (query, update) => this.updateEntities(query, update),
 				lacks: (field, value) => this.lacks(field, value),
 			};

@@ -22,7 +22,7 @@ import { adjustUpdate, isLowStock, releaseUpdate, reserveUpdate, type Conditiona
 import { config } from "../src/config";
 import { ConflictError, NotFoundError } from "../src/errors";
 import { DurableEvents } from "../mixins/durable-events.mixin";
-import { pageParams, pageWindow, toPage, type Page, type PageRequest } from "../src/pagination";
+import { mapPage, pageParams, type Page, type PageRequest } from "../src/pagination";
 import type { AppContext } from "../src/types";
 
 type StockRequest = { productId: string; quantity: number };
@@ -74,13 +74,7 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods> = {
 			cache: { keys: ["search", "category", "page", "pageSize", "sort"] },
 			params: { ...browseRules, ...pageParams },
 			async handler(ctx: AppContext<BrowseRequest & PageRequest>): Promise<Page<ProductView>> {
-				const { pageSize, offset } = pageWindow(ctx.params);
-				const query = browseQuery(ctx.params);
-				const [products, total] = await Promise.all([
-					this.findEntities<Product>({ query, sort: sortFields(ctx.params.sort), limit: pageSize, offset }),
-					this.countEntities(query),
-				]);
-				return toPage(products.map(productView), total, ctx.params);
+				return mapPage(await this.findPage<Product>(browseQuery(ctx.params), sortFields(ctx.params.sort), ctx.params), productView);
 			},
 		},
 

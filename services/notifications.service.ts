@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { ServiceSchema } from "moleculer";
-import { DbMixin, isDuplicateKeyError, type DbMethods } from "../mixins/db.mixin";
+import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { DurableEvents, type DurableEventsMethods } from "../mixins/durable-events.mixin";
 import { config } from "../src/config";
 import { NotFoundError, UnauthorizedError } from "../src/errors";
@@ -25,7 +25,7 @@ import {
 	type PromotionCreatedData,
 	type UserRegisteredData,
 } from "../src/notifications/templates";
-import { pageParams, pageWindow, toPage, type Page, type PageRequest } from "../src/pagination";
+import { mapPage, pageParams, type Page, type PageRequest } from "../src/pagination";
 import type { AppContext, AuthUser } from "../src/types";
 
 type Methods = DbMethods &
@@ -86,13 +86,11 @@ const NotificationsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			params: { ...pageParams },
 			async handler(ctx: AppContext<PageRequest>): Promise<Page<NotificationView> & { unread: number }> {
 				const userId = this.caller(ctx).id;
-				const { pageSize, offset } = pageWindow(ctx.params);
-				const [rows, total, unread] = await Promise.all([
-					this.findEntities<Notification>({ query: { userId }, sort: ["-createdAt"], limit: pageSize, offset }),
-					this.countEntities({ userId }),
+				const [page, unread] = await Promise.all([
+					this.findPage<Notification>({ userId }, ["-createdAt"], ctx.params),
 					this.countEntities({ userId, read: false }),
 				]);
-				return { ...toPage(rows.map(notificationView), total, ctx.params), unread };
+				return { ...mapPage(page, notificationView), unread };
 			},
 		},
 
@@ -166,14 +164,7 @@ const NotificationsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 	methods: {
 		deliveryPorts(): DeliveryPorts {
 			return {
-				insertIfNew: async notification => {
-					try {
-						return await this.insertEntity<Notification>(notification);
-					} catch (err) {
-						if (isDuplicateKeyError(err)) return null;
-						throw err;
-					}
-				},
+				insertIfNew: notification => this.insertEntityIfNew<Notification>(notification),
 				recipient: async userId => {
 					try {
 						return await this.broker.call<Recipient, { id: string }>("users.get", { id: userId });

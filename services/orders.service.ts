@@ -4,14 +4,14 @@
  * died in the middle) are settled by `recoverAbandoned`, on every instance, safely.
  */
 import type { ServiceSchema } from "moleculer";
-import { DbMixin, isDuplicateKeyError, type DbMethods } from "../mixins/db.mixin";
+import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { config } from "../src/config";
 import { ConflictError, NotFoundError } from "../src/errors";
 import { DurableEvents, type DurableEventsMethods } from "../mixins/durable-events.mixin";
 import { orderView, type Order, type OrderView } from "../src/orders/order";
 import { assertMove, SOLD_STATUSES, type OrderStatus } from "../src/orders/order-state";
 import { DuplicateOrderError, placeOrder, type OrderEventType, type OrderPorts, type PlaceOrderRequest } from "../src/orders/place-order";
-import { pageParams, pageWindow, toPage, type PageRequest } from "../src/pagination";
+import { mapPage, pageParams, type PageRequest } from "../src/pagination";
 import { checkCard } from "../src/payments/cards";
 import type { AppContext, AuthUser } from "../src/types";
 
@@ -133,12 +133,7 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				const user = ctx.meta.user as AuthUser;
 				const query: Record<string, unknown> = user.role === "admin" ? {} : { userId: user.id };
 				if (ctx.params.status) query.status = ctx.params.status;
-				const { pageSize, offset } = pageWindow(ctx.params);
-				const [orders, total] = await Promise.all([
-					this.findEntities<Order>({ query, sort: ["-createdAt"], limit: pageSize, offset }),
-					this.countEntities(query),
-				]);
-				return toPage(orders.map(orderView), total, ctx.params);
+				return mapPage(await this.findPage<Order>(query, ["-createdAt"], ctx.params), orderView);
 			},
 		},
 
@@ -217,12 +212,9 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				charge: payment => ctx.call("payments.charge", payment),
 				refundOrder: async orderId => void (await ctx.call("payments.refundOrder", { orderId })),
 				insertOrder: async order => {
-					try {
-						return await this.insertEntity<Order>(order);
-					} catch (err) {
-						if (isDuplicateKeyError(err)) throw new DuplicateOrderError();
-						throw err;
-					}
+					const inserted = await this.insertEntityIfNew<Order>(order);
+					if (!inserted) throw new DuplicateOrderError();
+					return inserted;
 				},
 				findByScope: idempotencyScope => this.findEntity<Order>({ idempotencyScope }),
 				transition: (orderId, from, to, changes) => this.transition(orderId, from, to, changes),

@@ -4,12 +4,12 @@
  * The rules live in src/payments/ (cards, charge, refund, provider); this file wires them.
  */
 import type { ServiceSchema } from "moleculer";
-import { DbMixin, isDuplicateKeyError, type DbMethods } from "../mixins/db.mixin";
+import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { config } from "../src/config";
 import { NotFoundError, UnauthorizedError } from "../src/errors";
 import { DurableEvents, type DurableEventsMethods } from "../mixins/durable-events.mixin";
 import { amountRule, currencyRule } from "../src/money";
-import { pageParams, pageWindow, toPage, type PageRequest } from "../src/pagination";
+import { mapPage, pageParams, type PageRequest } from "../src/pagination";
 import { chargeOrder, type ChargeCommand } from "../src/payments/charge";
 import { canSeePayment, publicPayment, type Payment, type PaymentPorts, type PaymentView } from "../src/payments/payment";
 import { providerNamed, type PaymentProvider } from "../src/payments/provider";
@@ -126,12 +126,7 @@ const PaymentsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			async handler(ctx: AppContext<PageRequest>) {
 				const user = this.caller(ctx);
 				const query = user.role === "admin" ? {} : { userId: user.id };
-				const { pageSize, offset } = pageWindow(ctx.params);
-				const [payments, total] = await Promise.all([
-					this.findEntities<Payment>({ query, sort: ["-createdAt"], limit: pageSize, offset }),
-					this.countEntities(query),
-				]);
-				return toPage(payments.map(publicPayment), total, ctx.params);
+				return mapPage(await this.findPage<Payment>(query, ["-createdAt"], ctx.params), publicPayment);
 			},
 		},
 
@@ -176,14 +171,7 @@ const PaymentsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			return {
 				provider: this.provider,
 				store: {
-					insertIfNew: async payment => {
-						try {
-							return await this.insertEntity<Payment>(payment);
-						} catch (err) {
-							if (isDuplicateKeyError(err)) return null;
-							throw err;
-						}
-					},
+					insertIfNew: payment => this.insertEntityIfNew<Payment>(payment),
 					byId: id => this.findEntityById<Payment>(id),
 					byOrder: orderId => this.findEntity<Payment>({ orderId }),
 					transition: async (id, from, changes) => {

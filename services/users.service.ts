@@ -3,13 +3,13 @@
  * carries a password or its hash.
  */
 import type { ServiceSchema } from "moleculer";
-import { DbMixin, isDuplicateKeyError, type DbMethods } from "../mixins/db.mixin";
+import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { hashPassword, passwordProblem, verifyPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, dummyHash } from "../src/auth/passwords";
 import { issueToken, readToken } from "../src/auth/tokens";
 import { config } from "../src/config";
 import { ConflictError, InvalidInputError, NotFoundError, UnauthorizedError } from "../src/errors";
 import { DurableEvents } from "../mixins/durable-events.mixin";
-import { pageParams, pageWindow, toPage, type PageRequest } from "../src/pagination";
+import { mapPage, pageParams, type PageRequest } from "../src/pagination";
 import type { AppContext, AuthUser, Role } from "../src/types";
 import { normalizeEmail, publicUser, type Account, type PublicUser } from "../src/users/accounts";
 
@@ -173,12 +173,7 @@ const UsersService: ServiceSchema<{ rest: string }, Methods> = {
 			retryPolicy: { enabled: true },
 			params: { ...pageParams },
 			async handler(ctx: AppContext<PageRequest>) {
-				const { pageSize, offset } = pageWindow(ctx.params);
-				const [accounts, total] = await Promise.all([
-					this.findEntities<Account>({ query: {}, sort: ["createdAt"], limit: pageSize, offset }),
-					this.countEntities(),
-				]);
-				return toPage(accounts.map(publicUser), total, ctx.params);
+				return mapPage(await this.findPage<Account>({}, ["createdAt", "_id"], ctx.params), publicUser);
 			},
 		},
 
@@ -202,24 +197,20 @@ const UsersService: ServiceSchema<{ rest: string }, Methods> = {
 			const problem = passwordProblem(password);
 			if (problem) throw new InvalidInputError(problem, [{ field: "password", message: problem }]);
 			const normalized = normalizeEmail(email);
-			if (await this.findEntity({ email: normalized })) {
-				throw new ConflictError("An account with this email already exists", "EMAIL_TAKEN");
-			}
+			const taken = () => new ConflictError("An account with this email already exists", "EMAIL_TAKEN");
+			if (await this.findEntity({ email: normalized })) throw taken();
 			const now = new Date().toISOString();
-			try {
-				return await this.insertEntity<Account>({
-					email: normalized,
-					name,
-					role,
-					passwordHash: await hashPassword(password),
-					createdAt: now,
-					updatedAt: now,
-				});
-			} catch (err) {
-				// Two registrations of one email at the same moment: the unique index decides.
-				if (isDuplicateKeyError(err)) throw new ConflictError("An account with this email already exists", "EMAIL_TAKEN");
-				throw err;
-			}
+			const account = await this.insertEntityIfNew<Account>({
+				email: normalized,
+				name,
+				role,
+				passwordHash: await hashPassword(password),
+				createdAt: now,
+				updatedAt: now,
+			});
+			// Two registrations of one email at the same moment: the unique index decides.
+			if (!account) throw taken();
+			return account;
 		},
 
 		tokenFor(account) {

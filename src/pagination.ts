@@ -19,6 +19,11 @@ export function pageWindow(request: PageRequest): { page: number; pageSize: numb
 	return { page, pageSize, offset: (page - 1) * pageSize };
 }
 
+/** The same page with each row turned into `view(row)`. */
+export function mapPage<T, V>(page: Page<T>, view: (row: T) => V): Page<V> {
+	return { ...page, rows: page.rows.map(view) };
+}
+
 export function toPage<T>(rows: T[], total: number, request: PageRequest): Page<T> {
 	const { page, pageSize } = pageWindow(request);
 	return { rows, total, page, pageSize, totalPages: Math.ceil(total / pageSize) };
