@@ -7,7 +7,7 @@ import type { ServiceSchema } from "moleculer";
 import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { browseQuery, sortFields, type BrowseRequest } from "../src/catalog/browse";
 import { DEMO_PRODUCTS } from "../src/catalog/demo-products";
-import { browseRules, deltaRule, idsRule, initialStockRule, optional, productFieldRules, productIdRule, quantityRule } from "../src/catalog/params";
+import { browseRules, deltaRule, idsRule, initialStockRule, optional, orderIdRule, productFieldRules, productIdRule, quantityRule } from "../src/catalog/params";
 import {
 	newProduct,
 	productChanges,
@@ -18,14 +18,14 @@ import {
 	type ProductChanges,
 	type ProductView,
 } from "../src/catalog/products";
-import { adjustUpdate, isLowStock, releaseUpdate, reserveUpdate, type ConditionalUpdate } from "../src/catalog/stock";
+import { adjustUpdate, isLowStock, releaseUpdate, reserveUpdate, settleUpdate, type ConditionalUpdate } from "../src/catalog/stock";
 import { config } from "../src/config";
 import { ConflictError, NotFoundError } from "../src/errors";
 import { DurableEvents } from "../mixins/durable-events.mixin";
 import { mapPage, pageParams, type Page, type PageRequest } from "../src/pagination";
 import type { AppContext } from "../src/types";
 
-type StockRequest = { productId: string; quantity: number };
+type StockRequest = { productId: string; quantity: number; orderId: string };
 type StockResult = { productId: string; quantity: number; stock: number };
 
 type Methods = DbMethods & {
@@ -53,6 +53,8 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods> = {
 				active: { type: Boolean, required: true },
 				createdAt: { type: String, required: true },
 				updatedAt: { type: String, required: true },
+				// Orders that hold some of this product's stock (src/catalog/stock.ts).
+				holds: { type: [String], default: [] },
 			},
 			indexes: [
 				{ fields: { category: 1, active: 1 } },
@@ -171,15 +173,20 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods> = {
 			},
 		},
 
-		/** Takes stock for an order: 404 for a missing or removed product, 409 OUT_OF_STOCK when there is not enough. */
+		/**
+		 * Takes stock for an order, once however often it is asked (safe to retry): 404 for a
+		 * missing or removed product, 409 OUT_OF_STOCK when there is not enough.
+		 */
 		reserve: {
 			visibility: "public",
-			params: { productId: productIdRule, quantity: quantityRule },
+			retryPolicy: { enabled: true },
+			params: { productId: productIdRule, quantity: quantityRule, orderId: orderIdRule },
 			async handler(ctx: AppContext<StockRequest>): Promise<StockResult> {
-				const { productId, quantity } = ctx.params;
-				if (!(await this.applyStockUpdate(productId, reserveUpdate(productId, quantity)))) {
+				const { productId, quantity, orderId } = ctx.params;
+				if (!(await this.applyStockUpdate(productId, reserveUpdate(productId, quantity, orderId, (field, value) => this.lacks(field, value))))) {
 					const product = await this.findEntityById<Product>(productId);
 					if (!product?.active) throw new NotFoundError("Product", productId);
+					if (product.holds?.includes(orderId)) return { productId, quantity, stock: product.stock };
 					throw new ConflictError("Not enough stock", "OUT_OF_STOCK", { productId, requested: quantity });
 				}
 				// The stock right after: a report, not a decision (the update above decided).
@@ -191,17 +198,27 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods> = {
 			},
 		},
 
-		/** Gives back stock that an order took (cancelled or failed order). */
+		/** Gives back the stock an order took (cancelled or failed order); nothing if it took none. Safe to retry. */
 		release: {
 			visibility: "public",
-			params: { productId: productIdRule, quantity: quantityRule },
-			async handler(ctx: AppContext<StockRequest>): Promise<StockResult> {
-				const { productId, quantity } = ctx.params;
-				if (!(await this.applyStockUpdate(productId, releaseUpdate(productId, quantity)))) {
-					throw new NotFoundError("Product", productId);
-				}
+			retryPolicy: { enabled: true },
+			params: { productId: productIdRule, quantity: quantityRule, orderId: orderIdRule },
+			async handler(ctx: AppContext<StockRequest>): Promise<StockResult & { released: boolean }> {
+				const { productId, quantity, orderId } = ctx.params;
+				const released = await this.applyStockUpdate(productId, releaseUpdate(productId, quantity, orderId));
 				const product = await this.productOr404(productId);
-				return { productId, quantity, stock: product.stock };
+				return { productId, quantity, stock: product.stock, released };
+			},
+		},
+
+		/** The order was delivered: its stock is sold for good and it no longer holds any. */
+		settle: {
+			visibility: "public",
+			retryPolicy: { enabled: true },
+			params: { productId: productIdRule, orderId: orderIdRule },
+			async handler(ctx: AppContext<{ productId: string; orderId: string }>): Promise<{ settled: boolean }> {
+				const { productId, orderId } = ctx.params;
+				return { settled: await this.applyStockUpdate(productId, settleUpdate(productId, orderId)) };
 			},
 		},
 	},

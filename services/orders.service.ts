@@ -47,7 +47,6 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				currency: { type: String, required: true },
 				idempotencyScope: { type: String, required: true },
 				requestFingerprint: { type: String, required: true },
-				reserved: { type: [String], default: [] },
 				paymentId: { type: String, default: null },
 				reason: { type: String, default: null },
 				history: { type: Array, default: [] },
@@ -175,6 +174,10 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				assertMove(order.status, ctx.params.status);
 				const moved = await this.transition(order._id, order.status, ctx.params.status);
 				if (!moved) throw new ConflictError("The order changed meanwhile; try again", "INVALID_TRANSITION");
+				if (moved.status === "delivered") {
+					// Delivered cannot be cancelled: the stock is sold for good.
+					for (const { productId } of moved.items) await ctx.call("catalog.settle", { orderId: moved._id, productId });
+				}
 				await this.publish(ctx.params.status === "shipped" ? "order.shipped" : "order.delivered", moved);
 				return orderView(moved);
 			},
@@ -207,8 +210,8 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 					return check.ok ? [] : check.problems;
 				},
 				products: ids => ctx.call("catalog.getMany", { ids }),
-				reserve: async (productId, quantity) => void (await ctx.call("catalog.reserve", { productId, quantity })),
-				release: async (productId, quantity) => void (await ctx.call("catalog.release", { productId, quantity })),
+				reserve: async (orderId, productId, quantity) => void (await ctx.call("catalog.reserve", { orderId, productId, quantity })),
+				release: async (orderId, productId, quantity) => void (await ctx.call("catalog.release", { orderId, productId, quantity })),
 				charge: payment => ctx.call("payments.charge", payment),
 				refundOrder: async orderId => void (await ctx.call("payments.refundOrder", { orderId })),
 				insertOrder: async order => {
@@ -218,7 +221,6 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				},
 				findByScope: idempotencyScope => this.findEntity<Order>({ idempotencyScope }),
 				transition: (orderId, from, to, changes) => this.transition(orderId, from, to, changes),
-				recordReservation: async (orderId, productId) => void (await this.updateEntities({ _id: orderId }, { $push: { reserved: productId } })),
 				publish: (type, order) => this.publish(type, order),
 				sleep: ms => new Promise(resolve => setTimeout(resolve, ms)),
 			};
@@ -247,12 +249,9 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			return order;
 		},
 
-		/** Gives back the stock the order took, as recorded item by item. */
+		/** Gives back the stock the order took; the catalog releases only what the order holds. */
 		async releaseStock(caller: Caller, order: Order) {
-			for (const productId of order.reserved) {
-				const line = order.items.find(item => item.productId === productId);
-				if (line) await caller.call("catalog.release", { productId, quantity: line.quantity });
-			}
+			for (const { productId, quantity } of order.items) await caller.call("catalog.release", { orderId: order._id, productId, quantity });
 		},
 
 		/**

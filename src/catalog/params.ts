@@ -9,6 +9,7 @@ export const CATEGORY_MAX_LENGTH = 50;
 export const MAX_IDS = 100;
 
 export const productIdRule = { type: "string", min: 1, max: 64 } as const;
+export const orderIdRule = { type: "string", min: 1, max: 64 } as const;
 
 /** The editable product fields; `trim` runs before the length checks. */
 export const productFieldRules = {

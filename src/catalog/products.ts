@@ -19,9 +19,11 @@ export type Product = {
 	active: boolean;
 	createdAt: string;
 	updatedAt: string;
+	/** Orders that hold some of its stock (stock.ts); internal, never shown. */
+	holds: string[];
 };
 
-export type ProductView = Omit<Product, "_id"> & { id: string };
+export type ProductView = Omit<Product, "_id" | "holds"> & { id: string };
 
 /** The fields an admin sets when creating a product (after validation and defaults). */
 export type NewProductFields = Pick<Product, "name" | "description" | "price" | "currency" | "category" | "stock" | "active">;
@@ -60,6 +62,7 @@ export function newProduct(fields: NewProductFields, now: Date): Omit<Product, "
 		active: fields.active,
 		createdAt: at,
 		updatedAt: at,
+		holds: [],
 	};
 }
 

@@ -2,6 +2,11 @@
  * Stock rules. Every change is one conditional update that the store applies atomically,
  * so stock never goes below zero however many instances take from it at once: the
  * condition is part of the write, never a read before it.
+ *
+ * A product keeps the ids of the orders that hold some of its stock (`holds`). Taking
+ * stock for an order adds its id in the same write, and giving it back removes it, so
+ * both are idempotent: an order retried, or compensated after a crash, takes and gives
+ * back its stock exactly once. A hold ends when the order is delivered (settled).
  */
 
 export const RESERVE_MAX_QUANTITY = 1000;
@@ -10,17 +15,25 @@ export const ADJUST_MAX_DELTA = 1_000_000;
 
 export type ConditionalUpdate = { query: Record<string, unknown>; update: Record<string, unknown> };
 
-/** Takes `quantity` from an active product that has at least that much. */
-export function reserveUpdate(productId: string, quantity: number): ConditionalUpdate {
+/** The store's way to say "the array `field` does not contain `value`" (db mixin `lacks`). */
+export type Lacks = (field: string, value: string) => object;
+
+/** Takes `quantity` for `orderId` from an active product that has that much, unless the order holds some already. */
+export function reserveUpdate(productId: string, quantity: number, orderId: string, lacks: Lacks): ConditionalUpdate {
 	return {
-		query: { _id: productId, active: true, stock: { $gte: quantity } },
-		update: { $inc: { stock: -quantity } },
+		query: { _id: productId, active: true, stock: { $gte: quantity }, ...lacks("holds", orderId) },
+		update: { $inc: { stock: -quantity }, $push: { holds: orderId } },
 	};
 }
 
-/** Gives `quantity` back to a product, active or not (a past order may release it). */
-export function releaseUpdate(productId: string, quantity: number): ConditionalUpdate {
-	return { query: { _id: productId }, update: { $inc: { stock: quantity } } };
+/** Gives back what `orderId` holds of a product, active or not; nothing if it holds none. */
+export function releaseUpdate(productId: string, quantity: number, orderId: string): ConditionalUpdate {
+	return { query: { _id: productId, holds: orderId }, update: { $inc: { stock: quantity }, $pull: { holds: orderId } } };
+}
+
+/** Ends the hold of a delivered order: its stock is sold for good. */
+export function settleUpdate(productId: string, orderId: string): ConditionalUpdate {
+	return { query: { _id: productId, holds: orderId }, update: { $pull: { holds: orderId } } };
 }
 
 /** An admin's correction by `delta` (either sign), refused by the store when it would go below zero. */

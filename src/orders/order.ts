@@ -14,8 +14,6 @@ export type Order = {
 	idempotencyScope: string;
 	/** What the client asked for, to tell a replay from a different request under the same key. */
 	requestFingerprint: string;
-	/** Products whose stock this order took, one entry per reservation made. */
-	reserved: string[];
 	paymentId: string | null;
 	reason: string | null;
 	history: { status: OrderStatus; at: string }[];

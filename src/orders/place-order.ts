@@ -23,8 +23,10 @@ export interface OrderPorts {
 	/** Field problems of a card (fields named as in the request: payment.card.number, ...), checked before anything is stored. */
 	cardProblems(card: Card): FieldProblem[];
 	products(ids: string[]): Promise<CatalogProduct[]>;
-	reserve(productId: string, quantity: number): Promise<void>;
-	release(productId: string, quantity: number): Promise<void>;
+	/** Takes the stock of one line for the order; asking twice takes it once. */
+	reserve(orderId: string, productId: string, quantity: number): Promise<void>;
+	/** Gives back what the order took of a product; nothing if it took none. */
+	release(orderId: string, productId: string, quantity: number): Promise<void>;
 	charge(payment: { orderId: string; userId: string; amount: number; currency: string; card: Card }): Promise<{ id: string }>;
 	/** Refunds the order's payment if one succeeded; does nothing otherwise. */
 	refundOrder(orderId: string): Promise<void>;
@@ -33,7 +35,6 @@ export interface OrderPorts {
 	findByScope(scope: string): Promise<Order | null>;
 	/** Moves the order from `from` to `to` in one conditional update; null when it was not in `from`. */
 	transition(orderId: string, from: OrderStatus, to: OrderStatus, changes?: Partial<Order>): Promise<Order | null>;
-	recordReservation(orderId: string, productId: string): Promise<void>;
 	publish(type: OrderEventType, order: Order): Promise<void>;
 	/** Waits a little, for a replay to see the first request's outcome. */
 	sleep(ms: number): Promise<void>;
@@ -115,7 +116,6 @@ export async function placeOrder(ports: OrderPorts, user: AuthUser, request: Pla
 			currency,
 			idempotencyScope,
 			requestFingerprint,
-			reserved: [],
 			paymentId: null,
 			reason: null,
 			history: [{ status: "pending", at: now }],
@@ -129,22 +129,18 @@ export async function placeOrder(ports: OrderPorts, user: AuthUser, request: Pla
 	}
 	await ports.publish("order.created", order);
 
-	const reserved: OrderItem[] = [];
-	const releaseReserved = async () => {
-		for (const line of reserved) await ports.release(line.productId, line.quantity);
+	// Release is idempotent per order and product: every line is given back, taken or not.
+	const releaseAll = async () => {
+		for (const line of lines) await ports.release(order._id, line.productId, line.quantity);
 	};
 	const fail = async (to: OrderStatus, reason: string) => {
-		await releaseReserved();
+		await releaseAll();
 		const failed = await ports.transition(order._id, "pending", to, { reason });
 		if (failed) await ports.publish(to === "payment_failed" ? "order.payment_failed" : "order.cancelled", failed);
 	};
 
 	try {
-		for (const line of lines) {
-			await ports.reserve(line.productId, line.quantity);
-			reserved.push(line);
-			await ports.recordReservation(order._id, line.productId);
-		}
+		for (const line of lines) await ports.reserve(order._id, line.productId, line.quantity);
 	} catch (err) {
 		const outOfStock = (err as { code?: number }).code === 409 || (err as { code?: number }).code === 404;
 		await fail("cancelled", outOfStock ? "out_of_stock" : "reservation_failed");

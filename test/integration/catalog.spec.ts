@@ -313,14 +313,28 @@ describe("stock adjustment", () => {
 });
 
 describe("reserve and release", () => {
-	const reserve = (productId: string, quantity: number) => broker.call<any, { productId: string; quantity: number }>("catalog.reserve", { productId, quantity });
-	const release = (productId: string, quantity: number) => broker.call<any, { productId: string; quantity: number }>("catalog.release", { productId, quantity });
+	type StockCall = { productId: string; quantity: number; orderId: string };
+	let orderSeq = 0;
+	/** Each call is for an order of its own unless one is named. */
+	const reserve = (productId: string, quantity: number, orderId = `order-${++orderSeq}`) =>
+		broker.call<any, StockCall>("catalog.reserve", { productId, quantity, orderId });
+	const release = (productId: string, quantity: number, orderId: string) => broker.call<any, StockCall>("catalog.release", { productId, quantity, orderId });
 
-	it("takes and gives back stock, reporting the stock after", async () => {
+	it("takes and gives back an order's stock, reporting the stock after", async () => {
 		const product = await createProduct({ stock: 10 });
-		expect(await reserve(product.id, 3)).toEqual({ productId: product.id, quantity: 3, stock: 7 });
-		expect(await release(product.id, 2)).toEqual({ productId: product.id, quantity: 2, stock: 9 });
-		expect((await api.get(`/api/products/${product.id}`)).body.stock).toBe(9);
+		expect(await reserve(product.id, 3, "o-a")).toEqual({ productId: product.id, quantity: 3, stock: 7 });
+		expect(await release(product.id, 3, "o-a")).toEqual({ productId: product.id, quantity: 3, stock: 10, released: true });
+		expect((await api.get(`/api/products/${product.id}`)).body.stock).toBe(10);
+	});
+
+	it("takes an order's stock once however often it is asked, and gives it back once", async () => {
+		const product = await createProduct({ stock: 10 });
+		await Promise.all([1, 2, 3].map(() => reserve(product.id, 4, "o-twice")));
+		expect((await api.get(`/api/products/${product.id}`)).body.stock).toBe(6);
+		const releases = await Promise.all([1, 2, 3].map(() => release(product.id, 4, "o-twice")));
+		expect(releases.filter(r => r.released)).toHaveLength(1);
+		expect((await api.get(`/api/products/${product.id}`)).body.stock).toBe(10);
+		expect(await release(product.id, 4, "o-never-reserved")).toMatchObject({ released: false, stock: 10 });
 	});
 
 	it("answers 409 OUT_OF_STOCK when there is not enough, and takes nothing", async () => {
@@ -331,11 +345,12 @@ describe("reserve and release", () => {
 
 	it("answers 404 for an unknown or removed product; release still works on a removed one", async () => {
 		await expect(reserve("no-such-product", 1)).rejects.toMatchObject({ code: 404 });
-		await expect(release("no-such-product", 1)).rejects.toMatchObject({ code: 404 });
+		await expect(release("no-such-product", 1, "o-x")).rejects.toMatchObject({ code: 404 });
 		const product = await createProduct({ stock: 5 });
+		await reserve(product.id, 1, "o-before-removal");
 		await api.delete(`/api/products/${product.id}`, { token: admin });
 		await expect(reserve(product.id, 1)).rejects.toMatchObject({ code: 404 });
-		expect(await release(product.id, 1)).toMatchObject({ stock: 6 });
+		expect(await release(product.id, 1, "o-before-removal")).toMatchObject({ stock: 5, released: true });
 	});
 
 	it("validates the quantity", async () => {

@@ -1,14 +1,20 @@
-import { adjustUpdate, isLowStock, releaseUpdate, reserveUpdate } from "../../src/catalog/stock";
+import { adjustUpdate, isLowStock, releaseUpdate, reserveUpdate, settleUpdate } from "../../src/catalog/stock";
 
-it("reserves only from an active product that has enough, in the same write", () => {
-	expect(reserveUpdate("p1", 3)).toEqual({
-		query: { _id: "p1", active: true, stock: { $gte: 3 } },
-		update: { $inc: { stock: -3 } },
+const lacks = (field: string, value: string) => ({ [field]: { $ne: value } });
+
+it("reserves for an order only from an active product that has enough and that the order holds nothing of, in the same write", () => {
+	expect(reserveUpdate("p1", 3, "o1", lacks)).toEqual({
+		query: { _id: "p1", active: true, stock: { $gte: 3 }, holds: { $ne: "o1" } },
+		update: { $inc: { stock: -3 }, $push: { holds: "o1" } },
 	});
 });
 
-it("releases to the product whether or not it is still sold", () => {
-	expect(releaseUpdate("p1", 3)).toEqual({ query: { _id: "p1" }, update: { $inc: { stock: 3 } } });
+it("releases what the order holds, whether or not the product is still sold, and ends the hold", () => {
+	expect(releaseUpdate("p1", 3, "o1")).toEqual({ query: { _id: "p1", holds: "o1" }, update: { $inc: { stock: 3 }, $pull: { holds: "o1" } } });
+});
+
+it("settles a delivered order's hold without touching the stock", () => {
+	expect(settleUpdate("p1", "o1")).toEqual({ query: { _id: "p1", holds: "o1" }, update: { $pull: { holds: "o1" } } });
 });
 
 it("adjusts down only when the stock covers the decrease, and stamps updatedAt", () => {
