@@ -28,7 +28,8 @@ const brokerConfig: BrokerOptions = {
 		options: {
 			// Moleculer calls the formatter with the bindings and helpers as extra arguments.
 			formatter: formatLogLine as unknown as (type: string, args: unknown[]) => string[],
-			objectPrinter: (obj: unknown) => JSON.stringify(obj),
+			// An Error prints as its stack (JSON.stringify would print "{}").
+			objectPrinter: (obj: unknown) => (obj instanceof Error ? (obj.stack ?? String(obj)) : JSON.stringify(obj)),
 		},
 	},
 	logLevel: opts.logLevel as BrokerOptions["logLevel"],
@@ -45,8 +46,9 @@ const brokerConfig: BrokerOptions = {
 
 	requestTimeout: opts.requestTimeout,
 
-	// Retries are for actions that are safe to repeat: those declare
-	// `retryPolicy: { enabled: true }` (reads); a write is never sent twice by the broker.
+	// Retries are for actions that are safe to repeat: reads, and the writes made
+	// idempotent (catalog.reserve/release/settle), which declare `retryPolicy: { enabled: true }`.
+	// Any other write is never sent twice by the broker.
 	retryPolicy: {
 		enabled: false,
 		retries: opts.retries,

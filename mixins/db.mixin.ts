@@ -7,7 +7,7 @@
  * actions with their own validation and authorization, and keeps the adapter methods.
  */
 import path from "node:path";
-import type { ServiceSchema } from "moleculer";
+import { Cachers, type ServiceSchema } from "moleculer";
 import DbService, { MemoryAdapter, type DbAdapter } from "moleculer-db";
 import MongooseAdapter from "moleculer-db-adapter-mongoose";
 import mongoose, { type SchemaDefinition } from "mongoose";
@@ -22,6 +22,11 @@ export type DbMixinOptions = {
 	/** Mongoose field definitions (types, required, defaults). */
 	fields: SchemaDefinition;
 	indexes?: IndexSpec[];
+	/**
+	 * The service caches action answers: every change then drops them on every node.
+	 * Without cached actions a change cleans nothing (no broadcast, no Redis scan).
+	 */
+	cached?: boolean;
 };
 
 export type FindFilters = { query?: object; sort?: string[]; limit?: number; offset?: number };
@@ -86,15 +91,20 @@ export function DbMixin(options: DbMixinOptions): Partial<ServiceSchema> {
 
 		actions: Object.fromEntries(GENERIC_ACTIONS.map(name => [name, false])),
 
-		events: {
-			// moleculer-db broadcasts this when an entity changes, so that every node drops
-			// its cached answers (a shared Redis cache is cleaned by the writer already).
-			async [`cache.clean.${options.collection}`](this: { broker: { cacher?: { clean(match: string): Promise<unknown> } } }) {
-				await this.broker.cacher?.clean(`${options.collection}.**`);
-			},
-		},
+		events: options.cached
+			? {
+					// moleculer-db broadcasts this when an entity changes, so that every node drops
+					// its cached answers; a shared Redis cache was cleaned by the writer already.
+					async [`cache.clean.${options.collection}`](this: { broker: { cacher?: { clean(match: string): Promise<unknown> } } }) {
+						const { cacher } = this.broker;
+						if (cacher && !(cacher instanceof Cachers.Redis)) await cacher.clean(`${options.collection}.**`);
+					},
+				}
+			: {},
 
 		methods: {
+			...(options.cached ? {} : { clearCache: () => Promise.resolve() }),
+
 			async toPlain(this: DbThis, doc: unknown) {
 				if (!doc) return null;
 				const plain = (await this.adapter.entityToObject(doc)) as Record<string, unknown>;

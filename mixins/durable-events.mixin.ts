@@ -58,6 +58,11 @@ function openBus(broker: ServiceBroker): Promise<EventBus> {
 				),
 			);
 	buses.set(broker, { bus, users: 1 });
+	// A bus that could not open (NATS down) is not kept: the next publish tries again.
+	bus.catch(err => {
+		if (buses.get(broker)?.bus === bus) buses.delete(broker);
+		log.error("The event bus could not be opened:", err);
+	});
 	return bus;
 }
 
@@ -91,7 +96,14 @@ export const DurableEvents: Partial<ServiceSchema> = {
 		async publishEvent<T>(this: DurableThis, type: string, data: T): Promise<BusinessEvent<T>> {
 			const event = businessEvent(type, data);
 			this.eventBus ??= openBus(this.broker);
-			await (await this.eventBus).publish(event as BusinessEvent);
+			let bus: EventBus;
+			try {
+				bus = await this.eventBus;
+			} catch (err) {
+				this.eventBus = undefined;
+				throw err;
+			}
+			await bus.publish(event as BusinessEvent);
 			return event;
 		},
 	},

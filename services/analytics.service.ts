@@ -19,8 +19,6 @@ import type { BusinessEvent } from "../src/events";
 import { mapPage, pageParams, type PageRequest } from "../src/pagination";
 import type { AppContext } from "../src/types";
 
-/** The adapter's bulk delete, which the db mixin does not wrap; the same on NeDB and MongoDB. */
-
 type Methods = DbMethods & {
 	store(): AnalyticsStore;
 	record(event: BusinessEvent): Promise<void>;

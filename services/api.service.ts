@@ -106,6 +106,9 @@ const ApiService: ServiceSchema<ApiSettingsSchema> = {
 	},
 
 	actions: {
+		// moleculer-web's route list: for the operators (REPL, tests), never over HTTP.
+		listAliases: { visibility: "public" },
+
 		/** Liveness: the process answers. */
 		health: {
 			handler() {

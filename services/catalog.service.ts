@@ -18,7 +18,7 @@ import {
 	type ProductChanges,
 	type ProductView,
 } from "../src/catalog/products";
-import { adjustUpdate, isLowStock, releaseUpdate, reserveUpdate, settleUpdate, type ConditionalUpdate } from "../src/catalog/stock";
+import { adjustUpdate, fellBelowThreshold, releaseUpdate, reserveUpdate, settleUpdate, type ConditionalUpdate } from "../src/catalog/stock";
 import { config } from "../src/config";
 import { ConflictError, NotFoundError } from "../src/errors";
 import { DurableEvents } from "../mixins/durable-events.mixin";
@@ -30,6 +30,7 @@ type StockResult = { productId: string; quantity: number; stock: number };
 
 type Methods = DbMethods & {
 	productOr404(id: string): Promise<Product>;
+	reportLowStock(product: Product, taken: number): Promise<void>;
 	applyStockUpdate(productId: string, change: ConditionalUpdate): Promise<boolean>;
 	deactivate(id: string): Promise<boolean>;
 	seedDatabase(): Promise<void>;
@@ -43,6 +44,7 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods> = {
 		DbMixin({
 			// Must be the service name: the mixin cleans the cache keys "catalog.**".
 			collection: "catalog",
+			cached: true,
 			fields: {
 				name: { type: String, required: true },
 				description: { type: String, default: "" },
@@ -169,7 +171,9 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods> = {
 					const product = await this.productOr404(id);
 					throw new ConflictError("Not enough stock for this adjustment", "INSUFFICIENT_STOCK", { productId: id, delta, stock: product.stock });
 				}
-				return productView(await this.productOr404(id));
+				const product = await this.productOr404(id);
+				if (delta < 0) await this.reportLowStock(product, -delta);
+				return productView(product);
 			},
 		},
 
@@ -191,9 +195,7 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods> = {
 				}
 				// The stock right after: a report, not a decision (the update above decided).
 				const product = await this.productOr404(productId);
-				if (isLowStock(product.stock, config.catalog.lowStockThreshold)) {
-					await this.publishEvent("inventory.low", { productId, name: product.name, stock: product.stock });
-				}
+				await this.reportLowStock(product, quantity);
 				return { productId, quantity, stock: product.stock };
 			},
 		},
@@ -224,6 +226,13 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods> = {
 	},
 
 	methods: {
+		/** inventory.low, when taking `taken` units brought the product below the threshold. */
+		async reportLowStock(product: Product, taken: number) {
+			if (fellBelowThreshold(product.stock, taken, config.catalog.lowStockThreshold)) {
+				await this.publishEvent("inventory.low", { productId: product._id, name: product.name, stock: product.stock });
+			}
+		},
+
 		async productOr404(id) {
 			const product = await this.findEntityById<Product>(id);
 			if (!product) throw new NotFoundError("Product", id);

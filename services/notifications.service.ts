@@ -170,7 +170,7 @@ const NotificationsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 						return await this.broker.call<Recipient, { id: string }>("users.get", { id: userId });
 					} catch (err) {
 						// No such user: nobody to mail. Anything else (users down) throws, and the event comes again.
-						if ((err as { code?: number }).code === 404) return null;
+						if ((err as { type?: string }).type === "NOT_FOUND") return null;
 						throw err;
 					}
 				},

@@ -6,10 +6,11 @@
 import type { ServiceSchema } from "moleculer";
 import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { config } from "../src/config";
-import { ConflictError, NotFoundError } from "../src/errors";
+import { ConflictError, InvalidInputError, NotFoundError } from "../src/errors";
 import { DurableEvents, type DurableEventsMethods } from "../mixins/durable-events.mixin";
+import type { BusinessEvent } from "../src/events";
 import { orderView, type Order, type OrderView } from "../src/orders/order";
-import { assertMove, SOLD_STATUSES, type OrderStatus } from "../src/orders/order-state";
+import { assertMove, ORDER_STATUSES, SOLD_STATUSES, type OrderStatus } from "../src/orders/order-state";
 import { DuplicateOrderError, placeOrder, type OrderEventType, type OrderPorts, type PlaceOrderRequest } from "../src/orders/place-order";
 import { mapPage, pageParams, type PageRequest } from "../src/pagination";
 import { checkCard } from "../src/payments/cards";
@@ -25,6 +26,7 @@ type Methods = DbMethods &
 	publish(type: OrderEventType, order: Order): Promise<void>;
 	visibleOrder(ctx: AppContext, id: string): Promise<Order>;
 	releaseStock(caller: Caller, order: Order): Promise<void>;
+	cancelPaid(order: Order, reason: string): Promise<Order>;
 	recoverAbandoned(): Promise<number>;
 };
 
@@ -109,7 +111,8 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			async handler(ctx: AppContext<PlaceOrderRequest>): Promise<OrderView> {
 				const key = ctx.meta.headers?.["idempotency-key"];
 				if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-					throw new ConflictError("Idempotency-Key must be 1 to 255 visible ASCII characters", "INVALID_IDEMPOTENCY_KEY");
+					const message = "Idempotency-Key must be 1 to 255 visible ASCII characters";
+					throw new InvalidInputError(message, [{ field: "Idempotency-Key", message }]);
 				}
 				const { order, replayed } = await placeOrder(this.ports(ctx), ctx.meta.user as AuthUser, ctx.params, key);
 				if (replayed) {
@@ -127,7 +130,7 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			rest: "GET /",
 			auth: "required",
 			retryPolicy: { enabled: true },
-			params: { ...pageParams, status: { type: "enum", values: ["pending", "paid", "shipped", "delivered", "cancelled", "payment_failed"], optional: true } },
+			params: { ...pageParams, status: { type: "enum", values: [...ORDER_STATUSES], optional: true } },
 			async handler(ctx: AppContext<PageRequest & { status?: OrderStatus }>) {
 				const user = ctx.meta.user as AuthUser;
 				const query: Record<string, unknown> = user.role === "admin" ? {} : { userId: user.id };
@@ -155,12 +158,7 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				const order = await this.visibleOrder(ctx, ctx.params.id);
 				if (order.status === "pending") throw new ConflictError("The order is still being placed", "ORDER_IN_PROGRESS");
 				assertMove(order.status, "cancelled");
-				const cancelled = await this.transition(order._id, "paid", "cancelled", { reason: "cancelled_by_request" });
-				if (!cancelled) throw new ConflictError("The order changed meanwhile; try again", "INVALID_TRANSITION");
-				await ctx.call("payments.refundOrder", { orderId: order._id });
-				await this.releaseStock(ctx, cancelled);
-				await this.publish("order.cancelled", cancelled);
-				return orderView(cancelled);
+				return orderView(await this.cancelPaid(order, "cancelled_by_request"));
 			},
 		},
 
@@ -174,11 +172,13 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				assertMove(order.status, ctx.params.status);
 				const moved = await this.transition(order._id, order.status, ctx.params.status);
 				if (!moved) throw new ConflictError("The order changed meanwhile; try again", "INVALID_TRANSITION");
-				if (moved.status === "delivered") {
-					// Delivered cannot be cancelled: the stock is sold for good.
-					for (const { productId } of moved.items) await ctx.call("catalog.settle", { orderId: moved._id, productId });
-				}
 				await this.publish(ctx.params.status === "shipped" ? "order.shipped" : "order.delivered", moved);
+				if (moved.status === "delivered") {
+					// Delivered cannot be cancelled: the stock is sold for good. A hold left behind only costs space.
+					for (const { productId } of moved.items) {
+						await ctx.call("catalog.settle", { orderId: moved._id, productId }).catch(err => this.logger.warn(`Settling ${productId} of order ${moved._id} failed:`, err));
+					}
+				}
 				return orderView(moved);
 			},
 		},
@@ -198,6 +198,14 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				for (const order of sold) totalSpent[order.currency] = (totalSpent[order.currency] ?? 0) + order.total;
 				return { orderCount, totalSpent, recentOrders: recent.map(orderView) };
 			},
+		},
+	},
+
+	durableEvents: {
+		/** An admin refunded the payment of a paid order: the order is cancelled and its stock given back. */
+		async "payment.refunded"(this: Methods, event: BusinessEvent<{ orderId: string }>) {
+			const order = await this.findEntityById<Order>(event.data.orderId);
+			if (order?.status === "paid") await this.cancelPaid(order, "refunded");
 		},
 	},
 
@@ -249,6 +257,24 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			return order;
 		},
 
+		/**
+		 * Cancels a paid order: refund, stock back, then the state. Each step is idempotent,
+		 * so a cancel that failed half-way (the provider was down) is simply asked again.
+		 */
+		async cancelPaid(order: Order, reason: string) {
+			const broker = this.broker as unknown as Caller;
+			await broker.call("payments.refundOrder", { orderId: order._id });
+			await this.releaseStock(broker, order);
+			const cancelled = await this.transition(order._id, "paid", "cancelled", { reason });
+			if (cancelled) {
+				await this.publish("order.cancelled", cancelled);
+				return cancelled;
+			}
+			const now = (await this.findEntityById<Order>(order._id))!;
+			if (now.status === "cancelled") return now;
+			throw new ConflictError(`The order became ${now.status} meanwhile`, "INVALID_TRANSITION");
+		},
+
 		/** Gives back the stock the order took; the catalog releases only what the order holds. */
 		async releaseStock(caller: Caller, order: Order) {
 			for (const { productId, quantity } of order.items) await caller.call("catalog.release", { orderId: order._id, productId, quantity });
@@ -270,6 +296,8 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 					if (paid) await this.publish("order.paid", paid);
 					continue;
 				}
+				// Still being charged: its outcome decides, later.
+				if (payment?.status === "processing") continue;
 				const cancelled = await this.transition(order._id, "pending", "cancelled", { reason: "abandoned" });
 				if (!cancelled) continue;
 				await broker.call("payments.refundOrder", { orderId: order._id });

@@ -31,11 +31,13 @@ const UsersService: ServiceSchema<{ rest: string }, Methods> = {
 		DurableEvents,
 		DbMixin({
 			collection: "users",
+			cached: true,
 			fields: {
 				email: { type: String, required: true },
 				name: { type: String, required: true },
 				role: { type: String, required: true },
 				passwordHash: { type: String, required: true },
+				passwordVersion: { type: Number, default: 0 },
 				createdAt: { type: String, required: true },
 				updatedAt: { type: String, required: true },
 			},
@@ -90,7 +92,7 @@ const UsersService: ServiceSchema<{ rest: string }, Methods> = {
 				const claims = readToken(ctx.params.token, config.auth.jwtSecret);
 				if (!claims) return null;
 				const account = await this.findEntityById<Account>(claims.sub);
-				if (!account) return null;
+				if (!account || (account.passwordVersion ?? 0) !== claims.pv) return null;
 				const { id, email, name, role } = publicUser(account);
 				return { id, email, name, role };
 			},
@@ -131,7 +133,9 @@ const UsersService: ServiceSchema<{ rest: string }, Methods> = {
 				}
 				if (Object.keys(changes).length === 0) return publicUser(account);
 				changes.updatedAt = new Date().toISOString();
-				const saved = await this.updateEntityById<Account>(account._id, { $set: changes });
+				// A new password ends every session: tokens of the old version no longer resolve.
+				const bump = changes.passwordHash ? { $inc: { passwordVersion: 1 } } : {};
+				const saved = await this.updateEntityById<Account>(account._id, { $set: changes, ...bump });
 				if (!saved) throw new NotFoundError("User", account._id);
 				return publicUser(saved);
 			},
@@ -214,7 +218,10 @@ const UsersService: ServiceSchema<{ rest: string }, Methods> = {
 		},
 
 		tokenFor(account) {
-			return issueToken({ sub: account._id, role: account.role }, { secret: config.auth.jwtSecret, expiresIn: config.auth.tokenTtl });
+			return issueToken(
+				{ sub: account._id, role: account.role, pv: account.passwordVersion ?? 0 },
+				{ secret: config.auth.jwtSecret, expiresIn: config.auth.tokenTtl },
+			);
 		},
 
 		async currentAccount(ctx) {

@@ -137,4 +137,9 @@ export const config = {
 	},
 };
 
+// A pending order is taken as abandoned only once its request can no longer be running.
+if (config.orders.abandonAfterMs <= config.broker.requestTimeout) {
+	throw new Error(`ORDER_ABANDON_AFTER_MS (${config.orders.abandonAfterMs}) must be longer than REQUEST_TIMEOUT (${config.broker.requestTimeout})`);
+}
+
 export type Config = typeof config;

@@ -16,8 +16,24 @@ const BODY_PARSER_ERRORS: Record<string, { name: string; message: string; type: 
 	"encoding.unsupported": { name: "UnsupportedMediaTypeError", message: "Unsupported content encoding", type: "UNSUPPORTED_ENCODING" },
 };
 
+/** Moleculer says 404 for a service that has no instance; for a client that is a 503. */
+const UNAVAILABLE_TYPES = new Set(["SERVICE_NOT_FOUND", "SERVICE_NOT_AVAILABLE"]);
+
+/** Validation problems without the offending value: it may be a password or a card number. */
+function withoutValues(data: unknown): unknown {
+	if (!Array.isArray(data)) return data;
+	return data.map(item => {
+		if (item === null || typeof item !== "object") return item;
+		const { actual, ...rest } = item as Record<string, unknown>;
+		return rest;
+	});
+}
+
 export function toErrorResponse(err: Error): { status: number; body: ErrorBody } {
 	const e = err as HttpishError;
+	if (typeof e.type === "string" && UNAVAILABLE_TYPES.has(e.type)) {
+		return { status: 503, body: { name: "ServiceUnavailableError", message: "A service is unavailable; try again shortly", code: 503, type: "SERVICE_UNAVAILABLE" } };
+	}
 	const code = typeof e.code === "number" ? e.code : e.status;
 	const status = typeof code === "number" && code >= 400 && code < 600 ? code : 500;
 
@@ -26,5 +42,5 @@ export function toErrorResponse(err: Error): { status: number; body: ErrorBody }
 	if (status >= 500 && !(err instanceof Errors.MoleculerError)) {
 		return { status, body: { name: "InternalServerError", message: "Something went wrong on our side", code: status } };
 	}
-	return { status, body: { name: e.name, message: e.message, code: status, type: e.type, data: e.data } };
+	return { status, body: { name: e.name, message: e.message, code: status, type: e.type, data: withoutValues(e.data) } };
 }

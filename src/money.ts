@@ -10,7 +10,9 @@ export const CURRENCIES = ["USD", "EUR", "GBP"] as const;
 export type Currency = (typeof CURRENCIES)[number];
 
 /** `params` rule for an amount in minor units. */
-export const amountRule = { type: "number", integer: true, min: 0, max: 100_000_000, convert: false } as const;
+/** The largest amount the shop handles in one price or payment (minor units). */
+export const MAX_AMOUNT = 100_000_000;
+export const amountRule = { type: "number", integer: true, min: 0, max: MAX_AMOUNT, convert: false } as const;
 export const currencyRule = { type: "enum", values: [...CURRENCIES] } as const;
 
 export function isSafeAmount(amount: number): boolean {

@@ -5,7 +5,7 @@ export const MAX_PAGE_SIZE = 100;
 
 /** `params` rules for list actions; query strings arrive as text, hence `convert`. */
 export const pageParams = {
-	page: { type: "number", integer: true, min: 1, optional: true, convert: true },
+	page: { type: "number", integer: true, min: 1, max: 1_000_000, optional: true, convert: true },
 	pageSize: { type: "number", integer: true, min: 1, max: MAX_PAGE_SIZE, optional: true, convert: true },
 } as const;
 

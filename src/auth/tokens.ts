@@ -1,16 +1,17 @@
 /**
  * Access tokens: JWTs signed with HS256 and a secret from JWT_SECRET. A token names the
- * user and role; the role is re-read from the account when the token is resolved, so a
- * demoted admin loses rights at once.
+ * user, the role and the account's password version (`pv`). The account is re-read when
+ * the token is resolved: a demoted admin loses rights at once, and a password change
+ * (which bumps the version) ends every token issued before it.
  */
 import jwt from "jsonwebtoken";
 
-export type TokenClaims = { sub: string; role: string };
+export type TokenClaims = { sub: string; role: string; pv: number };
 
 export type TokenOptions = { secret: string; expiresIn: string | number };
 
 export function issueToken(claims: TokenClaims, options: TokenOptions): string {
-	return jwt.sign({ role: claims.role }, options.secret, {
+	return jwt.sign({ role: claims.role, pv: claims.pv }, options.secret, {
 		algorithm: "HS256",
 		subject: claims.sub,
 		expiresIn: options.expiresIn as jwt.SignOptions["expiresIn"],
@@ -24,7 +25,7 @@ export function readToken(token: string, secret: string): TokenClaims | null {
 		if (typeof payload === "string" || typeof payload.sub !== "string" || typeof payload.role !== "string") {
 			return null;
 		}
-		return { sub: payload.sub, role: payload.role };
+		return { sub: payload.sub, role: payload.role, pv: typeof payload.pv === "number" ? payload.pv : 0 };
 	} catch {
 		return null;
 	}

@@ -44,7 +44,7 @@ export function adjustUpdate(productId: string, delta: number, now: Date): Condi
 	};
 }
 
-/** inventory.low goes out when the stock left is below the threshold. */
-export function isLowStock(stock: number, threshold: number): boolean {
-	return stock < threshold;
+/** inventory.low goes out when taking `taken` units brought the stock from the threshold or above to below it. */
+export function fellBelowThreshold(stockAfter: number, taken: number, threshold: number): boolean {
+	return stockAfter < threshold && stockAfter + taken >= threshold;
 }

@@ -84,8 +84,17 @@ export async function jetStreamBus(options: JetStreamOptions): Promise<EventBus>
 
 			void (async () => {
 				for await (const message of messages) {
-					const event = codec.decode(message.data);
+					let event: BusinessEvent;
+					try {
+						event = codec.decode(message.data);
+					} catch {
+						options.log.error(`A message on ${message.subject} is not an event; dropped`);
+						message.term();
+						continue;
+					}
 					const attempt = message.info.deliveryCount;
+					// A long handler (a promotion to every user) tells JetStream it is still at work.
+					const alive = setInterval(() => message.working(), Math.max(1000, options.ackWaitMs / 2));
 					try {
 						await handler(event);
 						message.ack();
@@ -98,9 +107,11 @@ export async function jetStreamBus(options: JetStreamOptions): Promise<EventBus>
 							options.log.warn(`Event ${event.type} ${event.id} failed in ${group} (delivery ${attempt}); it will come again:`, String(err));
 							message.nak(options.retryDelayMs(attempt));
 						}
+					} finally {
+						clearInterval(alive);
 					}
 				}
-			})();
+			})().catch(err => options.log.error(`The consumer ${durable} stopped:`, err));
 
 			return async () => {
 				running.delete(messages);

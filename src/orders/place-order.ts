@@ -8,7 +8,8 @@
 import { createHash, randomUUID } from "node:crypto";
 import { Errors } from "moleculer";
 import { ConflictError, InvalidInputError, PaymentDeclinedError, type FieldProblem } from "../errors";
-import { lineTotal, sumAmounts } from "../money";
+import { RESERVE_MAX_QUANTITY } from "../catalog/stock";
+import { lineTotal, MAX_AMOUNT, sumAmounts } from "../money";
 import type { AuthUser } from "../types";
 import type { Order, OrderItem } from "./order";
 import type { OrderStatus } from "./order-state";
@@ -45,7 +46,8 @@ export class DuplicateOrderError extends Error {}
 
 export type PlaceOrderResult = { order: Order; replayed: boolean };
 
-const REPLAY_WAIT_MS = 10_000;
+/** How long a replay waits for the first request's outcome: well under the request timeout. */
+const REPLAY_WAIT_MS = 4_000;
 
 /** Same product twice in one request: one line with the quantities added. */
 export function mergeItems(items: PlaceOrderRequest["items"]): PlaceOrderRequest["items"] {
@@ -77,7 +79,13 @@ export function priceItems(items: PlaceOrderRequest["items"], products: CatalogP
 	if (currencies.size > 1) {
 		throw new InvalidInputError("All items of an order must have the same currency", [{ field: "items", message: "mixed currencies" }]);
 	}
-	return { lines, total: sumAmounts(lines.map(l => l.lineTotal)), currency: [...currencies][0] };
+	const tooMany = lines.filter(l => l.quantity > RESERVE_MAX_QUANTITY);
+	if (tooMany.length) {
+		throw new InvalidInputError(`At most ${RESERVE_MAX_QUANTITY} of one product per order`, tooMany.map(l => ({ field: "items", message: `too many of ${l.productId}` })));
+	}
+	const total = sumAmounts(lines.map(l => l.lineTotal));
+	if (total > MAX_AMOUNT) throw new InvalidInputError("The order total is too large", [{ field: "items", message: "total over the limit" }]);
+	return { lines, total, currency: [...currencies][0] };
 }
 
 async function replay(ports: OrderPorts, existing: Order, requestFingerprint: string): Promise<PlaceOrderResult> {
@@ -133,16 +141,20 @@ export async function placeOrder(ports: OrderPorts, user: AuthUser, request: Pla
 	const releaseAll = async () => {
 		for (const line of lines) await ports.release(order._id, line.productId, line.quantity);
 	};
+	// The order is settled first: only the one who moves it (not the recovery of abandoned orders) gives the stock back.
 	const fail = async (to: OrderStatus, reason: string) => {
-		await releaseAll();
 		const failed = await ports.transition(order._id, "pending", to, { reason });
-		if (failed) await ports.publish(to === "payment_failed" ? "order.payment_failed" : "order.cancelled", failed);
+		if (!failed) return;
+		await releaseAll();
+		await ports.publish(to === "payment_failed" ? "order.payment_failed" : "order.cancelled", failed);
 	};
 
 	try {
 		for (const line of lines) await ports.reserve(order._id, line.productId, line.quantity);
 	} catch (err) {
-		const outOfStock = (err as { code?: number }).code === 409 || (err as { code?: number }).code === 404;
+		// Our own "no": not enough stock, or the product went away (a missing service is not that).
+		const type = (err as { type?: string }).type;
+		const outOfStock = type === "OUT_OF_STOCK" || type === "NOT_FOUND";
 		await fail("cancelled", outOfStock ? "out_of_stock" : "reservation_failed");
 		if (outOfStock) {
 			throw new ConflictError("Not enough stock for this order", "OUT_OF_STOCK", { orderId: order._id, ...(err as { data?: object }).data });
@@ -154,19 +166,25 @@ export async function placeOrder(ports: OrderPorts, user: AuthUser, request: Pla
 	try {
 		paymentId = (await ports.charge({ orderId: order._id, userId: user.id, amount: total, currency, card: request.payment.card })).id;
 	} catch (err) {
-		if (err instanceof PaymentDeclinedError || (err as { code?: number }).code === 402) {
+		const code = (err as { code?: number }).code ?? 500;
+		if (err instanceof PaymentDeclinedError || (code >= 400 && code < 500 && !(err as { retryable?: boolean }).retryable)) {
+			// A definite "no" from payments: nothing was charged.
 			await fail("payment_failed", (err as { type?: string }).type ?? "declined");
 			throw err;
 		}
-		// The charge may or may not have happened: undo it if it did, then give the stock back.
-		await ports.refundOrder(order._id).catch(() => undefined);
-		await fail("cancelled", "payment_unavailable");
-		throw new Errors.MoleculerRetryableError("The payment could not be completed; nothing was charged", 503, "PAYMENT_UNAVAILABLE", { orderId: order._id });
+		// No answer (timeout, payments or provider down): the charge may still go through.
+		// The order stays pending, with its stock; the recovery of abandoned orders settles
+		// it from the payment's outcome. A retry with the same Idempotency-Key shows it.
+		throw new Errors.MoleculerRetryableError("The payment's outcome is not known yet; the order will be settled shortly", 503, "PAYMENT_PENDING", {
+			orderId: order._id,
+		});
 	}
 
 	const paid = await ports.transition(order._id, "pending", "paid", { paymentId });
 	if (!paid) {
-		// Only the recovery of abandoned orders moves a pending order meanwhile; it has undone the rest.
+		// The recovery of abandoned orders settled it meanwhile, from the same payment.
+		const settled = (await ports.findByScope(idempotencyScope))!;
+		if (settled.status === "paid") return { order: settled, replayed: false };
 		await ports.refundOrder(order._id);
 		throw new ConflictError("The order was abandoned before it was paid; the charge was refunded", "ORDER_ABANDONED", { orderId: order._id });
 	}

@@ -144,8 +144,7 @@ export interface PaymentStore {
 export type PaymentPorts = {
 	store: PaymentStore;
 	provider: PaymentProvider;
-	/** Sends a business event; called only after the write it reports succeeded. */
-	/** Publishes a payment event (durably); awaited so that a failure to publish is not silent. */
+	/** Publishes a payment event (durably) after the write it reports; awaited so that a failure is not silent. */
 	publish(type: PaymentEventType, data: PaymentEventData): Promise<unknown>;
 	now(): Date;
 	/** For trouble an operator must look at; never given card details. */

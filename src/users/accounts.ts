@@ -8,6 +8,8 @@ export type Account = {
 	name: string;
 	role: Role;
 	passwordHash: string;
+	/** Bumped by every password change; tokens carry it, so older tokens stop working. */
+	passwordVersion?: number;
 	createdAt: string;
 	updatedAt: string;
 };

@@ -74,14 +74,20 @@ it("loses no acknowledged order and charges none twice when an orders instance i
 	const buyers = await Promise.all(Array.from({ length: 4 }, () => newCustomer(api)));
 	let seq = 0;
 
+	/** Every order id a key was answered with: one key must never make two orders. */
+	const orderIdsByKey = new Map<string, Set<string>>();
+
 	/** A client that retries a failed request with the same Idempotency-Key, as it should. */
 	async function placeWithRetries(): Promise<{ key: string; reply: Reply | null }> {
 		const n = seq++;
 		const key = `kill-test-${n}`;
+		orderIdsByKey.set(key, new Set());
 		for (let attempt = 0; attempt < 5; attempt++) {
 			const reply = await api
 				.post("/api/orders", { items: [{ productId, quantity: 1 }], payment: CARD }, { token: buyers[n % 4].token, headers: { "idempotency-key": key } })
 				.catch(() => null);
+			const orderId = reply?.body?.id ?? reply?.body?.data?.orderId;
+			if (orderId) orderIdsByKey.get(key)!.add(orderId);
 			if (reply && reply.status < 500) return { key, reply };
 			await sleep(500);
 		}
@@ -97,6 +103,7 @@ it("loses no acknowledged order and charges none twice when an orders instance i
 	const results = await steadyLoad(4, placeWithRetries, killing);
 
 	expect(results.length).toBeGreaterThan(10);
+	for (const ids of orderIdsByKey.values()) expect(ids.size).toBeLessThanOrEqual(1);
 	expect(results.filter(r => r.reply === null)).toEqual([]);
 	const acknowledged = results.filter(r => r.reply!.status === 201 || (r.reply!.status === 200 && r.reply!.body.status === "paid"));
 	expect(acknowledged.length).toBeGreaterThan(0);

@@ -105,6 +105,8 @@ describe("profile", () => {
 
 		const changed = await api.patch("/api/users/me", { password: "new-password-1", currentPassword: password }, { token });
 		expect(changed.status).toBe(200);
+		// The change ends the sessions opened with the old password.
+		expect((await api.get("/api/users/me", { token })).status).toBe(401);
 		expect((await api.post("/api/auth/login", { email: user.email, password })).status).toBe(401);
 		expect((await api.post("/api/auth/login", { email: user.email, password: "new-password-1" })).status).toBe(200);
 	});

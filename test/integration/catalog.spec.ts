@@ -376,14 +376,21 @@ describe("reserve and release", () => {
 		expect((await api.get(`/api/products/${product.id}`)).body.stock).toBe(0);
 	});
 
-	it("emits inventory.low when the stock left falls below the threshold", async () => {
+	it("emits inventory.low once, when the stock falls below the threshold", async () => {
 		const threshold = config.catalog.lowStockThreshold;
 		const product = await createProduct({ name: "Scarce", stock: threshold + 2 });
+		const lowOf = () => seen.filter(e => e.event === "inventory.low" && e.payload.data.productId === product.id);
+		// Leaves exactly the threshold: not low yet. (Had it emitted, that event would come first.)
 		await reserve(product.id, 2);
-		// Leaves exactly the threshold: not low yet.
-		expect(seen.some(e => e.event === "inventory.low" && e.payload.data.productId === product.id)).toBe(false);
 		await reserve(product.id, 1);
-		const event = await waitFor(() => seen.find(e => e.event === "inventory.low" && e.payload.data.productId === product.id), "inventory.low");
+		const event = await waitFor(() => lowOf()[0], "inventory.low");
 		expect(event.payload).toMatchObject({ id: expect.any(String), type: "inventory.low", data: { productId: product.id, name: "Scarce", stock: threshold - 1 } });
+
+		// Further down is not news; an admin's correction down across the threshold is.
+		await reserve(product.id, 1);
+		await api.post(`/api/products/${product.id}/stock`, { delta: 10 }, { token: admin });
+		await api.post(`/api/products/${product.id}/stock`, { delta: -10 }, { token: admin });
+		await waitFor(() => lowOf()[1], "a second inventory.low");
+		expect(lowOf().map(e => e.payload.data.stock)).toEqual([threshold - 1, threshold - 2]);
 	});
 });

@@ -20,6 +20,54 @@ it("answers an unknown route with a JSON 404", async () => {
 	}
 });
 
+it("routes exactly the API of the contract, each route with its access rule", async () => {
+	const broker = shop.brokers[0];
+	const aliases = await broker.call<{ methods: string; fullPath: string; actionName: string }[]>("api.listAliases");
+	const authOf = (action: string) =>
+		(broker.registry.getActionList({}) as unknown as { name: string; action: { auth?: string } }[]).find(a => a.name === action)?.action.auth ?? "anyone";
+	const routes = aliases.map(a => `${a.methods} ${a.fullPath} ${a.actionName} ${authOf(a.actionName)}`).sort();
+	expect(routes).toEqual(
+		[
+			"POST /api/auth/register users.register anyone",
+			"POST /api/auth/login users.login anyone",
+			"GET /api/users/me users.me required",
+			"PATCH /api/users/me users.update required",
+			"GET /api/users/me/summary users.summary required",
+			"GET /api/users users.list admin",
+			"GET /api/users/:id users.get admin",
+			"GET /api/products catalog.list anyone",
+			"GET /api/products/:id catalog.get anyone",
+			"POST /api/products catalog.create admin",
+			"PATCH /api/products/:id catalog.update admin",
+			"DELETE /api/products/:id catalog.remove admin",
+			"POST /api/products/:id/stock catalog.adjustStock admin",
+			"POST /api/orders orders.create required",
+			"GET /api/orders orders.list required",
+			"GET /api/orders/:id orders.get required",
+			"POST /api/orders/:id/cancel orders.cancel required",
+			"PATCH /api/orders/:id/status orders.setStatus admin",
+			"GET /api/payments payments.list required",
+			"GET /api/payments/:id payments.get required",
+			"POST /api/payments/:id/refund payments.refund admin",
+			"GET /api/notifications notifications.list required",
+			"POST /api/notifications/:id/read notifications.markRead required",
+			"POST /api/notifications/read-all notifications.markAllRead required",
+			"POST /api/promotions notifications.broadcastPromotion admin",
+			"GET /api/analytics/summary analytics.summary admin",
+			"GET /api/analytics/sales analytics.sales admin",
+			"GET /api/analytics/top-products analytics.topProducts admin",
+			"GET /api/analytics/events analytics.events admin",
+			"GET /api/discovery/nodes discovery.nodes admin",
+			"GET /api/discovery/services discovery.services admin",
+			"GET /api/discovery/services/:name discovery.service admin",
+			"GET /api/discovery/history discovery.history admin",
+			"GET /api/discovery/health discovery.health anyone",
+			"GET /health api.health anyone",
+			"GET /ready api.ready anyone",
+		].sort(),
+	);
+});
+
 it("does not publish actions that have no route", async () => {
 	const res = await api.post("/api/users/resolveToken", { token: "x" });
 	expect(res.status).toBe(404);

@@ -1,4 +1,4 @@
-import { adjustUpdate, isLowStock, releaseUpdate, reserveUpdate, settleUpdate } from "../../src/catalog/stock";
+import { adjustUpdate, fellBelowThreshold, releaseUpdate, reserveUpdate, settleUpdate } from "../../src/catalog/stock";
 
 const lacks = (field: string, value: string) => ({ [field]: { $ne: value } });
 
@@ -27,8 +27,10 @@ it("adjusts down only when the stock covers the decrease, and stamps updatedAt",
 	expect(adjustUpdate("p1", 10, now).query).toEqual({ _id: "p1", stock: { $gte: -10 } });
 });
 
-it("calls stock low below the threshold, not at it", () => {
-	expect(isLowStock(4, 5)).toBe(true);
-	expect(isLowStock(5, 5)).toBe(false);
-	expect(isLowStock(0, 0)).toBe(false);
+it("reports low stock once, when a change takes it from the threshold or above to below", () => {
+	expect(fellBelowThreshold(4, 1, 5)).toBe(true);
+	expect(fellBelowThreshold(2, 10, 5)).toBe(true);
+	expect(fellBelowThreshold(5, 1, 5)).toBe(false);
+	expect(fellBelowThreshold(3, 1, 5)).toBe(false);
+	expect(fellBelowThreshold(0, 0, 0)).toBe(false);
 });

@@ -4,19 +4,19 @@ import { issueToken, readToken } from "../../src/auth/tokens";
 const secret = "unit-test-secret";
 
 it("reads back the user and role of a token it issued", () => {
-	const token = issueToken({ sub: "u1", role: "admin" }, { secret, expiresIn: "1h" });
-	expect(readToken(token, secret)).toEqual({ sub: "u1", role: "admin" });
+	const token = issueToken({ sub: "u1", role: "admin", pv: 2 }, { secret, expiresIn: "1h" });
+	expect(readToken(token, secret)).toEqual({ sub: "u1", role: "admin", pv: 2 });
 });
 
 it("refuses an expired token", async () => {
-	const token = issueToken({ sub: "u1", role: "customer" }, { secret, expiresIn: 1 });
+	const token = issueToken({ sub: "u1", role: "customer", pv: 0 }, { secret, expiresIn: 1 });
 	expect(readToken(token, secret)).not.toBeNull();
 	await new Promise(resolve => setTimeout(resolve, 1100));
 	expect(readToken(token, secret)).toBeNull();
 });
 
 it("refuses a token signed with another secret, an unsigned one, and garbage", () => {
-	const forged = issueToken({ sub: "u1", role: "admin" }, { secret: "other", expiresIn: "1h" });
+	const forged = issueToken({ sub: "u1", role: "admin", pv: 0 }, { secret: "other", expiresIn: "1h" });
 	const unsigned = jwt.sign({ role: "admin", sub: "u1" }, "", { algorithm: "none" });
 	expect(readToken(forged, secret)).toBeNull();
 	expect(readToken(unsigned, secret)).toBeNull();
