@@ -9,7 +9,7 @@ import type { ServiceSchema } from "moleculer";
 import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { DurableEvents, type DurableEventsMethods } from "../mixins/durable-events.mixin";
 import { config } from "../src/config";
-import { NotFoundError, UnauthorizedError } from "../src/errors";
+import { NotFoundError } from "../src/errors";
 import type { BusinessEvent } from "../src/events";
 import { broadcast, notifyUser, type DeliveryPorts, type Recipient } from "../src/notifications/delivery";
 import { createMailer, type Mailer } from "../src/notifications/mailer";
@@ -26,7 +26,8 @@ import {
 	type UserRegisteredData,
 } from "../src/notifications/templates";
 import { mapPage, pageParams, type Page, type PageRequest } from "../src/pagination";
-import type { AppContext, AuthUser } from "../src/types";
+import { requireUser } from "../src/auth/caller";
+import type { AppContext } from "../src/types";
 
 type Methods = DbMethods &
 	DurableEventsMethods & {
@@ -35,7 +36,6 @@ type Methods = DbMethods &
 		/** Notifies the user the event is about (the order's or payment's owner, the new user). */
 		notifyOwner(event: BusinessEvent<{ userId: string }>, message: Message, recipient?: Recipient): Promise<void>;
 		sendPromotion(event: BusinessEvent<PromotionCreatedData>): Promise<void>;
-		caller(ctx: AppContext): AuthUser;
 	};
 
 type Vars = { mailer: Mailer };
@@ -85,7 +85,7 @@ const NotificationsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			retryPolicy: { enabled: true },
 			params: { ...pageParams },
 			async handler(ctx: AppContext<PageRequest>): Promise<Page<NotificationView> & { unread: number }> {
-				const userId = this.caller(ctx).id;
+				const userId = requireUser(ctx).id;
 				const [page, unread] = await Promise.all([
 					this.findPage<Notification>({ userId }, ["-createdAt"], ctx.params),
 					this.countEntities({ userId, read: false }),
@@ -100,7 +100,7 @@ const NotificationsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			auth: "required",
 			params: { id: { type: "string", min: 1, max: 64 } },
 			async handler(ctx: AppContext<{ id: string }>): Promise<NotificationView> {
-				const userId = this.caller(ctx).id;
+				const userId = requireUser(ctx).id;
 				const found = await this.findEntityById<Notification>(ctx.params.id);
 				if (!found || found.userId !== userId) throw new NotFoundError("Notification", ctx.params.id);
 				if (found.read) return notificationView(found);
@@ -115,7 +115,7 @@ const NotificationsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			rest: "POST /notifications/read-all",
 			auth: "required",
 			async handler(ctx: AppContext): Promise<{ updated: number }> {
-				const userId = this.caller(ctx).id;
+				const userId = requireUser(ctx).id;
 				return { updated: await this.updateEntities({ userId, read: false }, { $set: { read: true } }) };
 			},
 		},
@@ -192,11 +192,6 @@ const NotificationsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			);
 		},
 
-		caller(ctx) {
-			const user = ctx.meta.user;
-			if (!user) throw new UnauthorizedError();
-			return user;
-		},
 	},
 
 	created() {

@@ -5,6 +5,7 @@
  */
 import type { ServiceSchema } from "moleculer";
 import { DbMixin, type DbMethods } from "../mixins/db.mixin";
+import { productIdRule, quantityRule } from "../src/catalog/params";
 import { config } from "../src/config";
 import { ConflictError, InvalidInputError, NotFoundError } from "../src/errors";
 import { DurableEvents, type DurableEventsMethods } from "../mixins/durable-events.mixin";
@@ -14,7 +15,8 @@ import { assertMove, ORDER_STATUSES, SOLD_STATUSES, type OrderStatus } from "../
 import { DuplicateOrderError, placeOrder, type OrderEventType, type OrderPorts, type PlaceOrderRequest } from "../src/orders/place-order";
 import { mapPage, pageParams, type PageRequest } from "../src/pagination";
 import { checkCard } from "../src/payments/cards";
-import type { AppContext, AuthUser } from "../src/types";
+import { requireUser } from "../src/auth/caller";
+import type { AppContext } from "../src/types";
 
 /** A context or the broker: what calls other services. */
 type Caller = { call<T>(action: string, params?: object): Promise<T> };
@@ -84,10 +86,8 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 					items: {
 						type: "object",
 						strict: "remove",
-						props: {
-							productId: { type: "string", min: 1, max: 64 },
-							quantity: { type: "number", integer: true, min: 1, max: 1000 },
-						},
+						// The catalog's own rules: an item the catalog would refuse is refused here, before anything is stored.
+						props: { productId: productIdRule, quantity: quantityRule },
 					},
 				},
 				payment: {
@@ -114,7 +114,7 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 					const message = "Idempotency-Key must be 1 to 255 visible ASCII characters";
 					throw new InvalidInputError(message, [{ field: "Idempotency-Key", message }]);
 				}
-				const { order, replayed } = await placeOrder(this.ports(ctx), ctx.meta.user as AuthUser, ctx.params, key);
+				const { order, replayed } = await placeOrder(this.ports(ctx), requireUser(ctx), ctx.params, key);
 				if (replayed) {
 					ctx.meta.$responseHeaders = { "Idempotent-Replayed": "true" };
 				} else {
@@ -132,7 +132,7 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			retryPolicy: { enabled: true },
 			params: { ...pageParams, status: { type: "enum", values: [...ORDER_STATUSES], optional: true } },
 			async handler(ctx: AppContext<PageRequest & { status?: OrderStatus }>) {
-				const user = ctx.meta.user as AuthUser;
+				const user = requireUser(ctx);
 				const query: Record<string, unknown> = user.role === "admin" ? {} : { userId: user.id };
 				if (ctx.params.status) query.status = ctx.params.status;
 				return mapPage(await this.findPage<Order>(query, ["-createdAt"], ctx.params), orderView);
@@ -251,7 +251,7 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 
 		/** The order, if the caller owns it or is an admin; anyone else is told it does not exist. */
 		async visibleOrder(ctx: AppContext, id: string) {
-			const user = ctx.meta.user as AuthUser;
+			const user = requireUser(ctx);
 			const order = await this.findEntityById<Order>(id);
 			if (!order || (user.role !== "admin" && order.userId !== user.id)) throw new NotFoundError("Order", id);
 			return order;

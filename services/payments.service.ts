@@ -6,7 +6,7 @@
 import type { ServiceSchema } from "moleculer";
 import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { config } from "../src/config";
-import { NotFoundError, UnauthorizedError } from "../src/errors";
+import { NotFoundError } from "../src/errors";
 import { DurableEvents, type DurableEventsMethods } from "../mixins/durable-events.mixin";
 import { amountRule, currencyRule } from "../src/money";
 import { mapPage, pageParams, type PageRequest } from "../src/pagination";
@@ -14,7 +14,8 @@ import { chargeOrder, type ChargeCommand } from "../src/payments/charge";
 import { canSeePayment, publicPayment, type Payment, type PaymentPorts, type PaymentView } from "../src/payments/payment";
 import { providerNamed, type PaymentProvider } from "../src/payments/provider";
 import { refundOrderPayment, refundPayment } from "../src/payments/refund";
-import type { AppContext, AuthUser } from "../src/types";
+import { requireUser } from "../src/auth/caller";
+import type { AppContext } from "../src/types";
 
 type Methods = DbMethods &
 	DurableEventsMethods & {
@@ -22,7 +23,6 @@ type Methods = DbMethods &
 	paymentPorts(): PaymentPorts;
 	/** The payment if the caller may see it; a 404 otherwise, whether or not it exists. */
 	visiblePayment(ctx: AppContext, id: string): Promise<Payment>;
-	caller(ctx: AppContext): AuthUser;
 };
 
 type Vars = { provider: PaymentProvider };
@@ -124,7 +124,7 @@ const PaymentsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			retryPolicy: { enabled: true },
 			params: { ...pageParams },
 			async handler(ctx: AppContext<PageRequest>) {
-				const user = this.caller(ctx);
+				const user = requireUser(ctx);
 				const query = user.role === "admin" ? {} : { userId: user.id };
 				return mapPage(await this.findPage<Payment>(query, ["-createdAt"], ctx.params), publicPayment);
 			},
@@ -187,15 +187,10 @@ const PaymentsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 
 		async visiblePayment(ctx: AppContext, id: string): Promise<Payment> {
 			const payment = await this.findEntityById<Payment>(id);
-			if (!payment || !canSeePayment(this.caller(ctx), payment)) throw new NotFoundError("Payment", id);
+			if (!payment || !canSeePayment(requireUser(ctx), payment)) throw new NotFoundError("Payment", id);
 			return payment;
 		},
 
-		caller(ctx: AppContext): AuthUser {
-			const user = ctx.meta.user;
-			if (!user) throw new UnauthorizedError();
-			return user;
-		},
 	},
 
 	created() {

@@ -10,12 +10,13 @@ import { Errors } from "moleculer";
 import { ConflictError, InvalidInputError, PaymentDeclinedError, type FieldProblem } from "../errors";
 import { RESERVE_MAX_QUANTITY } from "../catalog/stock";
 import { lineTotal, MAX_AMOUNT, sumAmounts } from "../money";
+import type { CardInput } from "../payments/cards";
 import type { AuthUser } from "../types";
 import type { Order, OrderItem } from "./order";
 import type { OrderStatus } from "./order-state";
 
 export type CatalogProduct = { id: string; name: string; price: number; currency: string; active: boolean };
-export type Card = { number: string; expMonth: number; expYear: number; cvc: string };
+export type Card = CardInput;
 export type PlaceOrderRequest = { items: { productId: string; quantity: number }[]; payment: { method: "card"; card: Card } };
 
 export type OrderEventType = "order.created" | "order.paid" | "order.payment_failed" | "order.cancelled" | "order.shipped" | "order.delivered";
