@@ -203,7 +203,9 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 
 	durableEvents: {
 		/** An admin refunded the payment of a paid order: the order is cancelled and its stock given back. */
-		async "payment.refunded"(this: Methods, event: BusinessEvent<{ orderId: string }>) {
+		async "payment.refunded"(this: Methods, event: BusinessEvent<{ orderId: string; reason?: string }>) {
+			// A refund made by a cancel is that cancel's business, already under way.
+			if (event.data.reason !== "refund_requested") return;
 			const order = await this.findEntityById<Order>(event.data.orderId);
 			if (order?.status === "paid") await this.cancelPaid(order, "refunded");
 		},

@@ -85,7 +85,10 @@ export type PaymentEventData = {
 };
 
 /** The data of a payment.* business event; `amount` is what was charged, or refunded for payment.refunded. */
-export function paymentEventData(payment: Payment, type: PaymentEventType): PaymentEventData {
+/** Why a payment was refunded: an admin asked (the order must follow), or its order was cancelled. */
+export type RefundReason = "refund_requested" | "order_cancelled";
+
+export function paymentEventData(payment: Payment, type: PaymentEventType, refundReason?: RefundReason): PaymentEventData {
 	return {
 		paymentId: payment._id,
 		orderId: payment.orderId,
@@ -93,6 +96,7 @@ export function paymentEventData(payment: Payment, type: PaymentEventType): Paym
 		amount: type === "payment.refunded" ? payment.refundedAmount : payment.amount,
 		currency: payment.currency,
 		...(type === "payment.failed" && payment.failureReason ? { reason: payment.failureReason } : {}),
+		...(type === "payment.refunded" && refundReason ? { reason: refundReason } : {}),
 	};
 }
 

@@ -4,10 +4,10 @@
  * once only one reaches the provider, and never more than the charge is refunded.
  */
 import { ConflictError } from "../errors";
-import { errorKind, paymentEventData, ProviderUnavailableError, type Payment, type PaymentPorts } from "./payment";
+import { errorKind, paymentEventData, ProviderUnavailableError, type Payment, type PaymentPorts, type RefundReason } from "./payment";
 
 /** Answers the refunded payment, or throws 409 NOT_REFUNDABLE (not succeeded, or refunded already) or 502. */
-export async function refundPayment(ports: PaymentPorts, payment: Payment): Promise<Payment> {
+export async function refundPayment(ports: PaymentPorts, payment: Payment, reason: RefundReason = "refund_requested"): Promise<Payment> {
 	const refunded = await ports.store.transition(payment._id, "succeeded", {
 		status: "refunded",
 		refundedAmount: payment.amount,
@@ -33,7 +33,7 @@ export async function refundPayment(ports: PaymentPorts, payment: Payment): Prom
 	}
 
 	const saved = (await ports.store.transition(payment._id, "refunded", { refundRef })) ?? refunded;
-	await ports.publish("payment.refunded", paymentEventData(saved, "payment.refunded"));
+	await ports.publish("payment.refunded", paymentEventData(saved, "payment.refunded", reason));
 	return saved;
 }
 
@@ -47,7 +47,7 @@ export async function refundOrderPayment(ports: PaymentPorts, orderId: string): 
 	if (!payment || (payment.status !== "succeeded" && payment.status !== "refunded")) return null;
 	if (payment.status === "refunded") return payment;
 	try {
-		return await refundPayment(ports, payment);
+		return await refundPayment(ports, payment, "order_cancelled");
 	} catch (err) {
 		// Another refund of the same payment won the race.
 		if (err instanceof ConflictError && err.type === "NOT_REFUNDABLE") {

@@ -1,5 +1,5 @@
 /** The order saga through the gateway: stock, charges, refunds, idempotency and the state machine. */
-import { startShop, type ShopCluster } from "../helpers/cluster";
+import { startShop, waitFor, type ShopCluster } from "../helpers/cluster";
 import { adminToken, client, newCustomer, type Client } from "../helpers/http";
 
 const CARDS = {
@@ -69,7 +69,7 @@ it("places, pays, shows, summarizes and cancels an order, refunding and restocki
 
 	const cancelled = await api.post(`/api/orders/${placed.body.id}/cancel`, undefined, { token });
 	expect(cancelled.status).toBe(200);
-	expect(cancelled.body.status).toBe("cancelled");
+	expect(cancelled.body).toMatchObject({ status: "cancelled", reason: "cancelled_by_request" });
 	expect(await stockOf(productId)).toBe(10);
 	expect((await paymentsOf(token))[0].status).toBe("refunded");
 });
@@ -163,6 +163,20 @@ it("gives one order and one charge for one Idempotency-Key, in sequence and in p
 	const sameKeyOtherUser = await order(otherUser.token, [{ productId, quantity: 1 }], CARDS.ok, "key-sequence");
 	expect(sameKeyOtherUser.status).toBe(201);
 	expect(sameKeyOtherUser.body.id).not.toBe(first.body.id);
+});
+
+it("cancels a paid order and restocks when an admin refunds its payment", async () => {
+	const productId = await newProduct(5);
+	const { token } = await newCustomer(api);
+	const placed = await order(token, [{ productId, quantity: 2 }]);
+	expect((await api.post(`/api/payments/${placed.body.paymentId}/refund`, undefined, { token: admin })).status).toBe(200);
+
+	const cancelled = await waitFor(async () => {
+		const res = await api.get(`/api/orders/${placed.body.id}`, { token });
+		return res.body.status === "cancelled" ? res.body : undefined;
+	}, "the order to be cancelled");
+	expect(cancelled.reason).toBe("refunded");
+	expect(await stockOf(productId)).toBe(5);
 });
 
 it("hides one customer's orders and payments from another", async () => {
