@@ -62,7 +62,7 @@ type DbThis = DbMethods & {
 };
 
 /** True when a write failed on a unique index (MongoDB code 11000, NeDB "uniqueViolated"). */
-export function isDuplicateKeyError(err: unknown): boolean {
+function isDuplicateKeyError(err: unknown): boolean {
 	const e = err as { code?: number; errorType?: string } | null;
 	return e?.code === 11000 || e?.errorType === "uniqueViolated";
 }
