@@ -5,6 +5,7 @@
 import type { BrokerOptions, Errors } from "moleculer";
 import { config } from "./src/config";
 import { RequestContextMiddleware, currentRequestID } from "./src/request-context";
+import { traceTags } from "./src/tracing";
 
 const { broker: opts } = config;
 
@@ -37,11 +38,14 @@ const brokerConfig: BrokerOptions = {
 	// One process unless a transporter is configured (e.g. nats://localhost:4222).
 	// (Moleculer accepts a connection URL here; its typings list only the names.)
 	transporter: (opts.transporter ?? null) as BrokerOptions["transporter"],
-	// Memory by default; redis://host:6379 shares the cache between nodes.
+	// A bounded LRU in each process by default (a flood of distinct searches cannot grow it);
+	// redis://host:6379 shares the cache between nodes.
 	// (ioredis takes the URL as it is; Moleculer's typings expect an options object.)
 	cacher: (opts.cacher.startsWith("redis://")
-		? { type: "Redis", options: { prefix: `${opts.namespace}-cache`, redis: opts.cacher, ttl: 300 } }
-		: opts.cacher) as BrokerOptions["cacher"],
+		? { type: "Redis", options: { prefix: `${opts.namespace}-cache`, redis: opts.cacher, ttl: opts.cacheTtlSeconds } }
+		: opts.cacher === "Memory" || opts.cacher === "MemoryLRU"
+			? { type: "MemoryLRU", options: { max: opts.cacheMaxEntries, ttl: opts.cacheTtlSeconds } }
+			: opts.cacher) as BrokerOptions["cacher"],
 	serializer: "JSON",
 
 	requestTimeout: opts.requestTimeout,
@@ -83,7 +87,10 @@ const brokerConfig: BrokerOptions = {
 		? { enabled: true, reporter: [{ type: "Prometheus", options: { port: opts.metricsPort } }] }
 		: false,
 
-	tracing: opts.tracing ? ({ enabled: true, exporter: [opts.tracing] } as BrokerOptions["tracing"]) : false,
+	// Spans keep params and meta only through traceTags, which blanks every secret.
+	tracing: opts.tracing
+		? ({ enabled: true, exporter: [opts.tracing], tags: { action: traceTags, event: traceTags } } as BrokerOptions["tracing"])
+		: false,
 
 	middlewares: [RequestContextMiddleware],
 

@@ -12,6 +12,7 @@ import DbService, { MemoryAdapter, type DbAdapter } from "moleculer-db";
 import MongooseAdapter from "moleculer-db-adapter-mongoose";
 import mongoose, { type SchemaDefinition } from "mongoose";
 import { config } from "../src/config";
+import { OWES_EVENTS, type OutboxStore } from "../src/durable-events/outbox";
 import { pageWindow, toPage, type Page, type PageRequest } from "../src/pagination";
 
 export type IndexSpec = { fields: Record<string, 1 | -1>; unique?: boolean };
@@ -27,6 +28,11 @@ export type DbMixinOptions = {
 	 * Without cached actions a change cleans nothing (no broadcast, no Redis scan).
 	 */
 	cached?: boolean;
+	/**
+	 * The documents carry an outbox: the events their writes owe, recorded in the same
+	 * write (src/durable-events/outbox.ts), published by the durable-events mixin's relay.
+	 */
+	outbox?: boolean;
 };
 
 export type FindFilters = { query?: object; sort?: string[]; limit?: number; offset?: number };
@@ -35,6 +41,8 @@ export type FindFilters = { query?: object; sort?: string[]; limit?: number; off
 export interface DbMethods {
 	/** False for an id the store cannot hold (not an ObjectId on MongoDB): such an id finds nothing. */
 	isValidId(id: string): boolean;
+	/** A new id that both stores accept, for an entity whose events must name it before it is inserted. */
+	newId(): string;
 	findEntity<T = Entity>(query: object): Promise<T | null>;
 	findEntityById<T = Entity>(id: string): Promise<T | null>;
 	findEntities<T = Entity>(filters: FindFilters): Promise<T[]>;
@@ -46,6 +54,11 @@ export interface DbMethods {
 	findPage<T = Entity>(query: object, sort: string[], request: PageRequest): Promise<Page<T>>;
 	updateEntityById<T = Entity>(id: string, update: object): Promise<T | null>;
 	updateEntities(query: object, update: object): Promise<number>;
+	/**
+	 * One atomic conditional update of the entity `query._id`, if it still matches `query`:
+	 * answers it as it is right after, or null when it did not match (and nothing changed).
+	 */
+	updateEntityIf<T = Entity>(query: { _id: string } & Record<string, unknown>, update: object): Promise<T | null>;
 	/** Removes the entities that match `query`; answers how many. */
 	removeEntities(query: object): Promise<number>;
 	/** A query part for "the array `field` does not contain `value`" (MongoDB and NeDB spell it differently). */
@@ -69,13 +82,20 @@ function isDuplicateKeyError(err: unknown): boolean {
 
 const GENERIC_ACTIONS = ["find", "count", "list", "create", "insert", "get", "update", "remove"] as const;
 
+/** The fields and index of an outbox, for DbMixin `outbox: true`. */
+const OUTBOX_FIELDS: SchemaDefinition = { outbox: { type: Object, default: undefined }, outboxSize: { type: Number, default: 0 } };
+const OUTBOX_INDEX: IndexSpec = { fields: { outboxSize: 1 } };
+
 function mongooseModel(options: DbMixinOptions): mongoose.Model<unknown> {
 	const schema = new mongoose.Schema(options.fields, { versionKey: false });
 	for (const index of options.indexes ?? []) schema.index(index.fields, { unique: index.unique ?? false });
 	return mongoose.models[options.collection] ?? mongoose.model(options.collection, schema, options.collection);
 }
 
-export function DbMixin(options: DbMixinOptions): Partial<ServiceSchema> {
+export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
+	const options: DbMixinOptions = given.outbox
+		? { ...given, fields: { ...given.fields, ...OUTBOX_FIELDS }, indexes: [...(given.indexes ?? []), OUTBOX_INDEX] }
+		: given;
 	const { mongoUri, dataDir } = config.storage;
 	const storage = mongoUri
 		? { adapter: new MongooseAdapter(mongoUri), model: mongooseModel(options) }
@@ -114,6 +134,10 @@ export function DbMixin(options: DbMixinOptions): Partial<ServiceSchema> {
 			/** An id the store cannot hold (not an ObjectId on MongoDB) finds nothing, rather than failing. */
 			isValidId(id: string): boolean {
 				return mongoUri ? mongoose.isValidObjectId(id) : typeof id === "string" && id.length > 0;
+			},
+
+			newId(): string {
+				return new mongoose.Types.ObjectId().toHexString();
 			},
 
 			async findEntity(this: DbThis, query: object) {
@@ -172,6 +196,23 @@ export function DbMixin(options: DbMixinOptions): Partial<ServiceSchema> {
 				if (changed > 0) await this.clearCache();
 				return changed;
 			},
+
+			async updateEntityIf(this: DbThis, query: { _id: string }, update: object) {
+				if (!this.isValidId(query._id)) return null;
+				return (await this.updateEntities(query, update)) > 0 ? this.findEntityById(query._id) : null;
+			},
+
+			...(options.outbox
+				? {
+						outboxStore(this: DbThis): OutboxStore {
+							return {
+								owing: limit => this.findEntities({ query: OWES_EVENTS, limit }),
+								byId: id => this.findEntityById(id),
+								update: (query, update) => this.updateEntities(query, update),
+							};
+						},
+					}
+				: {}),
 
 			async removeEntities(this: DbThis, query: object) {
 				const removed = await this.adapter.removeMany(query);

@@ -1,14 +1,21 @@
 /**
  * Business events with durable delivery (DESIGN.md "Events and delivery").
  *
- * Publish: `await this.publishEvent("order.paid", data)` sends `{ id, type, at, data }`.
- * Consume: a `durableEvents` section in the service schema, one handler per event type:
+ * Produce: a write that owes events records them in its own document, in the same atomic
+ * write (DbMixin `outbox: true`, src/durable-events/outbox.ts); `relayOwed(doc)` right
+ * after the write publishes them, and a relay on every instance publishes whatever is
+ * still owed (a crash or a bus outage in between only delays an event). An event that no
+ * write owes (a promotion) is sent with `publishEvent`, which fails if the bus does.
+ *
+ * Consume: a `durableEvents` section in the service schema, one handler per event type,
+ * typed from the catalog in src/events.ts:
  *
  *     durableEvents: { async "order.paid"(event) { ... } }
  *
  * Each service is one consumer group: its instances share the events, and each event
  * reaches the service once, also when the service was down when it was sent. Delivery is
  * at-least-once, so handlers are idempotent by `event.id` (store it with the effect).
+ * Handlers run as part of the request that caused the event: their log lines name it.
  * The bus is NATS JetStream when NATS is configured, an in-process bus otherwise.
  *
  * List it first in `mixins`, before DbMixin: Moleculer starts the last-listed mixin first,
@@ -16,15 +23,32 @@
  */
 import type { Service, ServiceBroker, ServiceSchema } from "moleculer";
 import { config } from "../src/config";
-import { defaultRetryDelay, type EventBus } from "../src/durable-events/bus";
+import { backoff, type DeadLetter, type DeliveryPolicy, type EventBus } from "../src/durable-events/bus";
 import { jetStreamBus } from "../src/durable-events/jetstream-bus";
 import { localBus } from "../src/durable-events/local-bus";
-import { businessEvent, type BusinessEvent } from "../src/events";
+import { relayDocument, type OutboxFields, type OutboxStore } from "../src/durable-events/outbox";
+import { newEvent, type BusinessEvent, type EventOf, type EventPayloads, type EventType } from "../src/events";
+import { runWithRequestID } from "../src/request-context";
 
 /** What a service gets from this mixin. */
 export interface DurableEventsMethods {
-	publishEvent<T>(type: string, data: T): Promise<BusinessEvent<T>>;
+	/** Publishes an event that no stored write owes; fails when the bus does. */
+	publishEvent<K extends EventType>(type: K, data: EventPayloads[K]): Promise<EventOf<K>>;
+	/** Publishes, in the background, what `doc` owes; what fails stays owed for the relay. */
+	relayOwed(doc: ({ _id: string } & OutboxFields) | null): void;
+	/** Publishes what the service's documents still owe; answers how many events went out. */
+	relayOutbox(): Promise<number>;
+	/** The dead letters of every group, oldest first. */
+	fetchDeadLetters(limit: number): Promise<DeadLetter[]>;
+	/** Publishes a dead letter's event again and drops it; false when there is no such dead letter. */
+	resendDeadLetter(id: string): Promise<boolean>;
 }
+
+export const deliveryPolicy = (): DeliveryPolicy => ({
+	maxDeliver: config.events.maxDeliver,
+	giveUpAfterMs: config.events.giveUpAfterMs,
+	retryDelayMs: backoff(config.events.retryFirstDelayMs, config.events.retryMaxDelayMs),
+});
 
 /** One bus per broker, opened by its first service that needs it and closed by its last. */
 const buses = new WeakMap<ServiceBroker, { bus: Promise<EventBus>; users: number }>();
@@ -35,7 +59,7 @@ function openBus(broker: ServiceBroker): Promise<EventBus> {
 		entry.users += 1;
 		return entry.bus;
 	}
-	const policy = { maxDeliver: config.events.maxDeliver, retryDelayMs: defaultRetryDelay };
+	const policy = deliveryPolicy();
 	const log = broker.getLogger("events");
 	const { natsUrl } = config.events;
 	const transporter = broker.options.transporter;
@@ -53,12 +77,12 @@ function openBus(broker: ServiceBroker): Promise<EventBus> {
 				log,
 			})
 		: Promise.resolve(
-				localBus(broker.namespace, policy, (group, event, err) =>
-					log.error(`Event ${event.type} ${event.id} failed ${policy.maxDeliver} times in ${group}; dead-lettered:`, err),
+				localBus(broker.namespace, policy, (letter, err) =>
+					log.error(`Event ${letter.event.type} ${letter.event.id} failed ${letter.deliveries} times in ${letter.group}; dead-lettered:`, err),
 				),
 			);
 	buses.set(broker, { bus, users: 1 });
-	// A bus that could not open (NATS down) is not kept: the next publish tries again.
+	// A bus that could not open (NATS down) is not kept: the next use tries again.
 	bus.catch(err => {
 		if (buses.get(broker)?.bus === bus) buses.delete(broker);
 		log.error("The event bus could not be opened:", err);
@@ -75,54 +99,115 @@ async function closeBus(broker: ServiceBroker): Promise<void> {
 	await (await entry.bus).close();
 }
 
-type DurableThis = Service & {
-	eventBus?: Promise<EventBus>;
-	eventSubscriptions?: (() => Promise<void>)[];
-};
+type DurableThis = Service &
+	DurableEventsMethods & {
+		eventBus?: Promise<EventBus>;
+		eventSubscriptions?: (() => Promise<void>)[];
+		relayTimer?: NodeJS.Timeout;
+		/** Documents whose events this instance is publishing right now. */
+		relaying?: Set<string>;
+		/** From DbMixin `outbox: true`. */
+		outboxStore?: () => OutboxStore;
+		bus(): Promise<EventBus>;
+		relayDoc(store: OutboxStore, doc: { _id: string } & OutboxFields): Promise<number>;
+	};
+
+type Handlers = { [K in EventType]?: (event: EventOf<K>) => Promise<void> };
 
 declare module "moleculer" {
 	// eslint-disable-next-line @typescript-eslint/no-namespace
 	namespace Service {
 		interface ServiceSchema {
 			/** Handlers of business events, delivered durably (mixins/durable-events.mixin.ts). */
-			durableEvents?: Record<string, (event: BusinessEvent<never>) => Promise<void>>;
+			durableEvents?: Handlers;
 		}
 	}
 }
 
 export const DurableEvents: Partial<ServiceSchema> = {
 	methods: {
-		/** Publishes a business event; call it after the write it reports has succeeded. */
-		async publishEvent<T>(this: DurableThis, type: string, data: T): Promise<BusinessEvent<T>> {
-			const event = businessEvent(type, data);
+		/** The bus, opened on first use; a bus that failed to open is tried again next time. */
+		async bus(this: DurableThis): Promise<EventBus> {
 			this.eventBus ??= openBus(this.broker);
-			let bus: EventBus;
 			try {
-				bus = await this.eventBus;
+				return await this.eventBus;
 			} catch (err) {
 				this.eventBus = undefined;
 				throw err;
 			}
-			await bus.publish(event as BusinessEvent);
+		},
+
+		async publishEvent<K extends EventType>(this: DurableThis, type: K, data: EventPayloads[K]): Promise<EventOf<K>> {
+			const event = newEvent(type, data);
+			await (await this.bus()).publish(event as BusinessEvent);
 			return event;
+		},
+
+		async relayDoc(this: DurableThis, store: OutboxStore, doc: { _id: string } & OutboxFields): Promise<number> {
+			this.relaying ??= new Set();
+			if (this.relaying.has(doc._id)) return 0;
+			this.relaying.add(doc._id);
+			try {
+				const bus = await this.bus();
+				return await relayDocument(store, event => bus.publish(event), doc);
+			} finally {
+				this.relaying.delete(doc._id);
+			}
+		},
+
+		relayOwed(this: DurableThis, doc: ({ _id: string } & OutboxFields) | null) {
+			if (!doc?.outboxSize || !this.outboxStore) return;
+			// The write has committed: a failure here never fails it, the relay publishes later.
+			this.relayDoc(this.outboxStore(), doc).catch(err =>
+				this.logger.warn(`Events of ${this.name} ${doc._id} are not published yet (${String(err)}); the relay will publish them`),
+			);
+		},
+
+		async relayOutbox(this: DurableThis): Promise<number> {
+			if (!this.outboxStore) return 0;
+			const store = this.outboxStore();
+			let published = 0;
+			for (const doc of await store.owing(100)) published += await this.relayDoc(store, doc);
+			return published;
+		},
+
+		async fetchDeadLetters(this: DurableThis, limit: number): Promise<DeadLetter[]> {
+			return (await this.bus()).deadLetters(limit);
+		},
+
+		async resendDeadLetter(this: DurableThis, id: string): Promise<boolean> {
+			return (await this.bus()).replay(id);
 		},
 	},
 
-	async started(this: DurableThis) {
-		const handlers = this.schema.durableEvents ?? {};
-		if (Object.keys(handlers).length === 0) return;
-		this.eventBus ??= openBus(this.broker);
-		const bus = await this.eventBus;
-		this.eventSubscriptions = [];
-		for (const [type, handler] of Object.entries(handlers)) {
-			this.eventSubscriptions.push(await bus.subscribe(this.name, type, event => handler.call(this, event as BusinessEvent<never>)));
-		}
+	async started(this: Service) {
+		await startDurableEvents(this as DurableThis);
 	},
 
-	async stopped(this: DurableThis) {
-		await Promise.all((this.eventSubscriptions ?? []).map(unsubscribe => unsubscribe()));
-		this.eventSubscriptions = [];
-		if (this.eventBus) await closeBus(this.broker);
-		this.eventBus = undefined;
+	async stopped(this: Service) {
+		const self = this as DurableThis;
+		clearInterval(self.relayTimer);
+		await Promise.all((self.eventSubscriptions ?? []).map(unsubscribe => unsubscribe()));
+		self.eventSubscriptions = [];
+		if (self.eventBus) await closeBus(self.broker);
+		self.eventBus = undefined;
 	},
 };
+
+/** Starts the outbox relay, if the service has an outbox, and subscribes the service's handlers. */
+async function startDurableEvents(service: DurableThis): Promise<void> {
+	if (service.outboxStore) {
+		const relay = () =>
+			service.relayOutbox().catch(err => service.logger.warn(`The outbox relay of ${service.name} will try again: ${String(err)}`));
+		void relay();
+		service.relayTimer = setInterval(relay, config.events.relayIntervalMs);
+	}
+	const handlers = (service.schema.durableEvents ?? {}) as Record<string, (event: BusinessEvent) => Promise<void>>;
+	if (Object.keys(handlers).length === 0) return;
+	const bus = await service.bus();
+	service.eventSubscriptions = [];
+	for (const [type, handler] of Object.entries(handlers)) {
+		const handle = (event: BusinessEvent) => runWithRequestID(event.requestId, () => handler.call(service, event));
+		service.eventSubscriptions.push(await bus.subscribe(service.name, type, handle));
+	}
+}

@@ -66,6 +66,9 @@ const AnalyticsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				at: { type: String },
 				data: { type: Object },
 				receivedAt: { type: String },
+				counted: { type: Boolean },
+				countingBy: { type: String },
+				countingUntil: { type: String },
 				// rollups
 				metric: { type: String },
 				date: { type: String },
@@ -74,7 +77,7 @@ const AnalyticsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				name: { type: String },
 				count: { type: Number },
 				amount: { type: Number },
-				// ids of the latest events counted in a rollup (src/analytics/record.ts)
+				// ids of the events being counted into a rollup right now (src/analytics/record.ts)
 				applied: { type: [String], default: undefined },
 			},
 			indexes: [
@@ -166,6 +169,7 @@ const AnalyticsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 		store(): AnalyticsStore {
 			return {
 				insertIfNew: async doc => (await this.insertEntityIfNew(doc)) !== null,
+				exists: async query => (await this.findEntity(query)) !== null,
 				update: (query, update) => this.updateEntities(query, update),
 				lacks: (field, value) => this.lacks(field, value),
 			};

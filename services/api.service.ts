@@ -5,9 +5,10 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Context, ServiceSchema } from "moleculer";
-import ApiGateway, { type ApiSettingsSchema, type IncomingRequest } from "moleculer-web";
+import type { Context, ServiceBroker, ServiceSchema } from "moleculer";
+import ApiGateway, { Errors as WebErrors, type ApiSettingsSchema, type IncomingRequest } from "moleculer-web";
 import { config } from "../src/config";
+import { Errors } from "moleculer";
 import { ForbiddenError, UnauthorizedError } from "../src/errors";
 import { toErrorResponse } from "../src/http-errors";
 import type { AppContext, AuthRequirement, AuthUser, Meta } from "../src/types";
@@ -39,6 +40,18 @@ const apiRoute = {
 	onBeforeCall(ctx: Context<unknown, Meta>, _route: unknown, req: IncomingRequest) {
 		ctx.meta.headers = { "idempotency-key": req.headers["idempotency-key"] as string | undefined };
 	},
+};
+
+type RoutedAction = { rest?: unknown; visibility?: string };
+
+/** An action the gateway builds a route for: it has `rest` and is published. */
+const isRouted = (action: RoutedAction) => Boolean(action.rest) && (action.visibility ?? "published") === "published";
+
+type GatewayThis = {
+	aliases: { action?: string | null }[];
+	broker: ServiceBroker;
+	unroutedServices(): string[];
+	sendError(req: IncomingRequest, res: ServerResponse, err: Error): void;
 };
 
 const ApiService: ServiceSchema<ApiSettingsSchema> = {
@@ -116,13 +129,13 @@ const ApiService: ServiceSchema<ApiSettingsSchema> = {
 			},
 		},
 
-		/** Readiness: the broker is started and every service the gateway needs has an instance. */
+		/**
+		 * Readiness: the broker is started, every service the gateway needs has an instance,
+		 * and the routes of every service it can see are built (so a 404 means "no such route").
+		 */
 		ready: {
 			handler(ctx: AppContext) {
-				const available = new Set(
-					this.broker.registry.getServiceList({ onlyAvailable: true, skipInternal: true }).map(s => s.name),
-				);
-				const missing = gateway.requiredServices.filter(name => !available.has(name));
+				const missing = this.unroutedServices();
 				const ready = this.broker.started && missing.length === 0;
 				if (!ready) ctx.meta.$statusCode = 503;
 				return { status: ready ? "ready" : "not ready", missing };
@@ -131,6 +144,28 @@ const ApiService: ServiceSchema<ApiSettingsSchema> = {
 	},
 
 	methods: {
+		/**
+		 * The services the gateway cannot route to yet: required ones with no instance, and
+		 * any it can see whose routes it has not built yet (it builds them a moment after a
+		 * service appears).
+		 */
+		unroutedServices(this: GatewayThis): string[] {
+			const routed = new Set(this.aliases.map(alias => alias.action?.split(".")[0]));
+			const withRoutes = this.broker.registry
+				.getServiceList({ onlyAvailable: true, skipInternal: true, withActions: true })
+				.filter(service => Object.values((service as { actions?: Record<string, RoutedAction> }).actions ?? {}).some(isRouted))
+				.map(service => service.name);
+			return [...new Set([...gateway.requiredServices, ...withRoutes])].filter(name => !routed.has(name));
+		},
+
+		/** No route matched: a 404, unless the gateway is still building routes, then 503 (clients retry that). */
+		send404(this: GatewayThis, req: IncomingRequest, res: ServerResponse) {
+			const unrouted = this.unroutedServices();
+			if (unrouted.length === 0) return this.sendError(req, res, new WebErrors.NotFoundError("NOT_FOUND", null));
+			res.setHeader("Retry-After", "1");
+			this.sendError(req, res, new Errors.MoleculerRetryableError("The gateway cannot route this yet; try again shortly", 503, "GATEWAY_NOT_READY", { unrouted }));
+		},
+
 		/** The user of the bearer token, or null without one; a bad or expired token is a 401. */
 		async authenticate(ctx: AppContext, _route: unknown, req: IncomingRequest): Promise<AuthUser | null> {
 			const header = req.headers.authorization;

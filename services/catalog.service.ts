@@ -18,25 +18,32 @@ import {
 	type ProductChanges,
 	type ProductView,
 } from "../src/catalog/products";
-import { adjustUpdate, fellBelowThreshold, releaseUpdate, reserveUpdate, settleUpdate, type ConditionalUpdate } from "../src/catalog/stock";
+import { adjustUpdate, lowStockRecovered, lowStockReport, releaseUpdate, reserveUpdate, settleUpdate, type ConditionalUpdate } from "../src/catalog/stock";
 import { config } from "../src/config";
 import { ConflictError, NotFoundError } from "../src/errors";
-import { DurableEvents } from "../mixins/durable-events.mixin";
+import { DurableEvents, type DurableEventsMethods } from "../mixins/durable-events.mixin";
+import { outboxOnInsert, withOutbox } from "../src/durable-events/outbox";
+import { newEvent } from "../src/events";
 import { mapPage, pageParams, type Page, type PageRequest } from "../src/pagination";
 import type { AppContext } from "../src/types";
 
 type StockRequest = { productId: string; quantity: number; orderId: string };
 type StockResult = { productId: string; quantity: number; stock: number };
 
-type Methods = DbMethods & {
+type Methods = DbMethods &
+	DurableEventsMethods & {
 	productOr404(id: string): Promise<Product>;
-	reportLowStock(product: Product, taken: number): Promise<void>;
+	/** inventory.low if the product is below the threshold and not reported yet; forgets the report once it is back above. */
+	checkLowStock(product: Product): Promise<void>;
+	/** Reports, or forgets, low stock that a crash between a stock change and its check left unreported. */
+	sweepLowStock(): Promise<void>;
 	applyStockUpdate(productId: string, change: ConditionalUpdate): Promise<boolean>;
-	deactivate(id: string): Promise<boolean>;
 	seedDatabase(): Promise<void>;
 };
 
-const CatalogService: ServiceSchema<{ rest: string }, Methods> = {
+type Vars = { sweepTimer?: NodeJS.Timeout };
+
+const CatalogService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 	name: "catalog",
 
 	mixins: [
@@ -57,12 +64,14 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods> = {
 				updatedAt: { type: String, required: true },
 				// Orders that hold some of this product's stock (src/catalog/stock.ts).
 				holds: { type: [String], default: [] },
+				lowStockReported: { type: Boolean, default: false },
 			},
 			indexes: [
 				{ fields: { category: 1, active: 1 } },
 				{ fields: { active: 1, name: 1 } },
 				{ fields: { active: 1, price: 1 } },
 			],
+			outbox: true,
 		}),
 	],
 
@@ -119,8 +128,12 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods> = {
 				active: { ...productFieldRules.active, optional: true, default: true },
 			},
 			async handler(ctx: AppContext<NewProductFields>): Promise<ProductView> {
-				const view = productView(await this.insertEntity<Product>(newProduct(ctx.params, new Date())));
-				await this.publishEvent("product.created", productEventData(view));
+				const _id = this.newId();
+				const product = { _id, ...newProduct(ctx.params, new Date(), config.catalog.lowStockThreshold) };
+				const created = newEvent("product.created", productEventData(productView(product)));
+				const saved = await this.insertEntity<Product>({ ...product, ...outboxOnInsert([created]) });
+				this.relayOwed(saved);
+				const view = productView(saved);
 				ctx.meta.$statusCode = 201;
 				ctx.meta.$location = `/api/products/${view.id}`;
 				return view;
@@ -138,12 +151,13 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods> = {
 			},
 			async handler(ctx: AppContext<ProductChanges & { id: string }>): Promise<ProductView> {
 				const changes = productChanges(ctx.params, new Date());
-				if (!changes) return productView(await this.productOr404(ctx.params.id));
-				const saved = await this.updateEntityById<Product>(ctx.params.id, { $set: changes.set });
+				const product = await this.productOr404(ctx.params.id);
+				if (!changes) return productView(product);
+				const updated = newEvent("product.updated", productEventData(productView({ ...product, ...changes.set }), changes.changed));
+				const saved = await this.updateEntityIf<Product>({ _id: product._id }, withOutbox({ $set: changes.set }, [updated]));
 				if (!saved) throw new NotFoundError("Product", ctx.params.id);
-				const view = productView(saved);
-				await this.publishEvent("product.updated", productEventData(view, changes.changed));
-				return view;
+				this.relayOwed(saved);
+				return productView(saved);
 			},
 		},
 
@@ -153,10 +167,15 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods> = {
 			auth: "admin",
 			params: { id: productIdRule },
 			async handler(ctx: AppContext<{ id: string }>): Promise<ProductView> {
-				const removed = await this.deactivate(ctx.params.id);
-				const view = productView(await this.productOr404(ctx.params.id));
-				if (removed) await this.publishEvent("product.removed", productEventData(view));
-				return view;
+				const product = await this.productOr404(ctx.params.id);
+				if (!product.active) return productView(product);
+				const removed = newEvent("product.removed", productEventData(productView({ ...product, active: false })));
+				const saved = await this.updateEntityIf<Product>(
+					{ _id: product._id, active: true },
+					withOutbox({ $set: { active: false, updatedAt: new Date().toISOString() } }, [removed]),
+				);
+				this.relayOwed(saved);
+				return productView(saved ?? (await this.productOr404(ctx.params.id)));
 			},
 		},
 
@@ -172,7 +191,7 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods> = {
 					throw new ConflictError("Not enough stock for this adjustment", "INSUFFICIENT_STOCK", { productId: id, delta, stock: product.stock });
 				}
 				const product = await this.productOr404(id);
-				if (delta < 0) await this.reportLowStock(product, -delta);
+				await this.checkLowStock(product);
 				return productView(product);
 			},
 		},
@@ -195,7 +214,7 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods> = {
 				}
 				// The stock right after: a report, not a decision (the update above decided).
 				const product = await this.productOr404(productId);
-				await this.reportLowStock(product, quantity);
+				await this.checkLowStock(product);
 				return { productId, quantity, stock: product.stock };
 			},
 		},
@@ -209,6 +228,7 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods> = {
 				const { productId, quantity, orderId } = ctx.params;
 				const released = await this.applyStockUpdate(productId, releaseUpdate(productId, quantity, orderId));
 				const product = await this.productOr404(productId);
+				if (released) await this.checkLowStock(product);
 				return { productId, quantity, stock: product.stock, released };
 			},
 		},
@@ -226,11 +246,25 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods> = {
 	},
 
 	methods: {
-		/** inventory.low, when taking `taken` units brought the product below the threshold. */
-		async reportLowStock(product: Product, taken: number) {
-			if (fellBelowThreshold(product.stock, taken, config.catalog.lowStockThreshold)) {
-				await this.publishEvent("inventory.low", { productId: product._id, name: product.name, stock: product.stock });
+		async checkLowStock(product: Product) {
+			const threshold = config.catalog.lowStockThreshold;
+			const report = lowStockReport(product, threshold);
+			if (!report) {
+				if (!product.lowStockReported) return;
+				const recovered = lowStockRecovered(product._id, threshold);
+				await this.updateEntities(recovered.query, recovered.update);
+				return;
 			}
+			if (product.lowStockReported) return;
+			const low = newEvent("inventory.low", { productId: product._id, name: product.name, stock: product.stock });
+			this.relayOwed(await this.updateEntityIf<Product>(report.query as { _id: string }, withOutbox(report.update, [low])));
+		},
+
+		async sweepLowStock() {
+			const threshold = config.catalog.lowStockThreshold;
+			const unreported = await this.findEntities<Product>({ query: { active: true, stock: { $lt: threshold }, lowStockReported: { $ne: true } }, limit: 100 });
+			const recovered = await this.findEntities<Product>({ query: { stock: { $gte: threshold }, lowStockReported: true }, limit: 100 });
+			for (const product of [...unreported, ...recovered]) await this.checkLowStock(product);
 		},
 
 		async productOr404(id) {
@@ -245,19 +279,23 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods> = {
 			return (await this.updateEntities(query, update)) > 0;
 		},
 
-		/** Takes an active product out of the shop; true when this call did (not when it was already out). */
-		async deactivate(id) {
-			if (!this.isValidId(id)) return false;
-			return (await this.updateEntities({ _id: id, active: true }, { $set: { active: false, updatedAt: new Date().toISOString() } })) > 0;
-		},
-
 		/** Called by the db mixin when the collection is empty. */
 		async seedDatabase() {
 			if (!config.catalog.seedDemo) return;
 			const now = new Date();
-			for (const fields of DEMO_PRODUCTS) await this.insertEntity(newProduct(fields, now));
+			for (const fields of DEMO_PRODUCTS) await this.insertEntity(newProduct(fields, now, config.catalog.lowStockThreshold));
 			this.logger.info(`Seeded the demo catalog: ${DEMO_PRODUCTS.length} products`);
 		},
+	},
+
+	started() {
+		this.sweepTimer = setInterval(() => {
+			this.sweepLowStock().catch(err => this.logger.warn("The low-stock sweeper will try again:", String(err)));
+		}, config.sweeper.intervalMs);
+	},
+
+	stopped() {
+		clearInterval(this.sweepTimer);
 	},
 };
 

@@ -1,8 +1,11 @@
 /**
  * discovery: what the broker registry knows of the cluster: nodes, services and their
- * instances, whether every expected service is running, and who joined or left lately.
+ * instances, whether every expected service is running, and who joined or left lately;
+ * and the business events a service gave up on (dead letters), for an operator to replay.
  */
 import type { ServiceSchema } from "moleculer";
+import { DurableEvents, type DurableEventsMethods } from "../mixins/durable-events.mixin";
+import type { DeadLetter } from "../src/durable-events/bus";
 import { config } from "../src/config";
 import {
 	MembershipHistory,
@@ -16,7 +19,7 @@ import {
 import { NotFoundError } from "../src/errors";
 import type { AppContext } from "../src/types";
 
-type Methods = {
+type Methods = DurableEventsMethods & {
 	registryNodes(): RegistryNode[];
 	registryServices(withDetails?: boolean): RegistryService[];
 };
@@ -26,11 +29,35 @@ type Vars = { history: MembershipHistory };
 const DiscoveryService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 	name: "discovery",
 
+	// For the dead letters: the mixin opens the event bus on first use; this service consumes nothing.
+	mixins: [DurableEvents],
+
 	settings: {
 		rest: "/discovery",
 	},
 
 	actions: {
+		/** Business events that a service's handler kept failing on, oldest first. */
+		deadLetters: {
+			rest: "GET /dead-letters",
+			auth: "admin",
+			params: { limit: { type: "number", integer: true, min: 1, max: 500, default: 100, convert: true } },
+			async handler(ctx: AppContext<{ limit: number }>): Promise<{ rows: DeadLetter[] }> {
+				return { rows: await this.fetchDeadLetters(ctx.params.limit) };
+			},
+		},
+
+		/** Sends a dead letter's event again (consumers are idempotent: only the one that gave up acts) and drops the dead letter. */
+		replayDeadLetter: {
+			rest: "POST /dead-letters/:id/replay",
+			auth: "admin",
+			params: { id: { type: "string", min: 1, max: 64 } },
+			async handler(ctx: AppContext<{ id: string }>): Promise<{ replayed: true }> {
+				if (!(await this.resendDeadLetter(ctx.params.id))) throw new NotFoundError("Dead letter", ctx.params.id);
+				return { replayed: true };
+			},
+		},
+
 		nodes: {
 			rest: "GET /nodes",
 			retryPolicy: { enabled: true },

@@ -130,7 +130,7 @@ const NotificationsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			},
 			async handler(ctx: AppContext<{ title: string; message: string }>): Promise<{ promotionId: string }> {
 				const promotionId = randomUUID();
-				await this.publishEvent<PromotionCreatedData>("promotion.created", { promotionId, title: ctx.params.title, message: ctx.params.message });
+				await this.publishEvent("promotion.created", { promotionId, title: ctx.params.title, message: ctx.params.message });
 				ctx.meta.$statusCode = 202;
 				return { promotionId };
 			},

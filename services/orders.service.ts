@@ -1,38 +1,43 @@
 /**
  * orders: orders and their state machine. `create` runs the order saga
- * (src/orders/place-order.ts) against catalog and payments; abandoned sagas (an instance
- * died in the middle) are settled by `recoverAbandoned`, on every instance, safely.
+ * (src/orders/place-order.ts) against catalog and payments. What an order owes afterwards
+ * (its events, a refund, stock to give back) is recorded in the same write that makes it
+ * owed and finished by src/orders/settle-order.ts: at once by the request, or by the
+ * sweeper that runs on every instance when the request could not.
  */
-import type { ServiceSchema } from "moleculer";
+import type { Service, ServiceSchema } from "moleculer";
 import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { productIdRule, quantityRule } from "../src/catalog/params";
 import { config } from "../src/config";
 import { ConflictError, InvalidInputError, NotFoundError } from "../src/errors";
 import { DurableEvents, type DurableEventsMethods } from "../mixins/durable-events.mixin";
-import type { BusinessEvent } from "../src/events";
-import { orderView, type Order, type OrderView } from "../src/orders/order";
+import { outboxOnInsert, withOutbox } from "../src/durable-events/outbox";
+import { newEvent, type EventOf, type RefundReason } from "../src/events";
+import { orderEventData, orderView, type Order, type OrderView } from "../src/orders/order";
 import { assertMove, ORDER_STATUSES, SOLD_STATUSES, type OrderStatus } from "../src/orders/order-state";
-import { DuplicateOrderError, placeOrder, type OrderEventType, type OrderPorts, type PlaceOrderRequest } from "../src/orders/place-order";
+import { DuplicateOrderError, placeOrder, type PlaceOrderRequest } from "../src/orders/place-order";
+import type { OrderEventType, OrderPorts, PaymentOutcome, SettlePorts } from "../src/orders/ports";
+import { finishCancel, releaseOwedStock, settleAbandoned } from "../src/orders/settle-order";
 import { mapPage, pageParams, type PageRequest } from "../src/pagination";
 import { checkCard } from "../src/payments/cards";
 import { requireUser } from "../src/auth/caller";
 import type { AppContext } from "../src/types";
 
-/** A context or the broker: what calls other services. */
-type Caller = { call<T>(action: string, params?: object): Promise<T> };
-
 type Methods = DbMethods &
 	DurableEventsMethods & {
-	ports(ctx: AppContext): OrderPorts;
-	transition(orderId: string, from: OrderStatus, to: OrderStatus, changes?: Partial<Order>): Promise<Order | null>;
-	publish(type: OrderEventType, order: Order): Promise<void>;
-	visibleOrder(ctx: AppContext, id: string): Promise<Order>;
-	releaseStock(caller: Caller, order: Order): Promise<void>;
-	cancelPaid(order: Order, reason: string): Promise<Order>;
-	recoverAbandoned(): Promise<number>;
-};
+		/** What the saga needs, its calls on the request's own budget. */
+		ports(ctx: AppContext): OrderPorts;
+		/** What settling needs: fresh calls through the broker, never a request's spent budget. */
+		settlePorts(): SettlePorts;
+		transition(order: Order, to: OrderStatus, changes?: Partial<Order>, event?: OrderEventType): Promise<Order | null>;
+		visibleOrder(ctx: AppContext, id: string): Promise<Order>;
+		/** Claims a paid order for cancelling and finishes the cancel if it can; null when the order was not paid. */
+		claimCancel(order: Order, reason: "cancelled_by_request" | "refunded"): Promise<Order | null>;
+		/** Finishes whatever orders owe that their requests could not: abandoned sagas, cancels, stock. */
+		sweep(): Promise<void>;
+	};
 
-type Vars = { recoveryTimer?: NodeJS.Timeout };
+type Vars = { sweepTimer?: NodeJS.Timeout };
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -53,6 +58,7 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				requestFingerprint: { type: String, required: true },
 				paymentId: { type: String, default: null },
 				reason: { type: String, default: null },
+				releaseOwedAfter: { type: String, default: null },
 				history: { type: Array, default: [] },
 				createdAt: { type: String, required: true },
 				updatedAt: { type: String, required: true },
@@ -61,7 +67,9 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				{ fields: { idempotencyScope: 1 }, unique: true },
 				{ fields: { userId: 1, createdAt: -1 } },
 				{ fields: { status: 1, createdAt: 1 } },
+				{ fields: { releaseOwedAfter: 1 } },
 			],
+			outbox: true,
 		}),
 	],
 
@@ -76,8 +84,6 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 		create: {
 			rest: "POST /",
 			auth: "required",
-			// Traces keep the items, never the card.
-			tracing: { tags: { params: ["items"] } },
 			params: {
 				items: {
 					type: "array",
@@ -149,7 +155,11 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			},
 		},
 
-		/** Cancels a paid order: refunds the payment and gives the stock back. */
+		/**
+		 * Cancels a paid order: claims it (nobody can ship it then), refunds the payment and
+		 * gives the stock back. 200 when that is done; 202 with status "cancelling" when a
+		 * step could not finish yet (the provider is down, say): the sweeper finishes it.
+		 */
 		cancel: {
 			rest: "POST /:id/cancel",
 			auth: "required",
@@ -157,12 +167,18 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			async handler(ctx: AppContext<{ id: string }>): Promise<OrderView> {
 				const order = await this.visibleOrder(ctx, ctx.params.id);
 				if (order.status === "pending") throw new ConflictError("The order is still being placed", "ORDER_IN_PROGRESS");
-				assertMove(order.status, "cancelled");
-				return orderView(await this.cancelPaid(order, "cancelled_by_request"));
+				if (order.status !== "cancelling") assertMove(order.status, "cancelling");
+				const settled = order.status === "cancelling" ? order : await this.claimCancel(order, "cancelled_by_request");
+				if (!settled) {
+					const now = (await this.findEntityById<Order>(order._id))!;
+					throw new ConflictError(`The order became ${now.status} meanwhile`, "INVALID_TRANSITION");
+				}
+				if (settled.status === "cancelling") ctx.meta.$statusCode = 202;
+				return orderView(settled);
 			},
 		},
 
-		/** Admin: the order was shipped, or delivered. */
+		/** Admin: the order was shipped (only a paid order, never one being cancelled), or delivered. */
 		setStatus: {
 			rest: "PATCH /:id/status",
 			auth: "admin",
@@ -170,16 +186,32 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			async handler(ctx: AppContext<{ id: string; status: "shipped" | "delivered" }>): Promise<OrderView> {
 				const order = await this.visibleOrder(ctx, ctx.params.id);
 				assertMove(order.status, ctx.params.status);
-				const moved = await this.transition(order._id, order.status, ctx.params.status);
+				const moved = await this.transition(order, ctx.params.status, {}, ctx.params.status === "shipped" ? "order.shipped" : "order.delivered");
 				if (!moved) throw new ConflictError("The order changed meanwhile; try again", "INVALID_TRANSITION");
-				await this.publish(ctx.params.status === "shipped" ? "order.shipped" : "order.delivered", moved);
 				if (moved.status === "delivered") {
 					// Delivered cannot be cancelled: the stock is sold for good. A hold left behind only costs space.
 					for (const { productId } of moved.items) {
-						await ctx.call("catalog.settle", { orderId: moved._id, productId }).catch(err => this.logger.warn(`Settling ${productId} of order ${moved._id} failed:`, err));
+						await this.broker.call("catalog.settle", { orderId: moved._id, productId }).catch(err => this.logger.warn(`Settling ${productId} of order ${moved._id} failed:`, err));
 					}
 				}
 				return orderView(moved);
+			},
+		},
+
+		/**
+		 * For an admin's refund (payments.refund): a paid order is claimed for cancelling first,
+		 * so that it cannot be shipped while its money goes back, and then cancelled and
+		 * restocked. Answers whether the order took the refund over; when it did not (it is
+		 * shipped, delivered or cancelled already, or unknown), payments refunds the payment alone.
+		 */
+		cancelForRefund: {
+			visibility: "public",
+			params: { orderId: { type: "string", max: 64 } },
+			async handler(ctx: AppContext<{ orderId: string }>): Promise<{ cancelling: boolean }> {
+				const order = await this.findEntityById<Order>(ctx.params.orderId);
+				if (order?.status === "cancelling") return { cancelling: true };
+				if (order?.status !== "paid") return { cancelling: false };
+				return { cancelling: (await this.claimCancel(order, "refunded")) !== null };
 			},
 		},
 
@@ -202,53 +234,65 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 	},
 
 	durableEvents: {
-		/** An admin refunded the payment of a paid order: the order is cancelled and its stock given back. */
-		async "payment.refunded"(this: Methods, event: BusinessEvent<{ orderId: string; reason?: string }>) {
-			// A refund made by a cancel is that cancel's business, already under way.
-			if (event.data.reason !== "refund_requested") return;
+		/** A charge that went through for an order that had been given up meanwhile goes back. */
+		async "payment.succeeded"(this: Service & Methods, event: EventOf<"payment.succeeded">) {
 			const order = await this.findEntityById<Order>(event.data.orderId);
-			if (order?.status === "paid") await this.cancelPaid(order, "refunded");
+			if (order?.status === "cancelled" || order?.status === "payment_failed") {
+				await this.settlePorts().refundOrder(order._id, "order_cancelled");
+				this.logger.warn(`Order ${order._id} was ${order.status} when its charge went through; the charge was refunded`);
+			}
 		},
 	},
 
 	methods: {
-		/** What the saga needs from the rest of the cluster, bound to this request. */
 		ports(ctx: AppContext): OrderPorts {
 			return {
+				...this.settlePorts(),
 				cardProblems: card => {
 					const check = checkCard(card, new Date(), "payment.card");
 					return check.ok ? [] : check.problems;
 				},
 				products: ids => ctx.call("catalog.getMany", { ids }),
 				reserve: async (orderId, productId, quantity) => void (await ctx.call("catalog.reserve", { orderId, productId, quantity })),
-				release: async (orderId, productId, quantity) => void (await ctx.call("catalog.release", { orderId, productId, quantity })),
 				charge: payment => ctx.call("payments.charge", payment),
-				refundOrder: async orderId => void (await ctx.call("payments.refundOrder", { orderId })),
-				insertOrder: async order => {
-					const inserted = await this.insertEntityIfNew<Order>(order);
+				insertOrder: async fields => {
+					const _id = this.newId();
+					const created = newEvent("order.created", orderEventData({ _id, ...fields }));
+					const inserted = await this.insertEntityIfNew<Order>({ _id, ...fields, ...outboxOnInsert([created]) });
 					if (!inserted) throw new DuplicateOrderError();
+					this.relayOwed(inserted);
 					return inserted;
 				},
 				findByScope: idempotencyScope => this.findEntity<Order>({ idempotencyScope }),
-				transition: (orderId, from, to, changes) => this.transition(orderId, from, to, changes),
-				publish: (type, order) => this.publish(type, order),
 				sleep: ms => new Promise(resolve => setTimeout(resolve, ms)),
 			};
 		},
 
-		/** One conditional update: the order moves only if it is still in `from`. */
-		async transition(orderId: string, from: OrderStatus, to: OrderStatus, changes: Partial<Order> = {}) {
-			const at = new Date().toISOString();
-			const moved = await this.updateEntities(
-				{ _id: orderId, status: from },
-				{ $set: { ...changes, status: to, updatedAt: at }, $push: { history: { status: to, at } } },
-			);
-			return moved ? this.findEntityById<Order>(orderId) : null;
+		settlePorts(): SettlePorts {
+			const { broker } = this;
+			return {
+				transition: (order, to, changes, event) => this.transition(order, to, changes, event),
+				findById: id => this.findEntityById<Order>(id),
+				clearReleaseOwed: async order =>
+					(await this.updateEntities({ _id: order._id, releaseOwedAfter: order.releaseOwedAfter }, { $set: { releaseOwedAfter: null } })) > 0,
+				release: async (orderId, productId, quantity) => void (await broker.call("catalog.release", { orderId, productId, quantity })),
+				refundOrder: async (orderId: string, reason: RefundReason) => void (await broker.call("payments.refundOrder", { orderId, reason })),
+				paymentOf: orderId => broker.call<PaymentOutcome, { orderId: string }>("payments.byOrder", { orderId }),
+				now: () => new Date(),
+				releaseGraceMs: Math.max(config.sweeper.graceMs, 2 * config.broker.requestTimeout),
+				warn: message => this.logger.warn(message),
+			};
 		},
 
-		async publish(type: OrderEventType, order: Order) {
-			const { _id: orderId, userId, status, total, currency, items, reason, paymentId } = order;
-			await this.publishEvent(type, { orderId, userId, status, total, currency, items, reason, paymentId });
+		async transition(order: Order, to: OrderStatus, changes: Partial<Order> = {}, event?: OrderEventType) {
+			const at = new Date().toISOString();
+			const events = event ? [newEvent(event, orderEventData({ ...order, ...changes, status: to, updatedAt: at }))] : [];
+			const moved = await this.updateEntityIf<Order>(
+				{ _id: order._id, status: order.status },
+				withOutbox({ $set: { ...changes, status: to, updatedAt: at }, $push: { history: { status: to, at } } }, events),
+			);
+			this.relayOwed(moved);
+			return moved;
 		},
 
 		/** The order, if the caller owns it or is an admin; anyone else is told it does not exist. */
@@ -259,67 +303,57 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			return order;
 		},
 
-		/**
-		 * Cancels a paid order: refund, stock back, then the state. Each step is idempotent,
-		 * so a cancel that failed half-way (the provider was down) is simply asked again.
-		 */
-		async cancelPaid(order: Order, reason: string) {
-			const broker = this.broker as unknown as Caller;
-			await broker.call("payments.refundOrder", { orderId: order._id });
-			await this.releaseStock(broker, order);
-			const cancelled = await this.transition(order._id, "paid", "cancelled", { reason });
-			if (cancelled) {
-				await this.publish("order.cancelled", cancelled);
-				return cancelled;
+		async claimCancel(order: Order, reason: "cancelled_by_request" | "refunded") {
+			const claimed = await this.transition(order, "cancelling", { reason });
+			if (!claimed) {
+				const now = await this.findEntityById<Order>(order._id);
+				return now?.status === "cancelling" || now?.status === "cancelled" ? now : null;
 			}
-			const now = (await this.findEntityById<Order>(order._id))!;
-			if (now.status === "cancelled") return now;
-			throw new ConflictError(`The order became ${now.status} meanwhile`, "INVALID_TRANSITION");
+			try {
+				return await finishCancel(this.settlePorts(), claimed);
+			} catch (err) {
+				this.logger.warn(`Cancelling order ${order._id} is not finished yet (${String(err)}); the sweeper finishes it`);
+				return claimed;
+			}
 		},
 
-		/** Gives back the stock the order took; the catalog releases only what the order holds. */
-		async releaseStock(caller: Caller, order: Order) {
-			for (const { productId, quantity } of order.items) await caller.call("catalog.release", { orderId: order._id, productId, quantity });
-		},
-
-		/**
-		 * Settles orders left pending by a saga that died: paid if their payment went
-		 * through, else cancelled with their stock released. Each order is claimed by one
-		 * conditional update, so instances running this at once do not collide.
-		 */
-		async recoverAbandoned() {
-			const cutoff = new Date(Date.now() - config.orders.abandonAfterMs).toISOString();
-			const stale = await this.findEntities<Order>({ query: { status: "pending", createdAt: { $lt: cutoff } }, limit: 100 });
-			const broker = this.broker as unknown as Caller;
-			for (const order of stale) {
-				const payment = await broker.call<{ id: string; status: string } | null>("payments.byOrder", { orderId: order._id });
-				if (payment?.status === "succeeded") {
-					const paid = await this.transition(order._id, "pending", "paid", { paymentId: payment.id });
-					if (paid) await this.publish("order.paid", paid);
-					continue;
+		async sweep() {
+			const ports = this.settlePorts();
+			const now = Date.now();
+			const before = (ms: number) => new Date(now - ms).toISOString();
+			const work: [string, Order[], (order: Order) => Promise<unknown>][] = [
+				[
+					"settling an abandoned order",
+					await this.findEntities<Order>({ query: { status: "pending", createdAt: { $lt: before(config.orders.abandonAfterMs) } }, limit: 100 }),
+					order => settleAbandoned(ports, order),
+				],
+				[
+					"finishing a cancel",
+					await this.findEntities<Order>({ query: { status: "cancelling", updatedAt: { $lt: before(config.sweeper.graceMs) } }, limit: 100 }),
+					order => finishCancel(ports, order),
+				],
+				[
+					"giving stock back",
+					await this.findEntities<Order>({ query: { releaseOwedAfter: { $lt: new Date(now).toISOString() } }, limit: 100 }),
+					order => releaseOwedStock(ports, order),
+				],
+			];
+			for (const [what, orders, settle] of work) {
+				for (const order of orders) {
+					await settle(order).catch(err => this.logger.warn(`${what}: order ${order._id} is not settled yet (${String(err)}); trying again later`));
 				}
-				// Still being charged: its outcome decides, later.
-				if (payment?.status === "processing") continue;
-				const cancelled = await this.transition(order._id, "pending", "cancelled", { reason: "abandoned" });
-				if (!cancelled) continue;
-				await broker.call("payments.refundOrder", { orderId: order._id });
-				await this.releaseStock(broker, cancelled);
-				await this.publish("order.cancelled", cancelled);
-				this.logger.warn(`Order ${order._id} was abandoned while pending; cancelled and its stock released`);
 			}
-			return stale.length;
 		},
 	},
 
 	started() {
-		const every = Math.min(30_000, Math.max(1000, config.orders.abandonAfterMs / 2));
-		this.recoveryTimer = setInterval(() => {
-			this.recoverAbandoned().catch(err => this.logger.error("Recovery of abandoned orders failed:", err));
-		}, every);
+		this.sweepTimer = setInterval(() => {
+			this.sweep().catch(err => this.logger.warn("The order sweeper will try again:", String(err)));
+		}, config.sweeper.intervalMs);
 	},
 
 	stopped() {
-		clearInterval(this.recoveryTimer);
+		clearInterval(this.sweepTimer);
 	},
 };
 

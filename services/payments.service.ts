@@ -2,18 +2,23 @@
  * payments: charges, refunds and the provider calls behind them. One payment per order.
  * A payment keeps the card's brand and last four digits: never its number or CVC.
  * The rules live in src/payments/ (cards, charge, refund, provider); this file wires them.
+ * A charge or a refund whose answer was lost is finished by the sweeper on every instance.
  */
 import type { ServiceSchema } from "moleculer";
 import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { config } from "../src/config";
 import { NotFoundError } from "../src/errors";
 import { DurableEvents, type DurableEventsMethods } from "../mixins/durable-events.mixin";
+import { withOutbox } from "../src/durable-events/outbox";
+import { newEvent } from "../src/events";
 import { amountRule, currencyRule } from "../src/money";
 import { mapPage, pageParams, type PageRequest } from "../src/pagination";
-import { chargeOrder, type ChargeCommand } from "../src/payments/charge";
-import { canSeePayment, publicPayment, type Payment, type PaymentPorts, type PaymentView } from "../src/payments/payment";
-import { providerNamed, type PaymentProvider } from "../src/payments/provider";
-import { refundOrderPayment, refundPayment } from "../src/payments/refund";
+import { chargeOrder, settleProcessing, type ChargeCommand } from "../src/payments/charge";
+import { canSeePayment, paymentEvent, publicPayment, type Payment, type PaymentEventType, type PaymentPorts, type PaymentView } from "../src/payments/payment";
+import type { PaymentProvider } from "../src/payments/provider";
+import { providerNamed } from "../src/payments/providers";
+import { finishRefund, refundOrderPayment, refundPayment } from "../src/payments/refund";
+import type { RefundReason } from "../src/events";
 import { requireUser } from "../src/auth/caller";
 import type { AppContext } from "../src/types";
 
@@ -23,9 +28,11 @@ type Methods = DbMethods &
 	paymentPorts(): PaymentPorts;
 	/** The payment if the caller may see it; a 404 otherwise, whether or not it exists. */
 	visiblePayment(ctx: AppContext, id: string): Promise<Payment>;
+	/** Finishes charges and refunds whose answers were lost. */
+	sweep(): Promise<void>;
 };
 
-type Vars = { provider: PaymentProvider };
+type Vars = { provider: PaymentProvider; sweepTimer?: NodeJS.Timeout };
 
 const idRule = { type: "string", min: 1, max: 64 } as const;
 
@@ -53,6 +60,7 @@ const PaymentsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 					expYear: { type: Number, required: true },
 				},
 				failureReason: { type: String },
+				refundReason: { type: String },
 				refundedAmount: { type: Number, required: true, default: 0 },
 				createdAt: { type: String, required: true },
 				updatedAt: { type: String, required: true },
@@ -61,7 +69,9 @@ const PaymentsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				// One payment per order: the lock that keeps a second charge of an order from the provider.
 				{ fields: { orderId: 1 }, unique: true },
 				{ fields: { userId: 1 } },
+				{ fields: { status: 1, updatedAt: 1 } },
 			],
+			outbox: true,
 		}),
 	],
 
@@ -88,14 +98,16 @@ const PaymentsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 					},
 				},
 			},
-			// Traces keep the order, never the card.
-			tracing: { tags: { params: ["orderId", "userId", "amount", "currency"] } },
 			async handler(ctx: AppContext<ChargeCommand>): Promise<PaymentView> {
 				return publicPayment(await chargeOrder(this.paymentPorts(), ctx.params));
 			},
 		},
 
-		/** Full refund of a succeeded payment; 409 NOT_REFUNDABLE otherwise. The gateway checks the admin role. */
+		/**
+		 * Admin: full refund of a succeeded payment; 409 NOT_REFUNDABLE otherwise. A paid order
+		 * is cancelled with it (claimed first, so it cannot ship meanwhile; its stock goes
+		 * back). 200 when refunded; 202 while the provider has not confirmed it yet.
+		 */
 		refund: {
 			rest: "POST /:id/refund",
 			auth: "admin",
@@ -103,16 +115,20 @@ const PaymentsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			async handler(ctx: AppContext<{ id: string }>): Promise<PaymentView> {
 				const payment = await this.findEntityById<Payment>(ctx.params.id);
 				if (!payment) throw new NotFoundError("Payment", ctx.params.id);
-				return publicPayment(await refundPayment(this.paymentPorts(), payment));
+				if (payment.status !== "succeeded") return publicPayment(await refundPayment(this.paymentPorts(), payment, "refund_requested"));
+				const { cancelling } = await ctx.call<{ cancelling: boolean }, { orderId: string }>("orders.cancelForRefund", { orderId: payment.orderId });
+				const refunded = cancelling ? (await this.findEntityById<Payment>(payment._id))! : await refundPayment(this.paymentPorts(), payment, "refund_requested");
+				if (refunded.status !== "refunded") ctx.meta.$statusCode = 202;
+				return publicPayment(refunded);
 			},
 		},
 
-		/** For orders' cancel: refunds the order's payment if it succeeded; null if there is none to refund. */
+		/** For orders: refunds the order's payment if it succeeded, or finishes its refund; null if there is none to refund. */
 		refundOrder: {
 			visibility: "public",
-			params: { orderId: idRule },
-			async handler(ctx: AppContext<{ orderId: string }>): Promise<PaymentView | null> {
-				const refunded = await refundOrderPayment(this.paymentPorts(), ctx.params.orderId);
+			params: { orderId: idRule, reason: { type: "enum", values: ["refund_requested", "order_cancelled"] } },
+			async handler(ctx: AppContext<{ orderId: string; reason: RefundReason }>): Promise<PaymentView | null> {
+				const refunded = await refundOrderPayment(this.paymentPorts(), ctx.params.orderId, ctx.params.reason);
 				return refunded && publicPayment(refunded);
 			},
 		},
@@ -174,15 +190,30 @@ const PaymentsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 					insertIfNew: payment => this.insertEntityIfNew<Payment>(payment),
 					byId: id => this.findEntityById<Payment>(id),
 					byOrder: orderId => this.findEntity<Payment>({ orderId }),
-					transition: async (id, from, changes) => {
-						const changed = await this.updateEntities({ _id: id, status: from }, { $set: changes });
-						return changed > 0 ? this.findEntityById<Payment>(id) : null;
+					transition: async (payment, changes, event?: PaymentEventType) => {
+						const after = { ...payment, ...changes };
+						// (paymentEvent's overloads pick the payload by type; the union goes through the implementation's signature.)
+						const events = event ? [newEvent(event, paymentEvent(after, event as "payment.succeeded"))] : [];
+						const moved = await this.updateEntityIf<Payment>({ _id: payment._id, status: payment.status }, withOutbox({ $set: changes }, events));
+						this.relayOwed(moved);
+						return moved;
 					},
 				},
-				publish: (type, data) => this.publishEvent(type, data),
 				now: () => new Date(),
 				warn: message => this.logger.warn(message),
 			};
+		},
+
+		async sweep() {
+			const ports = this.paymentPorts();
+			const stale = { $lt: new Date(Date.now() - config.sweeper.graceMs).toISOString() };
+			for (const payment of await this.findEntities<Payment>({ query: { status: "processing", updatedAt: stale }, limit: 100 })) {
+				const settled = await settleProcessing(ports, payment);
+				if (settled) this.logger.warn(`Payment ${payment._id} was left processing; the provider says it ${settled.status}`);
+			}
+			for (const payment of await this.findEntities<Payment>({ query: { status: "refunding", updatedAt: stale }, limit: 100 })) {
+				await finishRefund(ports, payment).catch(err => this.logger.warn(`Refund of payment ${payment._id} is not finished yet: ${String(err)}`));
+			}
 		},
 
 		async visiblePayment(ctx: AppContext, id: string): Promise<Payment> {
@@ -194,8 +225,21 @@ const PaymentsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 	},
 
 	created() {
-		// An unknown PAYMENT_PROVIDER stops the node here, before it takes any charge.
-		this.provider = providerNamed(config.payments.provider);
+		// An unknown PAYMENT_PROVIDER, or the sandbox in production unasked, stops the node here, before it takes any charge.
+		this.provider = providerNamed(config.payments.provider, {
+			isProduction: config.isProduction,
+			allowSandboxInProduction: config.payments.allowSandboxInProduction,
+		});
+	},
+
+	started() {
+		this.sweepTimer = setInterval(() => {
+			this.sweep().catch(err => this.logger.warn("The payments sweeper will try again:", String(err)));
+		}, config.sweeper.intervalMs);
+	},
+
+	stopped() {
+		clearInterval(this.sweepTimer);
 	},
 };
 

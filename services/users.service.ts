@@ -8,13 +8,16 @@ import { hashPassword, passwordProblem, verifyPassword, PASSWORD_MAX_LENGTH, PAS
 import { issueToken, readToken } from "../src/auth/tokens";
 import { config } from "../src/config";
 import { ConflictError, InvalidInputError, NotFoundError, UnauthorizedError } from "../src/errors";
-import { DurableEvents } from "../mixins/durable-events.mixin";
+import { DurableEvents, type DurableEventsMethods } from "../mixins/durable-events.mixin";
+import { outboxOnInsert } from "../src/durable-events/outbox";
+import { newEvent } from "../src/events";
 import { mapPage, pageParams, type PageRequest } from "../src/pagination";
 import type { AppContext, AuthUser, Role } from "../src/types";
 import { normalizeEmail, publicUser, type Account, type PublicUser } from "../src/users/accounts";
 
-type Methods = DbMethods & {
-	createAccount(fields: { email: string; password: string; name: string; role: Role }): Promise<Account>;
+type UsersMethods = DbMethods & {
+	/** Stores a new account; a registration records user.registered in the same write. */
+	createAccount(fields: { email: string; password: string; name: string; role: Role }, announce: boolean): Promise<Account>;
 	tokenFor(account: Account): string;
 	currentAccount(ctx: AppContext): Promise<Account>;
 	seedAdmin(): Promise<void>;
@@ -23,6 +26,8 @@ type Methods = DbMethods & {
 type OrderStats = { orderCount: number; totalSpent: Record<string, number>; recentOrders: unknown[] };
 
 const passwordRule = { type: "string", min: PASSWORD_MIN_LENGTH, max: PASSWORD_MAX_LENGTH } as const;
+
+type Methods = UsersMethods & DurableEventsMethods;
 
 const UsersService: ServiceSchema<{ rest: string }, Methods> = {
 	name: "users",
@@ -42,6 +47,7 @@ const UsersService: ServiceSchema<{ rest: string }, Methods> = {
 				updatedAt: { type: String, required: true },
 			},
 			indexes: [{ fields: { email: 1 }, unique: true }],
+			outbox: true,
 		}),
 	],
 
@@ -60,9 +66,8 @@ const UsersService: ServiceSchema<{ rest: string }, Methods> = {
 				name: { type: "string", trim: true, min: 1, max: 100 },
 			},
 			async handler(ctx: AppContext<{ email: string; password: string; name: string }>) {
-				const account = await this.createAccount({ ...ctx.params, role: "customer" });
+				const account = await this.createAccount({ ...ctx.params, role: "customer" }, true);
 				const user = publicUser(account);
-				await this.publishEvent("user.registered", { userId: user.id, email: user.email, name: user.name });
 				ctx.meta.$statusCode = 201;
 				ctx.meta.$location = "/api/users/me";
 				return { user, token: this.tokenFor(account) };
@@ -197,23 +202,28 @@ const UsersService: ServiceSchema<{ rest: string }, Methods> = {
 	},
 
 	methods: {
-		async createAccount({ email, password, name, role }) {
+		async createAccount({ email, password, name, role }, announce) {
 			const problem = passwordProblem(password);
 			if (problem) throw new InvalidInputError(problem, [{ field: "password", message: problem }]);
 			const normalized = normalizeEmail(email);
 			const taken = () => new ConflictError("An account with this email already exists", "EMAIL_TAKEN");
 			if (await this.findEntity({ email: normalized })) throw taken();
 			const now = new Date().toISOString();
+			const _id = this.newId();
+			const registered = announce ? [newEvent("user.registered", { userId: _id, email: normalized, name })] : [];
 			const account = await this.insertEntityIfNew<Account>({
+				_id,
 				email: normalized,
 				name,
 				role,
 				passwordHash: await hashPassword(password),
 				createdAt: now,
 				updatedAt: now,
+				...outboxOnInsert(registered),
 			});
 			// Two registrations of one email at the same moment: the unique index decides.
 			if (!account) throw taken();
+			this.relayOwed(account);
 			return account;
 		},
 
@@ -238,7 +248,7 @@ const UsersService: ServiceSchema<{ rest: string }, Methods> = {
 			if (!adminEmail || !adminPassword) return;
 			if (await this.findEntity({ email: normalizeEmail(adminEmail) })) return;
 			try {
-				await this.createAccount({ email: adminEmail, password: adminPassword, name: "Administrator", role: "admin" });
+				await this.createAccount({ email: adminEmail, password: adminPassword, name: "Administrator", role: "admin" }, false);
 				this.logger.info(`Seeded the admin account ${normalizeEmail(adminEmail)}`);
 			} catch (err) {
 				// Another instance seeded it at the same time.

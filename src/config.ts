@@ -48,7 +48,11 @@ export const config = {
 		namespace: text("NAMESPACE", "shop"),
 		nodeID: text("NODEID"),
 		transporter: text("TRANSPORTER"),
+		/** "Memory": a bounded LRU in each process; redis://host:6379 shares one cache between nodes. */
 		cacher: text("CACHER", "Memory"),
+		/** Entries an in-process cache keeps at most, and how long any cached answer lives. */
+		cacheMaxEntries: int("CACHE_MAX_ENTRIES", 2000),
+		cacheTtlSeconds: int("CACHE_TTL_SECONDS", 300),
 		logLevel: text("LOGLEVEL", nodeEnv === "test" ? "warn" : "info"),
 		/** "console" (readable) or "json" (one object per line, for log shippers). */
 		logFormat: text("LOG_FORMAT", "console"),
@@ -100,16 +104,33 @@ export const config = {
 		abandonAfterMs: int("ORDER_ABANDON_AFTER_MS", 60_000),
 	},
 
+	/** The sweepers that finish what a write owes (a refund, a release, a charge's outcome) when its request could not. */
+	sweeper: {
+		/** How often each instance looks for unfinished work. */
+		intervalMs: int("SWEEP_INTERVAL_MS", 5000),
+		/** How long work may stay unfinished before a sweeper takes it over from the request doing it. */
+		graceMs: int("SWEEP_GRACE_MS", 15_000),
+	},
+
 	payments: {
 		/** The payment provider; only the built-in "sandbox" exists so far. */
 		provider: text("PAYMENT_PROVIDER", "sandbox"),
+		/** The sandbox moves no money: in production it runs only when this says so explicitly. */
+		allowSandboxInProduction: flag("PAYMENT_ALLOW_SANDBOX", false),
 	},
 
 	events: {
 		/** NATS with JetStream for durable events: EVENTS_NATS_URL, else a nats:// TRANSPORTER; unset: in process. */
 		natsUrl: text("EVENTS_NATS_URL") ?? (text("TRANSPORTER")?.startsWith("nats://") ? text("TRANSPORTER") : undefined),
-		/** Deliveries of one event to one service before it goes to the dead letters. */
+		/** Deliveries of one event to one service, at least, before it may go to the dead letters. */
 		maxDeliver: int("EVENTS_MAX_DELIVER", 5),
+		/** How long a handler may keep failing on an event before it goes to the dead letters (an unavailable dependency never counts). */
+		giveUpAfterMs: int("EVENTS_GIVE_UP_AFTER_MS", 60 * 60 * 1000),
+		/** Backoff between deliveries of an event whose handler failed: doubles from the first delay up to the longest. */
+		retryFirstDelayMs: int("EVENTS_RETRY_FIRST_DELAY_MS", 1000),
+		retryMaxDelayMs: int("EVENTS_RETRY_MAX_DELAY_MS", 5 * 60 * 1000),
+		/** How often every instance publishes what outboxes still owe (besides right after each write). */
+		relayIntervalMs: int("OUTBOX_RELAY_INTERVAL_MS", 2000),
 		/** How long a delivery may take before it is given to another instance (JetStream ack wait). */
 		ackWaitMs: int("EVENTS_ACK_WAIT_MS", 30_000),
 		/** How long the event stream keeps events. */

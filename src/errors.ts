@@ -56,3 +56,32 @@ export class PaymentDeclinedError extends MoleculerClientError {
 		this.name = "PaymentDeclinedError";
 	}
 }
+
+/** The `type` of an error, also of one that crossed the network as a plain object (Moleculer keeps it). */
+export function errorType(err: unknown): string | undefined {
+	const type = (err as { type?: unknown } | null)?.type;
+	return typeof type === "string" ? type : undefined;
+}
+
+/** The status `code` of an error (Moleculer errors carry their HTTP status); 500 when it has none. */
+export function errorCode(err: unknown): number {
+	const code = (err as { code?: unknown } | null)?.code;
+	return typeof code === "number" ? code : 500;
+}
+
+/** Errors of a store or bus that is not reachable right now (by name: the drivers' own classes). */
+const UNREACHABLE = /^(MongoNetworkError|MongoServerSelectionError|MongoNotConnectedError|MongooseServerSelectionError|MongoNetworkTimeoutError|NatsError)$/;
+
+/**
+ * True when the error says "a dependency is unavailable right now", not "this request is
+ * wrong": no instance of a service, a timeout, a skipped or rejected call, a 502/503/504,
+ * a database or bus that does not answer. Such a call is worth making again later.
+ */
+export function isUnavailable(err: unknown): boolean {
+	const e = err as { retryable?: unknown; name?: unknown; type?: unknown } | null;
+	if (!e) return false;
+	if (e.retryable === true) return true;
+	if (e.type === "REQUEST_SKIPPED") return true;
+	if ([502, 503, 504].includes(errorCode(err))) return true;
+	return typeof e.name === "string" && UNREACHABLE.test(e.name);
+}

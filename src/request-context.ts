@@ -11,6 +11,11 @@ export function currentRequestID(): string | undefined {
 	return storage.getStore();
 }
 
+/** Runs `fn` as part of the request `requestID` (a business event's handler, for one). */
+export function runWithRequestID<T>(requestID: string | undefined, fn: () => T): T {
+	return requestID ? storage.run(requestID, fn) : fn();
+}
+
 /** Every context has a requestID; only one given from outside (or inherited) names a request. */
 function withRequestID<H extends (ctx: Context) => unknown>(next: H): H {
 	return ((ctx: Context) =>

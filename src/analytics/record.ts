@@ -8,19 +8,26 @@
  * document has: no sparse index is needed (the db mixin cannot ask NeDB for one), and
  * the adapter's duplicate-key error is the only coordination between instances.
  *
- * Exactly once per event, without transactions (FerretDB has none): each write is
- * idempotent on its own, so a redelivery after a crash anywhere in between finishes the
- * job and counts nothing twice.
- * - the log entry is inserted once (its key holds the event id);
- * - each rollup keeps the ids of the last events it counted (`applied`), and its `$inc`
- *   is one conditional update `{ key, applied lacks eventId }` that also pushes the
- *   id: the count and the marker change together. A rollup that does not exist yet is
- *   inserted with the increments and the id; if another instance inserted it first
- *   (duplicate key), the conditional update is applied to theirs.
- * `applied` keeps the last APPLIED_WINDOW ids ($slice); a redelivery comes long before
- * that many newer events reach one rollup. (FerretDB 1.24 ignores $slice, so there the
- * list keeps growing; MongoDB and NeDB cut it.)
+ * Exactly once per event, at any redelivery delay, without transactions (FerretDB has
+ * none): each write is idempotent on its own, so a redelivery after a crash anywhere in
+ * between finishes the job and counts nothing twice.
+ * - the log entry is inserted once (its key holds the event id) with `counted: false` and
+ *   a lease: only the delivery that holds it counts the event (another delivery of it at
+ *   the same moment is told to come again later; one after the lease ran out takes over);
+ * - each rollup's `$inc` is one conditional update `{ key, applied lacks eventId }` that
+ *   also adds the id to the rollup's `applied`: the count and the marker change together.
+ *   A rollup that does not exist yet is inserted with the increments and the id; if
+ *   another instance inserted it first (duplicate key), the conditional update is applied
+ *   to theirs;
+ * - once every rollup is counted, the log entry becomes `counted: true`, and only then is
+ *   the id taken out of each rollup's `applied` again.
+ * A redelivery of a counted event only takes its id out again (should a crash have come
+ * before that). So `applied` holds the ids of the events being counted right now, not a
+ * window of recent ones: no rate of traffic makes a redelivery count twice, and no
+ * rollup grows with history.
  */
+import { randomUUID } from "node:crypto";
+import { Errors } from "moleculer";
 import type { BusinessEvent } from "../events";
 import { MalformedEventError, newRollup, rollupChanges, rollupUpdate, type RollupChange } from "./rollups";
 
@@ -35,6 +42,11 @@ export type LogEntry = {
 	at: string;
 	data: unknown;
 	receivedAt: string;
+	/** Every rollup of the event has counted it. */
+	counted: boolean;
+	/** The delivery counting it, until when (a lease). */
+	countingBy?: string;
+	countingUntil?: string;
 };
 
 /** A log entry as the `events` action shows it. */
@@ -44,6 +56,8 @@ export type EventView = { eventId: string; type: string; at: string; data: unkno
 export interface AnalyticsStore {
 	/** Inserts a document; false (and nothing written) when a document with its `key` exists. */
 	insertIfNew(doc: object): Promise<boolean>;
+	/** True when a document matches `query`. */
+	exists(query: object): Promise<boolean>;
 	/** One atomic update of the documents that match `query`; answers how many changed. */
 	update(query: object, update: object): Promise<number>;
 	/** The query part "the array `field` does not contain `value`" in the store's dialect. */
@@ -59,6 +73,7 @@ export function logEntry(event: BusinessEvent, receivedAt: Date): LogEntry {
 		at: event.at,
 		data: event.data,
 		receivedAt: receivedAt.toISOString(),
+		counted: false,
 	};
 }
 
@@ -71,14 +86,11 @@ export function retentionCutoff(now: Date, retentionDays: number): string {
 	return new Date(now.getTime() - retentionDays * 24 * 60 * 60 * 1000).toISOString();
 }
 
-/** How many event ids a rollup remembers, to refuse a second count of the same event. */
-export const APPLIED_WINDOW = 1000;
-
 /** Adds one event's change to its rollup once, creating the rollup if it is the first. */
 export async function applyRollup(store: AnalyticsStore, change: RollupChange, eventId: string): Promise<void> {
 	const { query, update } = rollupUpdate(change);
 	const guarded = { ...query, ...store.lacks("applied", eventId) };
-	const once = { ...update, $push: { applied: { $each: [eventId], $slice: -APPLIED_WINDOW } } };
+	const once = { ...update, $push: { applied: eventId } };
 	if ((await store.update(guarded, once)) > 0) return;
 	if (await store.insertIfNew({ ...newRollup(change), applied: [eventId] })) return;
 	// It exists: counted already (the update matched nothing), or created by another instance meanwhile.
@@ -86,8 +98,8 @@ export async function applyRollup(store: AnalyticsStore, change: RollupChange, e
 }
 
 /**
- * Records an event: its log entry and its rollups, each once however often it is
- * delivered. Answers false when the log entry was there already (a redelivery).
+ * Records an event: its log entry and its rollups, each once however often and however
+ * late it is delivered. Answers false when the event had been counted already.
  * Throws MalformedEventError, before writing anything, for data it cannot count.
  */
 export async function recordEvent(store: AnalyticsStore, event: BusinessEvent, now: Date): Promise<boolean> {
@@ -95,8 +107,35 @@ export async function recordEvent(store: AnalyticsStore, event: BusinessEvent, n
 		throw new MalformedEventError({ id: String(event?.id), type: String(event?.type) }, "id and type are required");
 	}
 	const changes = rollupChanges(event);
-	const firstDelivery = await store.insertIfNew(logEntry(event, now));
-	// Also on a redelivery: a crash may have come between the log entry and a rollup.
+	const entryKey = `${EVENT_KEY_PREFIX}${event.id}`;
+	const lease = { countingBy: randomUUID(), countingUntil: new Date(now.getTime() + COUNTING_LEASE_MS).toISOString() };
+	if (!(await store.insertIfNew({ ...logEntry(event, now), ...lease }))) {
+		if (await store.exists({ key: entryKey, counted: true })) {
+			await forgetApplied(store, changes, event.id);
+			return false;
+		}
+		// Not counted yet: take over from a delivery that died, unless one is counting it right now.
+		const taken = await store.update({ key: entryKey, counted: false, countingUntil: { $lt: now.toISOString() } }, { $set: lease });
+		if (taken === 0) throw new EventBeingCountedError(event);
+	}
+	// Also after a take-over: a crash may have come between two rollups.
 	for (const change of changes) await applyRollup(store, change, event.id);
-	return firstDelivery;
+	await store.update({ key: entryKey }, { $set: { counted: true } });
+	await forgetApplied(store, changes, event.id);
+	return true;
+}
+
+/** Takes a counted event's id out of its rollups: nobody counts it again (its log entry says counted). */
+async function forgetApplied(store: AnalyticsStore, changes: RollupChange[], eventId: string): Promise<void> {
+	for (const change of changes) await store.update({ key: change.key }, { $pull: { applied: eventId } });
+}
+
+/** How long one delivery may take to count an event before another may take over. */
+export const COUNTING_LEASE_MS = 60_000;
+
+/** Another delivery of the same event is counting it right now: this one comes again later. */
+export class EventBeingCountedError extends Errors.MoleculerRetryableError {
+	constructor(event: Pick<BusinessEvent, "id" | "type">) {
+		super(`Event ${event.id} (${event.type}) is being counted by another delivery`, 503, "EVENT_BEING_COUNTED");
+	}
 }

@@ -5,6 +5,7 @@
  * `updatedAt` moves when an admin changes the product (details, active flag, stock
  * adjustment); reservations and releases of the order flow leave it alone.
  */
+import type { ProductEventData } from "../events";
 import type { Currency } from "../money";
 
 /** The stored product. Price is an integer number of minor units of `currency`. */
@@ -21,9 +22,11 @@ export type Product = {
 	updatedAt: string;
 	/** Orders that hold some of its stock (stock.ts); internal, never shown. */
 	holds: string[];
+	/** inventory.low went out for the stock being below the threshold (stock.ts); internal. */
+	lowStockReported?: boolean;
 };
 
-export type ProductView = Omit<Product, "_id" | "holds"> & { id: string };
+export type ProductView = Omit<Product, "_id" | "holds" | "lowStockReported"> & { id: string };
 
 /** The fields an admin sets when creating a product (after validation and defaults). */
 export type NewProductFields = Pick<Product, "name" | "description" | "price" | "currency" | "category" | "stock" | "active">;
@@ -49,8 +52,8 @@ export function productView(product: Product): ProductView {
 	};
 }
 
-/** The entity to insert for a new product. */
-export function newProduct(fields: NewProductFields, now: Date): Omit<Product, "_id"> {
+/** The entity to insert for a new product (one that starts below the low-stock threshold is not news). */
+export function newProduct(fields: NewProductFields, now: Date, lowStockThreshold = 0): Omit<Product, "_id"> {
 	const at = now.toISOString();
 	return {
 		name: fields.name,
@@ -63,6 +66,7 @@ export function newProduct(fields: NewProductFields, now: Date): Omit<Product, "
 		createdAt: at,
 		updatedAt: at,
 		holds: [],
+		lowStockReported: fields.stock < lowStockThreshold,
 	};
 }
 
@@ -81,7 +85,7 @@ export function productChanges(
 }
 
 /** The `data` of product.created / product.updated / product.removed. */
-export function productEventData(view: ProductView, changed?: EditableField[]) {
+export function productEventData(view: ProductView, changed?: EditableField[]): ProductEventData {
 	return {
 		productId: view.id,
 		name: view.name,

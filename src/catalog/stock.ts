@@ -44,7 +44,18 @@ export function adjustUpdate(productId: string, delta: number, now: Date): Condi
 	};
 }
 
-/** inventory.low goes out when taking `taken` units brought the stock from the threshold or above to below it. */
-export function fellBelowThreshold(stockAfter: number, taken: number, threshold: number): boolean {
-	return stockAfter < threshold && stockAfter + taken >= threshold;
+/**
+ * inventory.low goes out once each time a product's stock falls below the threshold: the
+ * product remembers that it was reported (`lowStockReported`), set in the same write that
+ * records the event in its outbox, and forgotten once the stock is back at the threshold.
+ * The report names the stock it saw: it applies only while the stock is still that.
+ */
+export function lowStockReport(product: { _id: string; stock: number }, threshold: number): ConditionalUpdate | null {
+	if (product.stock >= threshold) return null;
+	return { query: { _id: product._id, stock: product.stock, lowStockReported: { $ne: true } }, update: { $set: { lowStockReported: true } } };
+}
+
+/** Forgets the report of a product whose stock is back at the threshold or above. */
+export function lowStockRecovered(productId: string, threshold: number): ConditionalUpdate {
+	return { query: { _id: productId, stock: { $gte: threshold }, lowStockReported: true }, update: { $set: { lowStockReported: false } } };
 }

@@ -1,23 +1,61 @@
 /**
- * What the durable-events mixin needs from a message bus: publish an event, and consume
- * one event type as a group (every service is one group; its instances share the work).
+ * What the durable-events mixin needs from a message bus: publish an event, consume one
+ * event type as a group (every service is one group; its instances share the work), and
+ * keep the events a group gave up on (dead letters) until an operator replays them.
  */
 import type { BusinessEvent } from "../events";
+import { isUnavailable } from "../errors";
 
 export type EventHandler = (event: BusinessEvent) => Promise<void>;
+
+/** An event that a group's handler kept failing on. */
+export type DeadLetter = {
+	/** The bus's id of this dead letter (not the event's). */
+	id: string;
+	group: string;
+	event: BusinessEvent;
+	/** The handler's last error, as text. */
+	error: string;
+	failedAt: string;
+	deliveries: number;
+};
 
 export interface EventBus {
 	publish(event: BusinessEvent): Promise<void>;
 	/** Delivers each event of `type` to one member of `group`, again later if the handler throws. */
 	subscribe(group: string, type: string, handler: EventHandler): Promise<() => Promise<void>>;
+	/** The dead letters, oldest first, at most `limit`. */
+	deadLetters(limit: number): Promise<DeadLetter[]>;
+	/**
+	 * Publishes a dead letter's event again and removes the dead letter; false when there is
+	 * no such dead letter. Every group receives the event again: consumers are idempotent
+	 * by event id, so only the group that had given up does anything with it.
+	 */
+	replay(deadLetterId: string): Promise<boolean>;
 	close(): Promise<void>;
 }
 
 export type DeliveryPolicy = {
-	/** Deliveries of one event to one group before it is dead-lettered. */
+	/** Deliveries of one event to one group, at least, before it may be dead-lettered. */
 	maxDeliver: number;
+	/** How long after it was first delivered a failing event may be dead-lettered, at the earliest. */
+	giveUpAfterMs: number;
 	/** Delay before the next delivery of an event whose handler threw, by attempt number (1, 2, ...). */
 	retryDelayMs(attempt: number): number;
 };
 
-export const defaultRetryDelay = (attempt: number): number => Math.min(100 * 2 ** (attempt - 1), 5000);
+/** Exponential backoff from `baseMs`, capped at `maxMs`. */
+export function backoff(baseMs: number, maxMs: number): (attempt: number) => number {
+	return attempt => Math.min(baseMs * 2 ** Math.min(attempt - 1, 30), maxMs);
+}
+
+/**
+ * What to do after a handler threw on its `attempt`-th delivery of an event first
+ * delivered `sinceFirstMs` ago: try again later, or give up (dead-letter). A dependency
+ * that is unavailable (a service with no instance, a timeout, a database or bus that does
+ * not answer) is never the event's fault: such an event is retried for as long as it takes.
+ */
+export function afterFailure(policy: DeliveryPolicy, err: unknown, attempt: number, sinceFirstMs: number): { retryInMs: number } | "dead-letter" {
+	if (!isUnavailable(err) && attempt >= policy.maxDeliver && sinceFirstMs >= policy.giveUpAfterMs) return "dead-letter";
+	return { retryInMs: policy.retryDelayMs(attempt) };
+}

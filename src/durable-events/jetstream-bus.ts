@@ -1,13 +1,19 @@
 /**
  * The bus of a cluster: NATS JetStream. Events are kept in a stream; each service has one
  * durable consumer per event type, shared by its instances (a consumer group), so an event
- * reaches a service once even when the service was down when it was sent. A message is
- * acknowledged after its handler succeeded; a crash before that means redelivery after
- * the ack wait; after `maxDeliver` failures it goes to the dead-letter stream.
+ * reaches a service once even when the service was down when it was sent.
+ *
+ * A message is acknowledged after its handler succeeded. A consumer pulls a small batch
+ * and starts a handler on every message of it at once, each telling JetStream it is still
+ * at work, so no message waits unattended until its ack wait runs out. A handler that
+ * throws gets the message again after a backoff; an event is dead-lettered (kept in the
+ * dead-letter stream, for an operator to replay) only when its handler kept failing on the
+ * event itself (src/durable-events/bus.ts afterFailure). A lost connection only pauses
+ * the consumers: they pull again once NATS is back.
  */
-import { AckPolicy, DeliverPolicy, JSONCodec, RetentionPolicy, StorageType, connect, nanos, type ConsumerMessages, type JetStreamManager, type NatsConnection } from "nats";
+import { AckPolicy, DeliverPolicy, JSONCodec, RetentionPolicy, StorageType, connect, millis, nanos, type JetStreamManager, type JsMsg, type NatsConnection } from "nats";
 import type { BusinessEvent } from "../events";
-import type { DeliveryPolicy, EventBus, EventHandler } from "./bus";
+import { afterFailure, type DeadLetter, type DeliveryPolicy, type EventBus, type EventHandler } from "./bus";
 
 export type JetStreamOptions = DeliveryPolicy & {
 	url: string;
@@ -15,14 +21,21 @@ export type JetStreamOptions = DeliveryPolicy & {
 	name: string;
 	ackWaitMs: number;
 	retentionDays: number;
-	log: { warn(...args: unknown[]): void; error(...args: unknown[]): void };
+	log: { info(...args: unknown[]): void; warn(...args: unknown[]): void; error(...args: unknown[]): void };
 };
 
-const codec = JSONCodec<BusinessEvent>();
+const eventCodec = JSONCodec<BusinessEvent>();
+const deadCodec = JSONCodec<Omit<DeadLetter, "id">>();
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** Messages one consumer of one instance handles at once. */
+const BATCH = 16;
+/** How long one pull waits for messages before it asks again. */
+const PULL_EXPIRES_MS = 5_000;
 
 /** Stream and subject names allow letters, digits, - and _. */
 const token = (text: string) => text.replace(/[^\w-]/g, "_");
+
+const pause = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
 async function ensureStream(jsm: JetStreamManager, name: string, subject: string, maxAgeMs: number): Promise<void> {
 	try {
@@ -50,22 +63,63 @@ export async function jetStreamBus(options: JetStreamOptions): Promise<EventBus>
 	const deadStream = `${ns}_dead_letters`;
 	const subjectOf = (type: string) => `${ns}.events.${type}`;
 
-	const nc: NatsConnection = await connect({ servers: options.url, name: options.name, maxReconnectAttempts: -1 });
+	const nc: NatsConnection = await connect({ servers: options.url.split(","), name: options.name, maxReconnectAttempts: -1 });
 	const jsm = await nc.jetstreamManager();
 	await ensureStream(jsm, stream, `${ns}.events.>`, options.retentionDays * DAY_MS);
 	await ensureStream(jsm, deadStream, `${ns}.dead.>`, options.retentionDays * DAY_MS);
 	const js = nc.jetstream();
-	const running = new Set<ConsumerMessages>();
+	const stops = new Set<() => Promise<void>>();
+
+	async function deadLetter(group: string, event: BusinessEvent, err: unknown, deliveries: number): Promise<void> {
+		const letter = { group, event, error: String(err), failedAt: new Date().toISOString(), deliveries };
+		await js.publish(`${ns}.dead.${token(group)}.${event.type}`, deadCodec.encode(letter));
+	}
+
+	async function handle(group: string, message: JsMsg, handler: EventHandler): Promise<void> {
+		let event: BusinessEvent;
+		try {
+			event = eventCodec.decode(message.data);
+		} catch {
+			options.log.error(`A message on ${message.subject} is not an event; dropped`);
+			message.term();
+			return;
+		}
+		const attempt = message.info.deliveryCount;
+		// A long handler (a promotion to every user) tells JetStream it is still at work.
+		const alive = setInterval(() => message.working(), Math.max(500, options.ackWaitMs / 3));
+		try {
+			await handler(event);
+			message.ack();
+		} catch (err) {
+			const next = afterFailure(options, err, attempt, Date.now() - millis(message.info.timestampNanos));
+			if (next === "dead-letter") {
+				options.log.error(`Event ${event.type} ${event.id} failed ${attempt} times in ${group}; dead-lettered:`, err);
+				try {
+					await deadLetter(group, event, err, attempt);
+					message.term();
+				} catch (e) {
+					// Not kept as a dead letter: it stays in the consumer and comes again.
+					options.log.error("Dead-lettering failed:", e);
+					message.nak(options.retryDelayMs(attempt));
+				}
+			} else {
+				options.log.warn(`Event ${event.type} ${event.id} failed in ${group} (delivery ${attempt}); again in ${next.retryInMs} ms:`, String(err));
+				message.nak(next.retryInMs);
+			}
+		} finally {
+			clearInterval(alive);
+		}
+	}
 
 	return {
 		async publish(event) {
 			// msgID: a publish repeated after a lost acknowledgement is stored once.
-			await js.publish(subjectOf(event.type), codec.encode(event), { msgID: event.id });
+			await js.publish(subjectOf(event.type), eventCodec.encode(event), { msgID: event.id });
 		},
 
 		async subscribe(group, type, handler: EventHandler) {
 			const durable = `${token(group)}--${token(type)}`;
-			const config = {
+			const consumerConfig = {
 				durable_name: durable,
 				ack_policy: AckPolicy.Explicit,
 				deliver_policy: DeliverPolicy.All,
@@ -73,55 +127,72 @@ export async function jetStreamBus(options: JetStreamOptions): Promise<EventBus>
 				ack_wait: nanos(options.ackWaitMs),
 				max_deliver: -1,
 			};
-			try {
-				await jsm.consumers.add(stream, config);
-			} catch (err) {
-				await jsm.consumers.info(stream, durable).catch(() => Promise.reject(err));
-			}
-			const consumer = await js.consumers.get(stream, durable);
-			const messages = await consumer.consume({ max_messages: 16 });
-			running.add(messages);
+			const ensureConsumer = async () => {
+				try {
+					await jsm.consumers.add(stream, consumerConfig);
+				} catch (err) {
+					await jsm.consumers.info(stream, durable).catch(() => Promise.reject(err));
+				}
+			};
+			await ensureConsumer();
 
-			void (async () => {
-				for await (const message of messages) {
-					let event: BusinessEvent;
+			let running = true;
+			let pulling: { stop(): void } | undefined;
+			const loop = (async () => {
+				while (running) {
 					try {
-						event = codec.decode(message.data);
-					} catch {
-						options.log.error(`A message on ${message.subject} is not an event; dropped`);
-						message.term();
-						continue;
-					}
-					const attempt = message.info.deliveryCount;
-					// A long handler (a promotion to every user) tells JetStream it is still at work.
-					const alive = setInterval(() => message.working(), Math.max(1000, options.ackWaitMs / 2));
-					try {
-						await handler(event);
-						message.ack();
+						const consumer = await js.consumers.get(stream, durable);
+						const batch = await consumer.fetch({ max_messages: BATCH, expires: PULL_EXPIRES_MS });
+						pulling = batch;
+						const inHand: Promise<void>[] = [];
+						for await (const message of batch) inHand.push(handle(group, message, handler));
+						await Promise.all(inHand);
 					} catch (err) {
-						if (attempt >= options.maxDeliver) {
-							options.log.error(`Event ${event.type} ${event.id} failed ${attempt} times in ${group}; dead-lettered:`, err);
-							await js.publish(`${ns}.dead.${token(group)}.${event.type}`, codec.encode(event)).catch(e => options.log.error("Dead-lettering failed:", e));
-							message.term();
-						} else {
-							options.log.warn(`Event ${event.type} ${event.id} failed in ${group} (delivery ${attempt}); it will come again:`, String(err));
-							message.nak(options.retryDelayMs(attempt));
-						}
-					} finally {
-						clearInterval(alive);
+						if (!running) break;
+						options.log.warn(`The consumer ${durable} could not pull (${String(err)}); trying again`);
+						await pause(1000);
+						await ensureConsumer().catch(() => undefined);
 					}
 				}
-			})().catch(err => options.log.error(`The consumer ${durable} stopped:`, err));
+			})();
 
+			const stop = async () => {
+				running = false;
+				pulling?.stop();
+				await loop;
+			};
+			stops.add(stop);
 			return async () => {
-				running.delete(messages);
-				await messages.close();
+				stops.delete(stop);
+				await stop();
 			};
 		},
 
+		async deadLetters(limit) {
+			const info = await jsm.streams.info(deadStream);
+			const letters: DeadLetter[] = [];
+			for (let seq = info.state.first_seq; seq <= info.state.last_seq && letters.length < limit; seq += 1) {
+				const stored = await jsm.streams.getMessage(deadStream, { seq }).catch(() => null);
+				if (stored) letters.push({ id: String(seq), ...deadCodec.decode(stored.data) });
+			}
+			return letters;
+		},
+
+		async replay(deadLetterId) {
+			const seq = Number(deadLetterId);
+			if (!Number.isSafeInteger(seq) || seq < 1) return false;
+			const stored = await jsm.streams.getMessage(deadStream, { seq }).catch(() => null);
+			if (!stored) return false;
+			const { event } = deadCodec.decode(stored.data);
+			// A message id of its own: the original is within JetStream's duplicate window maybe, this one is not.
+			await js.publish(subjectOf(event.type), eventCodec.encode(event), { msgID: `${event.id}:replay:${seq}` });
+			await jsm.streams.deleteMessage(deadStream, seq);
+			return true;
+		},
+
 		async close() {
-			for (const messages of running) await messages.close();
-			running.clear();
+			await Promise.all([...stops].map(stop => stop()));
+			stops.clear();
 			await nc.drain();
 		},
 	};

@@ -1,42 +1,47 @@
 /**
  * The bus of a shop without a transporter: in the process, with the same contract as
- * JetStream (one delivery per group, retries, dead letters), but kept in memory: events
- * not yet handled when the process stops are lost. Brokers of one namespace in one
- * process (the Fake transporter of the tests) share one bus.
+ * JetStream (one delivery per group, retries that outlast outages, dead letters that can
+ * be replayed), but kept in memory: events not yet handled when the process stops are
+ * lost. Brokers of one namespace in one process (the Fake transporter of the tests) share
+ * one bus.
  */
 import type { BusinessEvent } from "../events";
-import type { DeliveryPolicy, EventBus, EventHandler } from "./bus";
+import { afterFailure, type DeadLetter, type DeliveryPolicy, type EventBus, type EventHandler } from "./bus";
 
 type Group = { members: EventHandler[]; next: number };
 
 class LocalBus implements EventBus {
 	/** type -> group -> members */
 	private readonly groups = new Map<string, Map<string, Group>>();
-	readonly deadLetters: { group: string; event: BusinessEvent; error: string }[] = [];
+	private readonly dead = new Map<string, DeadLetter>();
+	private deadSeq = 0;
 
 	constructor(
 		private readonly policy: DeliveryPolicy,
-		private readonly onDeadLetter: (group: string, event: BusinessEvent, err: unknown) => void,
+		private readonly onDeadLetter: (letter: DeadLetter, err: unknown) => void,
 	) {}
 
 	async publish(event: BusinessEvent): Promise<void> {
 		for (const [name, group] of this.groups.get(event.type) ?? []) {
-			setImmediate(() => void this.deliver(name, group, event, 1));
+			const firstAt = Date.now();
+			setImmediate(() => void this.deliver(name, group, event, 1, firstAt));
 		}
 	}
 
-	private async deliver(name: string, group: Group, event: BusinessEvent, attempt: number): Promise<void> {
+	private async deliver(name: string, group: Group, event: BusinessEvent, attempt: number, firstAt: number): Promise<void> {
 		if (group.members.length === 0) return;
 		const handler = group.members[group.next++ % group.members.length];
 		try {
 			await handler(event);
 		} catch (err) {
-			if (attempt >= this.policy.maxDeliver) {
-				this.deadLetters.push({ group: name, event, error: String(err) });
-				this.onDeadLetter(name, event, err);
+			const next = afterFailure(this.policy, err, attempt, Date.now() - firstAt);
+			if (next === "dead-letter") {
+				const letter = { id: String(++this.deadSeq), group: name, event, error: String(err), failedAt: new Date().toISOString(), deliveries: attempt };
+				this.dead.set(letter.id, letter);
+				this.onDeadLetter(letter, err);
 				return;
 			}
-			setTimeout(() => void this.deliver(name, group, event, attempt + 1), this.policy.retryDelayMs(attempt));
+			setTimeout(() => void this.deliver(name, group, event, attempt + 1, firstAt), next.retryInMs).unref();
 		}
 	}
 
@@ -51,12 +56,24 @@ class LocalBus implements EventBus {
 		};
 	}
 
+	async deadLetters(limit: number): Promise<DeadLetter[]> {
+		return [...this.dead.values()].slice(0, limit);
+	}
+
+	async replay(deadLetterId: string): Promise<boolean> {
+		const letter = this.dead.get(deadLetterId);
+		if (!letter) return false;
+		this.dead.delete(deadLetterId);
+		await this.publish(letter.event);
+		return true;
+	}
+
 	async close(): Promise<void> {}
 }
 
 const buses = new Map<string, LocalBus>();
 
-export function localBus(namespace: string, policy: DeliveryPolicy, onDeadLetter: (group: string, event: BusinessEvent, err: unknown) => void): EventBus {
+export function localBus(namespace: string, policy: DeliveryPolicy, onDeadLetter: (letter: DeadLetter, err: unknown) => void): EventBus {
 	let bus = buses.get(namespace);
 	if (!bus) {
 		bus = new LocalBus(policy, onDeadLetter);

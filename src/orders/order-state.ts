@@ -1,15 +1,18 @@
 /**
  * The order's state machine (DESIGN.md): pending -> paid -> shipped -> delivered;
- * pending -> cancelled | payment_failed; paid -> cancelled. Any other move is a 409.
+ * pending -> cancelled | payment_failed; paid -> cancelling -> cancelled. Any other move
+ * is a 409. `cancelling` is the claim: the one request that moved the order there (or a
+ * sweeper, if that request died) refunds and restocks it; nobody can ship it meanwhile.
  */
 import { ConflictError } from "../errors";
 
-export const ORDER_STATUSES = ["pending", "paid", "shipped", "delivered", "cancelled", "payment_failed"] as const;
+export const ORDER_STATUSES = ["pending", "paid", "shipped", "delivered", "cancelling", "cancelled", "payment_failed"] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 const MOVES: Record<OrderStatus, readonly OrderStatus[]> = {
 	pending: ["paid", "cancelled", "payment_failed"],
-	paid: ["shipped", "cancelled"],
+	paid: ["shipped", "cancelling"],
+	cancelling: ["cancelled"],
 	shipped: ["delivered"],
 	delivered: [],
 	cancelled: [],

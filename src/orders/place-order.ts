@@ -7,40 +7,17 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import { Errors } from "moleculer";
-import { ConflictError, InvalidInputError, PaymentDeclinedError, type FieldProblem } from "../errors";
+import { ConflictError, errorCode, errorType, InvalidInputError, PaymentDeclinedError, type FieldProblem } from "../errors";
 import { RESERVE_MAX_QUANTITY } from "../catalog/stock";
+import type { DeclineReason } from "../events";
 import { lineTotal, MAX_AMOUNT, sumAmounts } from "../money";
 import type { CardInput } from "../payments/cards";
 import type { AuthUser } from "../types";
 import type { Order, OrderItem } from "./order";
-import type { OrderStatus } from "./order-state";
+import type { CatalogProduct, OrderPorts } from "./ports";
+import { failPlacement } from "./settle-order";
 
-export type CatalogProduct = { id: string; name: string; price: number; currency: string; active: boolean };
-export type Card = CardInput;
-export type PlaceOrderRequest = { items: { productId: string; quantity: number }[]; payment: { method: "card"; card: Card } };
-
-export type OrderEventType = "order.created" | "order.paid" | "order.payment_failed" | "order.cancelled" | "order.shipped" | "order.delivered";
-
-export interface OrderPorts {
-	/** Field problems of a card (fields named as in the request: payment.card.number, ...), checked before anything is stored. */
-	cardProblems(card: Card): FieldProblem[];
-	products(ids: string[]): Promise<CatalogProduct[]>;
-	/** Takes the stock of one line for the order; asking twice takes it once. */
-	reserve(orderId: string, productId: string, quantity: number): Promise<void>;
-	/** Gives back what the order took of a product; nothing if it took none. */
-	release(orderId: string, productId: string, quantity: number): Promise<void>;
-	charge(payment: { orderId: string; userId: string; amount: number; currency: string; card: Card }): Promise<{ id: string }>;
-	/** Refunds the order's payment if one succeeded; does nothing otherwise. */
-	refundOrder(orderId: string): Promise<void>;
-	/** Stores a new order; a second order with the same idempotencyScope fails with DuplicateOrderError. */
-	insertOrder(order: Omit<Order, "_id">): Promise<Order>;
-	findByScope(scope: string): Promise<Order | null>;
-	/** Moves the order from `from` to `to` in one conditional update; null when it was not in `from`. */
-	transition(orderId: string, from: OrderStatus, to: OrderStatus, changes?: Partial<Order>): Promise<Order | null>;
-	publish(type: OrderEventType, order: Order): Promise<void>;
-	/** Waits a little, for a replay to see the first request's outcome. */
-	sleep(ms: number): Promise<void>;
-}
+export type PlaceOrderRequest = { items: { productId: string; quantity: number }[]; payment: { method: "card"; card: CardInput } };
 
 /** Thrown by OrderPorts.insertOrder when the idempotency scope is taken. */
 export class DuplicateOrderError extends Error {}
@@ -127,6 +104,7 @@ export async function placeOrder(ports: OrderPorts, user: AuthUser, request: Pla
 			requestFingerprint,
 			paymentId: null,
 			reason: null,
+			releaseOwedAfter: null,
 			history: [{ status: "pending", at: now }],
 			createdAt: now,
 			updatedAt: now,
@@ -136,27 +114,13 @@ export async function placeOrder(ports: OrderPorts, user: AuthUser, request: Pla
 		if (err instanceof DuplicateOrderError) return replay(ports, (await ports.findByScope(idempotencyScope))!, requestFingerprint);
 		throw err;
 	}
-	await ports.publish("order.created", order);
-
-	// Release is idempotent per order and product: every line is given back, taken or not.
-	const releaseAll = async () => {
-		for (const line of lines) await ports.release(order._id, line.productId, line.quantity);
-	};
-	// The order is settled first: only the one who moves it (not the recovery of abandoned orders) gives the stock back.
-	const fail = async (to: OrderStatus, reason: string) => {
-		const failed = await ports.transition(order._id, "pending", to, { reason });
-		if (!failed) return;
-		await releaseAll();
-		await ports.publish(to === "payment_failed" ? "order.payment_failed" : "order.cancelled", failed);
-	};
-
 	try {
 		for (const line of lines) await ports.reserve(order._id, line.productId, line.quantity);
 	} catch (err) {
 		// Our own "no": not enough stock, or the product went away (a missing service is not that).
-		const type = (err as { type?: string }).type;
-		const outOfStock = type === "OUT_OF_STOCK" || type === "NOT_FOUND";
-		await fail("cancelled", outOfStock ? "out_of_stock" : "reservation_failed");
+		const outOfStock = errorType(err) === "OUT_OF_STOCK" || errorType(err) === "NOT_FOUND";
+		// The order is settled first; its stock is given back now and once more by a sweeper.
+		await failPlacement(ports, order, "cancelled", outOfStock ? "out_of_stock" : "reservation_failed");
 		if (outOfStock) {
 			throw new ConflictError("Not enough stock for this order", "OUT_OF_STOCK", { orderId: order._id, ...(err as { data?: object }).data });
 		}
@@ -167,10 +131,15 @@ export async function placeOrder(ports: OrderPorts, user: AuthUser, request: Pla
 	try {
 		paymentId = (await ports.charge({ orderId: order._id, userId: user.id, amount: total, currency, card: request.payment.card })).id;
 	} catch (err) {
-		const code = (err as { code?: number }).code ?? 500;
-		if (err instanceof PaymentDeclinedError || (code >= 400 && code < 500 && !(err as { retryable?: boolean }).retryable)) {
+		const code = errorCode(err);
+		if (err instanceof PaymentDeclinedError || code === 402) {
 			// A definite "no" from payments: nothing was charged.
-			await fail("payment_failed", (err as { type?: string }).type ?? "declined");
+			await failPlacement(ports, order, "payment_failed", (errorType(err) ?? "card_declined") as DeclineReason);
+			throw err;
+		}
+		if (code >= 400 && code < 500 && !(err as { retryable?: boolean }).retryable) {
+			// Refused before any charge (the card's details, a conflicting charge): nothing was charged.
+			await failPlacement(ports, order, "payment_failed", "processing_error");
 			throw err;
 		}
 		// No answer (timeout, payments or provider down): the charge may still go through.
@@ -181,14 +150,14 @@ export async function placeOrder(ports: OrderPorts, user: AuthUser, request: Pla
 		});
 	}
 
-	const paid = await ports.transition(order._id, "pending", "paid", { paymentId });
+	const paid = await ports.transition(order, "paid", { paymentId }, "order.paid");
 	if (!paid) {
 		// The recovery of abandoned orders settled it meanwhile, from the same payment.
 		const settled = (await ports.findByScope(idempotencyScope))!;
 		if (settled.status === "paid") return { order: settled, replayed: false };
-		await ports.refundOrder(order._id);
+		// Cancelled meanwhile: the charge goes back (orders refunds a late charge on payment.succeeded too).
+		await ports.refundOrder(order._id, "order_cancelled");
 		throw new ConflictError("The order was abandoned before it was paid; the charge was refunded", "ORDER_ABANDONED", { orderId: order._id });
 	}
-	await ports.publish("order.paid", paid);
 	return { order: paid, replayed: false };
 }

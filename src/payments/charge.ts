@@ -1,12 +1,14 @@
 /**
  * Charging an order: check the card, claim the order with a "processing" payment, ask the
- * provider, record the outcome, then tell the world. The unique orderId makes the claim
- * the lock: at most one charge per order reaches the provider, however many arrive at once.
+ * provider, record the outcome together with its event. The unique orderId makes the
+ * claim the lock: at most one charge per order reaches the provider, however many arrive
+ * at once. A charge whose answer is lost stays "processing" until settleProcessing learns
+ * its outcome from the provider.
  */
 import { ConflictError, InvalidInputError } from "../errors";
 import { cardSummary, checkCard, type CardInput } from "./cards";
-import type { ChargeResult } from "./provider";
-import { declinedError, errorKind, paymentEventData, ProviderUnavailableError, type Payment, type PaymentPorts } from "./payment";
+import type { ChargeResult, ChargeStatus } from "./provider";
+import { declinedError, errorKind, ProviderUnavailableError, type Payment, type PaymentPorts } from "./payment";
 
 export type ChargeCommand = { orderId: string; userId: string; amount: number; currency: string; card: CardInput };
 
@@ -38,20 +40,41 @@ export async function chargeOrder(ports: PaymentPorts, command: ChargeCommand): 
 	} catch (err) {
 		ports.warn(`The ${ports.provider.name} provider failed on payment ${claimed._id} of order ${orderId}: ${errorKind(err)}`);
 		// The outcome is unknown (the provider may have charged): the payment stays "processing"
-		// so that the order is not charged twice; reconcile it with the provider by its id, the
-		// charge's reference. The provider's error is not passed on: it may quote the card.
+		// so that the order is not charged twice, and settleProcessing asks the provider later.
+		// The provider's error is not passed on: it may quote the card.
 		throw new ProviderUnavailableError("The payment provider did not answer; whether the card was charged is being checked", claimed);
 	}
 
-	const settledAt = ports.now().toISOString();
-	if (result.ok) {
-		const paid = await settle(ports, claimed, { status: "succeeded", providerRef: result.providerRef, updatedAt: settledAt });
-		await ports.publish("payment.succeeded", paymentEventData(paid, "payment.succeeded"));
-		return paid;
+	const settled = await recordOutcome(ports, claimed, result);
+	if (!settled) throw new Error(`payment ${claimed._id} left "processing" while it was being charged`);
+	if (settled.status === "failed") throw declinedError(settled);
+	return settled;
+}
+
+/** Moves a processing payment to what the provider answered, with its event; null if it was not processing any more. */
+function recordOutcome(ports: PaymentPorts, payment: Payment, result: ChargeResult): Promise<Payment | null> {
+	const updatedAt = ports.now().toISOString();
+	return result.ok
+		? ports.store.transition(payment, { status: "succeeded", providerRef: result.providerRef, updatedAt }, "payment.succeeded")
+		: ports.store.transition(payment, { status: "failed", failureReason: result.reason, updatedAt }, "payment.failed");
+}
+
+/**
+ * Settles a payment left "processing" (its charge's answer was lost, or its process died)
+ * from what the provider says of its reference. A charge the provider never received
+ * failed. Answers the settled payment, or null when it stays processing (the provider did
+ * not answer) or was settled by someone else.
+ */
+export async function settleProcessing(ports: PaymentPorts, payment: Payment): Promise<Payment | null> {
+	let status: ChargeStatus;
+	try {
+		status = await ports.provider.status(payment._id);
+	} catch (err) {
+		ports.warn(`The ${ports.provider.name} provider could not tell the outcome of payment ${payment._id}: ${errorKind(err)}`);
+		return null;
 	}
-	const failed = await settle(ports, claimed, { status: "failed", failureReason: result.reason, updatedAt: settledAt });
-	await ports.publish("payment.failed", paymentEventData(failed, "payment.failed"));
-	throw declinedError(failed);
+	const result: ChargeResult = status.ok === "unknown" ? { ok: false, reason: "processing_error", message: "The charge never reached the provider" } : status;
+	return recordOutcome(ports, payment, result);
 }
 
 /** A second charge of an order answers with the outcome of the first. */
@@ -64,15 +87,8 @@ function earlierCharge(existing: Payment | null, command: ChargeCommand): Paymen
 		throw new ConflictError("This order was charged with other details", "PAYMENT_MISMATCH", { orderId: command.orderId, paymentId: existing._id });
 	}
 	if (existing.status === "failed") throw declinedError(existing);
-	if (existing.status === "refunded") {
+	if (existing.status === "refunded" || existing.status === "refunding") {
 		throw new ConflictError("This order's payment was refunded", "PAYMENT_REFUNDED", { orderId: command.orderId, paymentId: existing._id });
 	}
 	return existing;
-}
-
-async function settle(ports: PaymentPorts, claimed: Payment, changes: Partial<Payment>): Promise<Payment> {
-	const saved = await ports.store.transition(claimed._id, "processing", changes);
-	// Only the charge that claimed the payment moves it out of "processing".
-	if (!saved) throw new Error(`payment ${claimed._id} left "processing" while it was being charged`);
-	return saved;
 }

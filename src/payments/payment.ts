@@ -4,12 +4,15 @@
  * never its number or CVC.
  */
 import { Errors } from "moleculer";
+import type { OutboxFields } from "../durable-events/outbox";
 import { PaymentDeclinedError } from "../errors";
+import type { DeclineReason, EventOf, EventPayloads, PaymentEventData, RefundReason } from "../events";
 import type { AuthUser } from "../types";
 import type { CardSummary } from "./cards";
 import type { PaymentProvider } from "./provider";
 
-export const PAYMENT_STATUSES = ["processing", "succeeded", "failed", "refunded"] as const;
+/** processing -> succeeded | failed; succeeded -> refunding -> refunded (the claim first, then the provider). */
+export const PAYMENT_STATUSES = ["processing", "succeeded", "failed", "refunding", "refunded"] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
 /** The stored payment; one per order (unique index on orderId). */
@@ -28,12 +31,14 @@ export type Payment = {
 	/** The provider's id of the refund, once refunded. */
 	refundRef?: string;
 	card: CardSummary;
-	failureReason?: string;
+	failureReason?: DeclineReason;
+	/** Why it is being refunded, from the claim on. */
+	refundReason?: RefundReason;
 	/** Minor units; never more than `amount`. */
 	refundedAmount: number;
 	createdAt: string;
 	updatedAt: string;
-};
+} & OutboxFields;
 
 export type NewPayment = Omit<Payment, "_id">;
 
@@ -46,7 +51,7 @@ export type PaymentView = {
 	currency: string;
 	status: PaymentStatus;
 	card: { brand: string; last4: string };
-	failureReason?: string;
+	failureReason?: DeclineReason;
 	refundedAmount: number;
 	createdAt: string;
 	updatedAt: string;
@@ -75,32 +80,21 @@ export function canSeePayment(user: Pick<AuthUser, "id" | "role">, payment: Pick
 
 export type PaymentEventType = "payment.succeeded" | "payment.failed" | "payment.refunded";
 
-export type PaymentEventData = {
-	paymentId: string;
-	orderId: string;
-	userId: string;
-	amount: number;
-	currency: string;
-	reason?: string;
-};
-
-/** The data of a payment.* business event; `amount` is what was charged, or refunded for payment.refunded. */
-/** Why a payment was refunded: an admin asked (the order must follow), or its order was cancelled. */
-export type RefundReason = "refund_requested" | "order_cancelled";
-
-export function paymentEventData(payment: Payment, type: PaymentEventType, refundReason?: RefundReason): PaymentEventData {
-	return {
-		paymentId: payment._id,
-		orderId: payment.orderId,
-		userId: payment.userId,
-		amount: type === "payment.refunded" ? payment.refundedAmount : payment.amount,
-		currency: payment.currency,
-		...(type === "payment.failed" && payment.failureReason ? { reason: payment.failureReason } : {}),
-		...(type === "payment.refunded" && refundReason ? { reason: refundReason } : {}),
-	};
+function eventData(payment: Payment, amount: number): PaymentEventData {
+	return { paymentId: payment._id, orderId: payment.orderId, userId: payment.userId, amount, currency: payment.currency };
 }
 
-const DECLINE_MESSAGES: Record<string, string> = {
+/** The payment.* event of a payment as it is after the change the event reports. */
+export function paymentEvent(payment: Payment, type: "payment.succeeded"): EventOf<"payment.succeeded">["data"];
+export function paymentEvent(payment: Payment, type: "payment.failed"): EventOf<"payment.failed">["data"];
+export function paymentEvent(payment: Payment, type: "payment.refunded"): EventOf<"payment.refunded">["data"];
+export function paymentEvent(payment: Payment, type: PaymentEventType): EventPayloads[PaymentEventType] {
+	if (type === "payment.failed") return { ...eventData(payment, payment.amount), reason: payment.failureReason ?? "card_declined" };
+	if (type === "payment.refunded") return { ...eventData(payment, payment.refundedAmount), reason: payment.refundReason ?? "refund_requested" };
+	return eventData(payment, payment.amount);
+}
+
+const DECLINE_MESSAGES: Record<DeclineReason, string> = {
 	card_declined: "The card was declined",
 	insufficient_funds: "The card has insufficient funds",
 	expired_card: "The card has expired",
@@ -111,7 +105,7 @@ const DECLINE_MESSAGES: Record<string, string> = {
 /** The 402 for a failed payment: the same error the first time and on every repeat. */
 export function declinedError(payment: Payment): PaymentDeclinedError {
 	const reason = payment.failureReason ?? "card_declined";
-	return new PaymentDeclinedError(DECLINE_MESSAGES[reason] ?? "The card was declined", reason, {
+	return new PaymentDeclinedError(DECLINE_MESSAGES[reason], reason, {
 		paymentId: payment._id,
 		orderId: payment.orderId,
 	});
@@ -138,18 +132,17 @@ export interface PaymentStore {
 	byId(id: string): Promise<Payment | null>;
 	byOrder(orderId: string): Promise<Payment | null>;
 	/**
-	 * One atomic conditional update: applies `changes` only if the payment is still in
-	 * status `from`, and answers the updated payment, or null if it was not.
+	 * One atomic conditional update: applies `changes` only if the payment is still in the
+	 * status it has in `payment`, recording `event` (about the payment as it is after) in
+	 * its outbox in the same write. Answers the updated payment, or null if its status changed.
 	 */
-	transition(id: string, from: PaymentStatus, changes: Partial<NewPayment>): Promise<Payment | null>;
+	transition(payment: Payment, changes: Partial<NewPayment>, event?: PaymentEventType): Promise<Payment | null>;
 }
 
 /** What the charge and refund flows need from the outside. */
 export type PaymentPorts = {
 	store: PaymentStore;
 	provider: PaymentProvider;
-	/** Publishes a payment event (durably) after the write it reports; awaited so that a failure is not silent. */
-	publish(type: PaymentEventType, data: PaymentEventData): Promise<unknown>;
 	now(): Date;
 	/** For trouble an operator must look at; never given card details. */
 	warn(message: string): void;

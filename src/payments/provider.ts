@@ -1,11 +1,14 @@
 /**
- * The payment provider a payment is charged through. The service talks only to this
- * interface; which provider runs is chosen by config.payments.provider (PAYMENT_PROVIDER).
+ * The payment provider a payment is charged through: the contract every provider keeps.
+ * Which one runs is chosen in src/payments/providers.ts (PAYMENT_PROVIDER).
+ *
+ * Every call carries our payment id as its idempotency reference: a charge or a refund
+ * asked again after a timeout is made once, and `status` tells what became of a charge
+ * whose answer was lost.
  */
-import { createSandboxProvider } from "./sandbox-provider";
+import type { DeclineReason } from "../events";
 
-/** Why a provider declined a charge; the 402's `type`. */
-export type DeclineReason = "card_declined" | "insufficient_funds" | "expired_card" | "incorrect_cvc" | "processing_error";
+export type { DeclineReason };
 
 export type ChargeRequest = {
 	/** Minor units. */
@@ -19,27 +22,25 @@ export type ChargeRequest = {
 
 export type ChargeResult = { ok: true; providerRef: string } | { ok: false; reason: DeclineReason; message: string };
 
-export type RefundRequest = { providerRef: string; amount: number };
+export type RefundRequest = {
+	providerRef: string;
+	amount: number;
+	/** Our payment id: the provider's idempotency key for this payment's refund. */
+	reference: string;
+};
 
 export type RefundResult = { ok: true; providerRef: string };
+
+/** What became of the charge with this reference, as far as the provider knows. */
+export type ChargeStatus = ChargeResult | { ok: "unknown" };
 
 export interface PaymentProvider {
 	/** Stored on each payment, so that a refund goes back to the provider that charged. */
 	readonly name: string;
 	/** A decline is a result; a thrown error means the outcome is unknown. */
 	charge(request: ChargeRequest): Promise<ChargeResult>;
+	/** Throws when the refund's outcome is unknown; asking again with the same reference refunds once. */
 	refund(request: RefundRequest): Promise<RefundResult>;
-}
-
-const PROVIDERS: Record<string, () => PaymentProvider> = {
-	sandbox: createSandboxProvider,
-};
-
-/** The provider of that name; an unknown name is a configuration error the service refuses to start with. */
-export function providerNamed(name: string): PaymentProvider {
-	const create = Object.hasOwn(PROVIDERS, name) ? PROVIDERS[name] : undefined;
-	if (!create) {
-		throw new Error(`Unknown payment provider "${name}" (PAYMENT_PROVIDER); known providers: ${Object.keys(PROVIDERS).join(", ")}`);
-	}
-	return create();
+	/** "unknown": the provider never received a charge with this reference. */
+	status(reference: string): Promise<ChargeStatus>;
 }

@@ -1,59 +1,67 @@
 /**
- * Refunding a payment: in full, once. One atomic conditional update moves the payment
- * from "succeeded" to "refunded" before the provider is asked, so that of two refunds at
- * once only one reaches the provider, and never more than the charge is refunded.
+ * Refunding a payment: in full, once. The refund is claimed first (succeeded ->
+ * refunding, one conditional update), so that of two refunds at once only one is made;
+ * then the provider is asked with the payment id as its idempotency reference, so asking
+ * again after a timeout or a crash refunds once; then the payment becomes refunded
+ * together with payment.refunded. A refund the provider did not confirm stays refunding
+ * (never back to succeeded: the money may have gone) and is finished by whoever asks
+ * again: the next cancel, or the payments sweeper.
  */
+import { Errors } from "moleculer";
 import { ConflictError } from "../errors";
-import { errorKind, paymentEventData, ProviderUnavailableError, type Payment, type PaymentPorts, type RefundReason } from "./payment";
+import type { RefundReason } from "../events";
+import { errorKind, ProviderUnavailableError, type Payment, type PaymentPorts } from "./payment";
 
-/** Answers the refunded payment, or throws 409 NOT_REFUNDABLE (not succeeded, or refunded already) or 502. */
-export async function refundPayment(ports: PaymentPorts, payment: Payment, reason: RefundReason = "refund_requested"): Promise<Payment> {
-	const refunded = await ports.store.transition(payment._id, "succeeded", {
-		status: "refunded",
-		refundedAmount: payment.amount,
-		updatedAt: ports.now().toISOString(),
-	});
-	if (!refunded) {
-		const current = await ports.store.byId(payment._id);
-		throw new ConflictError("Only a succeeded payment can be refunded, and only once", "NOT_REFUNDABLE", {
-			paymentId: payment._id,
-			status: current?.status ?? payment.status,
-		});
-	}
-
+/** Asks the provider for the claimed refund and records it; throws 502 when the provider did not confirm it. */
+export async function finishRefund(ports: PaymentPorts, payment: Payment): Promise<Payment> {
 	let refundRef: string;
 	try {
-		if (!refunded.providerRef) throw new Error("the payment has no provider reference");
-		({ providerRef: refundRef } = await ports.provider.refund({ providerRef: refunded.providerRef, amount: refunded.refundedAmount }));
+		if (!payment.providerRef) throw new Error("the payment has no provider reference");
+		({ providerRef: refundRef } = await ports.provider.refund({ providerRef: payment.providerRef, amount: payment.amount, reference: payment._id }));
 	} catch (err) {
-		ports.warn(`The ${ports.provider.name} provider failed to refund payment ${payment._id}: ${errorKind(err)}`);
-		// Nothing was refunded as far as we know: the payment is refundable again.
-		await ports.store.transition(payment._id, "refunded", { status: "succeeded", refundedAmount: 0, updatedAt: ports.now().toISOString() });
-		throw new ProviderUnavailableError("The payment provider did not refund the payment; try again", payment);
+		ports.warn(`The ${ports.provider.name} provider failed to refund payment ${payment._id}: ${errorKind(err)}; the refund will be asked again`);
+		throw new ProviderUnavailableError("The payment provider did not confirm the refund; it is asked again shortly", payment);
 	}
+	const refunded = await ports.store.transition(
+		payment,
+		{ status: "refunded", refundedAmount: payment.amount, refundRef, updatedAt: ports.now().toISOString() },
+		"payment.refunded",
+	);
+	// Someone else recorded the same refund meanwhile.
+	return refunded ?? (await ports.store.byId(payment._id)) ?? payment;
+}
 
-	const saved = (await ports.store.transition(payment._id, "refunded", { refundRef })) ?? refunded;
-	await ports.publish("payment.refunded", paymentEventData(saved, "payment.refunded", reason));
-	return saved;
+/** An admin's refund: 409 NOT_REFUNDABLE unless the payment succeeded and is not being refunded already. */
+export async function refundPayment(ports: PaymentPorts, payment: Payment, reason: RefundReason): Promise<Payment> {
+	const claimed = payment.status === "succeeded" ? await claimRefund(ports, payment, reason) : null;
+	if (!claimed) {
+		const current = (await ports.store.byId(payment._id)) ?? payment;
+		throw new ConflictError("Only a succeeded payment can be refunded, and only once", "NOT_REFUNDABLE", { paymentId: payment._id, status: current.status });
+	}
+	return finishRefund(ports, claimed);
+}
+
+function claimRefund(ports: PaymentPorts, payment: Payment, reason: RefundReason): Promise<Payment | null> {
+	return ports.store.transition(payment, { status: "refunding", refundReason: reason, updatedAt: ports.now().toISOString() });
 }
 
 /**
- * Refunds the payment of an order if it succeeded (for a cancelled order). Answers the
- * refunded payment (also when it was refunded before), or null when the order has no
- * payment or its payment never succeeded.
+ * Refunds the payment of an order if it succeeded (for a cancelled order), or finishes a
+ * refund under way. Answers the refunded payment (also when it was refunded before), or
+ * null when the order has no payment or its payment failed. Throws 503 while the charge's
+ * outcome is not known yet, and 502 while the provider does not confirm the refund:
+ * the caller asks again later.
  */
-export async function refundOrderPayment(ports: PaymentPorts, orderId: string): Promise<Payment | null> {
-	const payment = await ports.store.byOrder(orderId);
-	if (!payment || (payment.status !== "succeeded" && payment.status !== "refunded")) return null;
+export async function refundOrderPayment(ports: PaymentPorts, orderId: string, reason: RefundReason): Promise<Payment | null> {
+	let payment = await ports.store.byOrder(orderId);
+	if (!payment || payment.status === "failed") return null;
 	if (payment.status === "refunded") return payment;
-	try {
-		return await refundPayment(ports, payment, "order_cancelled");
-	} catch (err) {
-		// Another refund of the same payment won the race.
-		if (err instanceof ConflictError && err.type === "NOT_REFUNDABLE") {
-			const current = await ports.store.byId(payment._id);
-			return current?.status === "refunded" ? current : null;
-		}
-		throw err;
+	if (payment.status === "processing") {
+		throw new Errors.MoleculerRetryableError("The charge's outcome is not known yet; refund again shortly", 503, "PAYMENT_PENDING", { orderId });
 	}
+	if (payment.status === "succeeded") {
+		payment = (await claimRefund(ports, payment, reason)) ?? (await ports.store.byId(payment._id))!;
+		if (payment.status === "refunded") return payment;
+	}
+	return finishRefund(ports, payment);
 }

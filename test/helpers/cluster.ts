@@ -102,12 +102,13 @@ export async function eventProbe(broker: ServiceBroker, name: string, types: str
 
 export type ShopCluster = { brokers: ServiceBroker[]; url: string; stop(): Promise<void> };
 
-/** Waits until the gateway routes a path of every service (it builds its routes a moment after they start). */
+/** Waits until the gateway is ready: it routes every service it can see (it builds its routes a moment after they start). */
 export async function waitForRoutes(url: string): Promise<void> {
 	const probes = ["/api/discovery/health", "/api/users/me", "/api/products", "/api/orders", "/api/payments"];
 	await waitFor(async () => {
+		if ((await fetch(`${url}/ready`)).status !== 200) return undefined;
 		const statuses = await Promise.all(probes.map(async path => (await fetch(`${url}${path}`)).status));
-		return statuses.every(status => status !== 404) ? true : undefined;
+		return statuses.every(status => status !== 404 && status !== 503) ? true : undefined;
 	}, "the gateway routes");
 }
 

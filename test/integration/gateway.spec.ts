@@ -62,6 +62,8 @@ it("routes exactly the API of the contract, each route with its access rule", as
 			"GET /api/discovery/services/:name discovery.service admin",
 			"GET /api/discovery/history discovery.history admin",
 			"GET /api/discovery/health discovery.health anyone",
+			"GET /api/discovery/dead-letters discovery.deadLetters admin",
+			"POST /api/discovery/dead-letters/:id/replay discovery.replayDeadLetter admin",
 			"GET /health api.health anyone",
 			"GET /ready api.ready anyone",
 		].sort(),

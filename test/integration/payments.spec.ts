@@ -210,9 +210,9 @@ describe("refund", () => {
 		const orderId = newOrderId();
 		const payment = await charge(customer, { orderId });
 		const meta = { user: { ...customer.user, role: "customer" } };
-		const refunded = await broker.call<any, any>("payments.refundOrder", { orderId }, { meta });
+		const refunded = await broker.call<any, any>("payments.refundOrder", { orderId, reason: "order_cancelled" }, { meta });
 		expect(refunded).toMatchObject({ id: payment.id, status: "refunded", refundedAmount: payment.amount });
-		expect(await broker.call("payments.refundOrder", { orderId: newOrderId() }, { meta })).toBeNull();
+		expect(await broker.call("payments.refundOrder", { orderId: newOrderId(), reason: "order_cancelled" }, { meta })).toBeNull();
 	});
 });
 

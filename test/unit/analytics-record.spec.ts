@@ -1,10 +1,11 @@
 import type { BusinessEvent } from "../../src/events";
-import { applyRollup, eventView, logEntry, recordEvent, retentionCutoff, type AnalyticsStore } from "../../src/analytics/record";
+import { applyRollup, COUNTING_LEASE_MS, eventView, logEntry, recordEvent, retentionCutoff, type AnalyticsStore } from "../../src/analytics/record";
 import { rollupChanges } from "../../src/analytics/rollups";
 
 type Doc = Record<string, any> & { key: string };
 
-type Update = { $inc?: Record<string, number>; $set?: Record<string, unknown>; $push?: { applied: { $each: string[] } } };
+type Update = { $inc?: Record<string, number>; $set?: Record<string, unknown>; $push?: { applied: string }; $pull?: { applied: string } };
+type Query = { key: string; counted?: boolean; countingUntil?: { $lt: string }; lacks?: { field: string; value: string } };
 
 /** A collection with a unique `key`, the updates recording uses, and hooks to interleave another writer or fail. */
 class MemoryStore implements AnalyticsStore {
@@ -26,13 +27,25 @@ class MemoryStore implements AnalyticsStore {
 		return { lacks: { field, value } };
 	}
 
-	async update(query: { key: string; lacks?: { field: string; value: string } }, update: Update): Promise<number> {
+	private matches(doc: Doc | undefined, query: Query): doc is Doc {
+		if (!doc) return false;
+		if (query.counted !== undefined && doc.counted !== query.counted) return false;
+		if (query.countingUntil && !(doc.countingUntil < query.countingUntil.$lt)) return false;
+		return !(query.lacks && (doc[query.lacks.field] ?? []).includes(query.lacks.value));
+	}
+
+	async exists(query: Query): Promise<boolean> {
+		return this.matches(this.docs.get(query.key), query);
+	}
+
+	async update(query: Query, update: Update): Promise<number> {
 		if (this.failUpdates || this.updatesBeforeCrash-- <= 0) throw new Error("store down");
 		const doc = this.docs.get(query.key);
-		if (!doc || (query.lacks && (doc[query.lacks.field] ?? []).includes(query.lacks.value))) return 0;
+		if (!this.matches(doc, query)) return 0;
 		for (const [field, by] of Object.entries(update.$inc ?? {})) doc[field] = (doc[field] ?? 0) + by;
 		Object.assign(doc, update.$set);
-		doc.applied = [...(doc.applied ?? []), ...(update.$push?.applied.$each ?? [])];
+		if (update.$push) doc.applied = [...(doc.applied ?? []), update.$push.applied];
+		if (update.$pull) doc.applied = (doc.applied ?? []).filter((id: string) => id !== update.$pull!.applied);
 		return 1;
 	}
 }
@@ -49,7 +62,7 @@ const paid: BusinessEvent = {
 it("logs the event and counts it in its rollups", async () => {
 	const store = new MemoryStore();
 	expect(await recordEvent(store, paid, NOW)).toBe(true);
-	expect(store.docs.get("event:evt-1")).toEqual({ ...logEntry(paid, NOW), receivedAt: "2026-11-25T12:00:00.000Z" });
+	expect(store.docs.get("event:evt-1")).toEqual({ ...logEntry(paid, NOW), receivedAt: "2026-11-25T12:00:00.000Z", counted: true, countingBy: expect.any(String), countingUntil: expect.any(String) });
 	expect(store.docs.get("sales:2026-11-25:USD")).toMatchObject({ count: 1, amount: 2000 });
 	expect(store.docs.get("product:p1:USD")).toMatchObject({ count: 2, amount: 2000, name: "Mug" });
 	expect(store.docs.get("events:2026-11-25")).toMatchObject({ count: 1 });
@@ -70,8 +83,11 @@ it("finishes on a redelivery what a crash interrupted, counting nothing twice", 
 	await expect(recordEvent(store, paid, NOW)).rejects.toThrow("store down");
 	store.updatesBeforeCrash = Infinity;
 
-	expect(await recordEvent(store, paid, NOW)).toBe(false);
-	expect(await recordEvent(store, paid, NOW)).toBe(false);
+	// Another delivery while the first one's lease runs is told to come again; after it, it takes over.
+	await expect(recordEvent(store, paid, NOW)).rejects.toMatchObject({ code: 503, type: "EVENT_BEING_COUNTED" });
+	const later = new Date(NOW.getTime() + 2 * COUNTING_LEASE_MS);
+	expect(await recordEvent(store, paid, later)).toBe(true);
+	expect(await recordEvent(store, paid, later)).toBe(false);
 	expect(store.docs.get("sales:2026-11-25:USD")).toMatchObject({ count: 2, amount: 4000 });
 	expect(store.docs.get("product:p1:USD")).toMatchObject({ count: 4, amount: 4000 });
 	expect(store.docs.get("events:2026-11-25")).toMatchObject({ count: 2 });
@@ -112,4 +128,13 @@ it("propagates a store failure so that the delivery is retried", async () => {
 it("shows a log entry as the event it was, and dates the end of retention", () => {
 	expect(eventView(logEntry(paid, NOW))).toEqual({ eventId: "evt-1", type: "order.paid", at: paid.at, data: paid.data });
 	expect(retentionCutoff(NOW, 90)).toBe("2026-08-27T12:00:00.000Z");
+});
+
+it("counts a redelivery once however many other events came in between, and keeps no ids of counted events", async () => {
+	const store = new MemoryStore();
+	await recordEvent(store, paid, NOW);
+	for (let i = 0; i < 5000; i += 1) await recordEvent(store, { ...paid, id: `evt-between-${i}` }, NOW);
+	expect(await recordEvent(store, paid, NOW)).toBe(false);
+	expect(store.docs.get("sales:2026-11-25:USD")).toMatchObject({ count: 5001, amount: 5001 * 2000 });
+	for (const doc of store.docs.values()) if (doc.kind === "rollup") expect(doc.applied).toEqual([]);
 });

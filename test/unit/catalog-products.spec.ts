@@ -50,6 +50,7 @@ describe("new product", () => {
 			createdAt: "2026-03-04T05:06:07.000Z",
 			updatedAt: "2026-03-04T05:06:07.000Z",
 			holds: [],
+			lowStockReported: false,
 		});
 	});
 });

@@ -1,4 +1,4 @@
-import { adjustUpdate, fellBelowThreshold, releaseUpdate, reserveUpdate, settleUpdate } from "../../src/catalog/stock";
+import { adjustUpdate, lowStockRecovered, lowStockReport, releaseUpdate, reserveUpdate, settleUpdate } from "../../src/catalog/stock";
 
 const lacks = (field: string, value: string) => ({ [field]: { $ne: value } });
 
@@ -27,10 +27,11 @@ it("adjusts down only when the stock covers the decrease, and stamps updatedAt",
 	expect(adjustUpdate("p1", 10, now).query).toEqual({ _id: "p1", stock: { $gte: -10 } });
 });
 
-it("reports low stock once, when a change takes it from the threshold or above to below", () => {
-	expect(fellBelowThreshold(4, 1, 5)).toBe(true);
-	expect(fellBelowThreshold(2, 10, 5)).toBe(true);
-	expect(fellBelowThreshold(5, 1, 5)).toBe(false);
-	expect(fellBelowThreshold(3, 1, 5)).toBe(false);
-	expect(fellBelowThreshold(0, 0, 0)).toBe(false);
+it("reports low stock once: only below the threshold, only at the stock it saw, and again once the stock recovered", () => {
+	expect(lowStockReport({ _id: "p", stock: 5 }, 5)).toBeNull();
+	expect(lowStockReport({ _id: "p", stock: 4 }, 5)).toEqual({
+		query: { _id: "p", stock: 4, lowStockReported: { $ne: true } },
+		update: { $set: { lowStockReported: true } },
+	});
+	expect(lowStockRecovered("p", 5)).toEqual({ query: { _id: "p", stock: { $gte: 5 }, lowStockReported: true }, update: { $set: { lowStockReported: false } } });
 });

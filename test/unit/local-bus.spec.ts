@@ -1,11 +1,12 @@
 /** The in-process event bus keeps the delivery contract of JetStream: once per group, retries, dead letters. */
+import { Errors } from "moleculer";
 import { localBus } from "../../src/durable-events/local-bus";
 import { businessEvent, type BusinessEvent } from "../../src/events";
 import { waitFor } from "../helpers/cluster";
 
 let seq = 0;
-const policy = { maxDeliver: 3, retryDelayMs: () => 5 };
-const fresh = (onDead: (group: string, event: BusinessEvent) => void = () => undefined) => localBus(`unit-${++seq}`, policy, onDead);
+const policy = { maxDeliver: 3, giveUpAfterMs: 0, retryDelayMs: () => 5 };
+const fresh = (onDead: (group: string) => void = () => undefined) => localBus(`unit-${++seq}`, policy, letter => onDead(letter.group));
 
 it("delivers an event once to each group, sharing it between a group's members", async () => {
 	const bus = fresh();
@@ -39,4 +40,38 @@ it("delivers again after a handler throws, and dead-letters after the last try",
 	await waitFor(() => (attempts === 2 && dead.length === 1 ? true : undefined), "a retry and a dead letter");
 	expect(failures).toBe(3);
 	expect(dead).toEqual(["broken"]);
+});
+
+it("never dead-letters an event whose handler fails because a dependency is unavailable", async () => {
+	const dead: string[] = [];
+	const bus = fresh(group => dead.push(group));
+	let attempts = 0;
+	await bus.subscribe("patient", "order.paid", async () => {
+		attempts += 1;
+		if (attempts < 6) throw new Errors.ServiceNotAvailableError({ action: "users.get", nodeID: "n1" });
+	});
+	await bus.publish(businessEvent("order.paid", {}) as BusinessEvent);
+	await waitFor(() => (attempts === 6 ? true : undefined), "six deliveries");
+	expect(dead).toEqual([]);
+});
+
+it("lists dead letters and replays one: the group that gave up gets the event again, and the dead letter is gone", async () => {
+	const bus = fresh();
+	let fixed = false;
+	const handled: string[] = [];
+	await bus.subscribe("fragile", "order.paid", async event => {
+		if (!fixed) throw new Error("a bug");
+		handled.push(event.id);
+	});
+	const event = businessEvent("order.paid", { orderId: "o1" }) as BusinessEvent;
+	await bus.publish(event);
+	const [letter] = await waitFor(async () => ((await bus.deadLetters(10)).length ? bus.deadLetters(10) : undefined), "a dead letter");
+	expect(letter).toMatchObject({ group: "fragile", event: { id: event.id }, error: expect.stringContaining("a bug"), deliveries: 3 });
+
+	fixed = true;
+	expect(await bus.replay(letter.id)).toBe(true);
+	await waitFor(() => (handled.length ? true : undefined), "the replayed event");
+	expect(handled).toEqual([event.id]);
+	expect(await bus.deadLetters(10)).toEqual([]);
+	expect(await bus.replay(letter.id)).toBe(false);
 });

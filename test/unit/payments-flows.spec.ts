@@ -1,16 +1,17 @@
 /** The charge and refund flows over an in-memory store and a scripted provider: no broker. */
 import { ConflictError, InvalidInputError, PaymentDeclinedError } from "../../src/errors";
 import type { CardInput } from "../../src/payments/cards";
-import { chargeOrder, type ChargeCommand } from "../../src/payments/charge";
-import type { NewPayment, Payment, PaymentEventData, PaymentPorts, PaymentStore } from "../../src/payments/payment";
-import type { ChargeRequest, PaymentProvider, RefundRequest } from "../../src/payments/provider";
-import { refundOrderPayment, refundPayment } from "../../src/payments/refund";
+import { chargeOrder, settleProcessing, type ChargeCommand } from "../../src/payments/charge";
+import type { PaymentEventData } from "../../src/events";
+import { paymentEvent, type NewPayment, type Payment, type PaymentEventType, type PaymentPorts, type PaymentStore } from "../../src/payments/payment";
+import type { ChargeRequest, ChargeResult, PaymentProvider, RefundRequest } from "../../src/payments/provider";
+import { finishRefund, refundOrderPayment, refundPayment } from "../../src/payments/refund";
 import { sandboxDecision } from "../../src/payments/sandbox-provider";
 
 const tick = () => new Promise(resolve => setImmediate(resolve));
 
-/** Like the database: a unique orderId, and conditional updates that are atomic. */
-function memoryStore(): PaymentStore & { all(): Payment[] } {
+/** Like the database: a unique orderId, and conditional updates that are atomic and record their event (the outbox). */
+function memoryStore(events: { type: string; data: PaymentEventData }[]): PaymentStore & { all(): Payment[] } {
 	const rows = new Map<string, Payment>();
 	let seq = 0;
 	return {
@@ -33,41 +34,49 @@ function memoryStore(): PaymentStore & { all(): Payment[] } {
 			const found = [...rows.values()].find(p => p.orderId === orderId);
 			return found ? structuredClone(found) : null;
 		},
-		async transition(id, from, changes) {
+		async transition(payment, changes, event?: PaymentEventType) {
 			await tick();
-			const found = rows.get(id);
-			if (!found || found.status !== from) return null;
+			const found = rows.get(payment._id);
+			if (!found || found.status !== payment.status) return null;
 			Object.assign(found, changes);
+			if (event) events.push({ type: event, data: paymentEvent(found, event as "payment.succeeded") });
 			return structuredClone(found);
 		},
 	};
 }
 
 function setup(options: { chargeFails?: boolean; refundFails?: boolean } = {}) {
-	const store = memoryStore();
-	const charges: ChargeRequest[] = [];
-	const refunds: RefundRequest[] = [];
 	const events: { type: string; data: PaymentEventData }[] = [];
+	const store = memoryStore(events);
+	const charges: ChargeRequest[] = [];
+	const outcomes = new Map<string, ChargeResult>();
+	/** Refunds made, one per reference, as a provider keeps them. */
+	const refunds: RefundRequest[] = [];
 	const warnings: string[] = [];
 	const provider: PaymentProvider = {
 		name: "scripted",
 		async charge(request) {
 			charges.push(request);
 			await tick();
+			const outcome = outcomes.get(request.reference) ?? sandboxDecision(request.card.number);
+			outcomes.set(request.reference, outcome);
 			if (options.chargeFails) throw new Error(`gateway timeout for card ${request.card.number}`);
-			return sandboxDecision(request.card.number);
+			return outcome;
 		},
 		async refund(request) {
-			refunds.push(request);
 			await tick();
 			if (options.refundFails) throw new Error("gateway timeout");
-			return { ok: true, providerRef: `re_${refunds.length}` };
+			const index = refunds.findIndex(r => r.reference === request.reference);
+			if (index < 0) refunds.push(request);
+			return { ok: true, providerRef: `re_${index < 0 ? refunds.length : index + 1}` };
+		},
+		async status(reference) {
+			return outcomes.get(reference) ?? { ok: "unknown" };
 		},
 	};
 	const ports: PaymentPorts = {
 		store,
 		provider,
-		publish: async (type, data) => events.push({ type, data }),
 		now: () => new Date("2026-03-15T12:00:00Z"),
 		warn: message => warnings.push(message),
 	};
@@ -146,18 +155,18 @@ describe("refund", () => {
 	it("refunds a succeeded payment in full, once, and emits payment.refunded", async () => {
 		const { ports, refunds, events } = setup();
 		const paid = await chargeOrder(ports, command());
-		const refunded = await refundPayment(ports, paid);
+		const refunded = await refundPayment(ports, paid, "refund_requested");
 		expect(refunded).toMatchObject({ status: "refunded", refundedAmount: 2500, refundRef: "re_1" });
-		expect(refunds).toEqual([{ providerRef: paid.providerRef, amount: 2500 }]);
+		expect(refunds).toEqual([{ providerRef: paid.providerRef, amount: 2500, reference: paid._id }]);
 		expect(events.map(e => e.type)).toEqual(["payment.succeeded", "payment.refunded"]);
-		expect(events[1].data).toMatchObject({ paymentId: paid._id, amount: 2500 });
-		await expect(refundPayment(ports, paid)).rejects.toMatchObject({ code: 409, type: "NOT_REFUNDABLE", data: { status: "refunded" } });
+		expect(events[1].data).toMatchObject({ paymentId: paid._id, amount: 2500, reason: "refund_requested" });
+		await expect(refundPayment(ports, paid, "refund_requested")).rejects.toMatchObject({ code: 409, type: "NOT_REFUNDABLE", data: { status: "refunded" } });
 	});
 
 	it("refunds once when two refunds arrive at the same time", async () => {
 		const { ports, refunds } = setup();
 		const paid = await chargeOrder(ports, command());
-		const results = await Promise.allSettled([refundPayment(ports, paid), refundPayment(ports, paid)]);
+		const results = await Promise.allSettled([refundPayment(ports, paid, "refund_requested"), refundPayment(ports, paid, "refund_requested")]);
 		expect(results.map(r => r.status).sort()).toEqual(["fulfilled", "rejected"]);
 		expect(refunds).toHaveLength(1);
 	});
@@ -165,27 +174,54 @@ describe("refund", () => {
 	it("refuses a failed payment", async () => {
 		const { ports, store } = setup();
 		await chargeOrder(ports, command({ card: card("4000000000000002") })).catch(() => undefined);
-		await expect(refundPayment(ports, store.all()[0])).rejects.toBeInstanceOf(ConflictError);
+		await expect(refundPayment(ports, store.all()[0], "refund_requested")).rejects.toBeInstanceOf(ConflictError);
 	});
 
-	it("leaves the payment refundable when the provider fails", async () => {
-		const { ports, store, events } = setup({ refundFails: true });
-		const paid = await chargeOrder(ports, command());
-		await expect(refundPayment(ports, paid)).rejects.toMatchObject({ code: 502 });
-		expect(store.all()[0]).toMatchObject({ status: "succeeded", refundedAmount: 0 });
-		expect(events.map(e => e.type)).toEqual(["payment.succeeded"]);
+	it("keeps a refund the provider did not confirm claimed (never refundable twice), and finishes it once when asked again", async () => {
+		const failing = setup({ refundFails: true });
+		const paid = await chargeOrder(failing.ports, command());
+		await expect(refundPayment(failing.ports, paid, "refund_requested")).rejects.toMatchObject({ code: 502 });
+		expect(failing.store.all()[0]).toMatchObject({ status: "refunding", refundedAmount: 0 });
+		await expect(refundPayment(failing.ports, paid, "refund_requested")).rejects.toMatchObject({ code: 409, type: "NOT_REFUNDABLE" });
+		expect(failing.events.map(e => e.type)).toEqual(["payment.succeeded"]);
+
+		// The provider is back: the sweeper (or the next cancel) finishes it, with the same reference.
+		const healed: PaymentPorts = { ...failing.ports, provider: setup().ports.provider };
+		const claimed = failing.store.all()[0];
+		const [a, b] = await Promise.all([finishRefund(healed, claimed), refundOrderPayment(healed, "o1", "order_cancelled")]);
+		expect(a).toMatchObject({ status: "refunded", refundedAmount: 2500 });
+		expect(b).toMatchObject({ status: "refunded" });
+		expect(failing.events.map(e => e.type)).toEqual(["payment.succeeded", "payment.refunded"]);
+		expect(failing.events[1].data).toMatchObject({ reason: "refund_requested" });
+	});
+
+	it("settles a charge whose answer was lost from what the provider says of it", async () => {
+		const lost = setup({ chargeFails: true });
+		await chargeOrder(lost.ports, command()).catch(() => undefined);
+		await chargeOrder(lost.ports, command({ orderId: "o2", card: card("4000000000000002") })).catch(() => undefined);
+		const [charged, declined] = lost.store.all();
+		expect([charged.status, declined.status]).toEqual(["processing", "processing"]);
+		expect(await settleProcessing(lost.ports, charged)).toMatchObject({ status: "succeeded", providerRef: expect.any(String) });
+		expect(await settleProcessing(lost.ports, declined)).toMatchObject({ status: "failed", failureReason: "card_declined" });
+		expect(lost.events.map(e => e.type)).toEqual(["payment.succeeded", "payment.failed"]);
+
+		// A charge the provider never received failed; asking twice settles once.
+		const never = setup();
+		const claimed = (await never.store.insertIfNew({ ...lost.store.all()[0], orderId: "o3", status: "processing" }))!;
+		expect(await settleProcessing(never.ports, claimed)).toMatchObject({ status: "failed", failureReason: "processing_error" });
+		expect(await settleProcessing(never.ports, claimed)).toBeNull();
 	});
 
 	it("refunds the payment of an order for its cancel: null without one or when it failed", async () => {
 		const { ports, refunds } = setup();
-		expect(await refundOrderPayment(ports, "none")).toBeNull();
+		expect(await refundOrderPayment(ports, "none", "order_cancelled")).toBeNull();
 		await chargeOrder(ports, command({ orderId: "declined", card: card("4000000000000002") })).catch(() => undefined);
-		expect(await refundOrderPayment(ports, "declined")).toBeNull();
+		expect(await refundOrderPayment(ports, "declined", "order_cancelled")).toBeNull();
 		await chargeOrder(ports, command());
-		const [a, b] = await Promise.all([refundOrderPayment(ports, "o1"), refundOrderPayment(ports, "o1")]);
+		const [a, b] = await Promise.all([refundOrderPayment(ports, "o1", "order_cancelled"), refundOrderPayment(ports, "o1", "order_cancelled")]);
 		expect(a).toMatchObject({ status: "refunded", refundedAmount: 2500 });
 		expect(b).toMatchObject({ status: "refunded" });
-		expect(await refundOrderPayment(ports, "o1")).toMatchObject({ status: "refunded" });
+		expect(await refundOrderPayment(ports, "o1", "order_cancelled")).toMatchObject({ status: "refunded" });
 		expect(refunds).toHaveLength(1);
 	});
 });

@@ -1,4 +1,4 @@
-import { providerNamed } from "../../src/payments/provider";
+import { providerNamed } from "../../src/payments/providers";
 import { createSandboxProvider, SANDBOX_CARDS, sandboxDecision } from "../../src/payments/sandbox-provider";
 
 const charge = (number: string) =>
@@ -28,12 +28,31 @@ describe("sandbox provider", () => {
 	it("gives each charge and refund its own reference", async () => {
 		const [a, b] = await Promise.all([charge(SANDBOX_CARDS.succeeds), charge(SANDBOX_CARDS.succeeds)]);
 		expect(a).not.toEqual(b);
-		const refund = await createSandboxProvider().refund({ providerRef: "sandbox_ch_1", amount: 1000 });
+		const sandbox = createSandboxProvider();
+		const refund = await sandbox.refund({ providerRef: "sandbox_ch_1", amount: 1000, reference: "p1" });
 		expect(refund).toEqual({ ok: true, providerRef: expect.stringMatching(/^sandbox_re_/) });
+		// Asked again with the same reference (a retry after a timeout): the same refund, not a second one.
+		expect(await sandbox.refund({ providerRef: "sandbox_ch_1", amount: 1000, reference: "p1" })).toEqual(refund);
+	});
+});
+
+describe("what became of a charge", () => {
+	it("answers the outcome of a charge by its reference, the same charge again, and unknown for one it never got", async () => {
+		const sandbox = createSandboxProvider();
+		const request = { amount: 1000, currency: "USD", card: { number: SANDBOX_CARDS.succeeds, expMonth: 12, expYear: 2030, cvc: "123" }, reference: "p9" };
+		const charged = await sandbox.charge(request);
+		expect(await sandbox.charge(request)).toEqual(charged);
+		expect(await sandbox.status("p9")).toEqual(charged);
+		expect(await sandbox.status("p10")).toEqual({ ok: "unknown" });
 	});
 });
 
 describe("choosing the provider", () => {
+	it("refuses the sandbox in production unless it is allowed explicitly", () => {
+		expect(() => providerNamed("sandbox", { isProduction: true, allowSandboxInProduction: false })).toThrow(/moves no money.*PAYMENT_ALLOW_SANDBOX/);
+		expect(providerNamed("sandbox", { isProduction: true, allowSandboxInProduction: true }).name).toBe("sandbox");
+	});
+
 	it("finds the sandbox by name", () => {
 		expect(providerNamed("sandbox").name).toBe("sandbox");
 	});

@@ -1,0 +1,74 @@
+/**
+ * The outbox (DESIGN.md "Events and delivery"): a write that owes events records them in
+ * the same atomic document write as the change itself, in the document's `outbox`; a
+ * relay publishes them and then takes them off, one conditional update each. A crash,
+ * a timeout or a bus outage between the write and the publish only delays an event.
+ *
+ * The outbox is a map `eventId -> event` plus a count, so that taking one event off is a
+ * plain `$unset` of its key (no `$pull` with a condition, which FerretDB 1.24 lacks), and
+ * the documents that owe events are found by `outboxSize > 0`. A document holds only
+ * what is not yet published, so it never grows with history.
+ */
+import type { BusinessEvent } from "../events";
+
+export type Outbox = Record<string, BusinessEvent>;
+
+/** The outbox part of a stored document. */
+export type OutboxFields = { outbox?: Outbox; outboxSize?: number };
+
+type Update = Record<string, Record<string, unknown> | undefined>;
+
+/** The outbox fields of a document inserted together with the events its insert owes. */
+export function outboxOnInsert(events: readonly BusinessEvent[]): Required<OutboxFields> {
+	return { outbox: Object.fromEntries(events.map(event => [event.id, event])), outboxSize: events.length };
+}
+
+/** A MongoDB-style update that also records `events` in the document's outbox, in the same write. */
+export function withOutbox<U extends object>(update: U, events: readonly BusinessEvent[]): U {
+	if (events.length === 0) return update;
+	const { $set = {}, $inc = {}, ...rest } = update as Update;
+	return {
+		...rest,
+		$set: { ...$set, ...Object.fromEntries(events.map(event => [`outbox.${event.id}`, event])) },
+		$inc: { ...$inc, outboxSize: events.length },
+	} as U;
+}
+
+/** The conditional update that takes one published event off its document; a second one changes nothing. */
+export function takenOff(docId: string, eventId: string): { query: object; update: object } {
+	return {
+		query: { _id: docId, [`outbox.${eventId}`]: { $exists: true } },
+		update: { $unset: { [`outbox.${eventId}`]: "" }, $inc: { outboxSize: -1 } },
+	};
+}
+
+/** The events a document still owes, oldest first. */
+export function pendingEvents(doc: OutboxFields): BusinessEvent[] {
+	return Object.values(doc.outbox ?? {}).sort((a, b) => a.at.localeCompare(b.at));
+}
+
+/** The query of the documents that owe events. */
+export const OWES_EVENTS = { outboxSize: { $gt: 0 } } as const;
+
+export interface OutboxStore {
+	/** Documents that owe events, at most `limit`. */
+	owing(limit: number): Promise<({ _id: string } & OutboxFields)[]>;
+	byId(id: string): Promise<({ _id: string } & OutboxFields) | null>;
+	update(query: object, update: object): Promise<number>;
+}
+
+/**
+ * Publishes what one document owes, oldest first, taking each event off once it is
+ * published. Stops at the first publish that fails (the rest stay, in order, for the next
+ * run). Answers how many events it published.
+ */
+export async function relayDocument(store: OutboxStore, publish: (event: BusinessEvent) => Promise<void>, doc: { _id: string } & OutboxFields): Promise<number> {
+	let published = 0;
+	for (const event of pendingEvents(doc)) {
+		await publish(event);
+		const { query, update } = takenOff(doc._id, event.id);
+		await store.update(query, update);
+		published += 1;
+	}
+	return published;
+}
