@@ -1,0 +1,164 @@
+/**
+ * What a write owes is finished however the faults fall: a provider that fails during a
+ * double cancel, a catalog that is gone during an admin's refund, a bus that fails during
+ * a write, a cancel that races a shipment, a gateway that cannot route yet.
+ */
+import type { ServiceBroker } from "moleculer";
+import type { BusinessEvent } from "../../src/events";
+import { localBus } from "../../src/durable-events/local-bus";
+import type { PaymentProvider } from "../../src/payments/provider";
+import { eventProbe, freshNamespace, gatewayUrl, startNode, waitFor, type SeenEvent } from "../helpers/cluster";
+import { adminToken, client, newCustomer, type Client } from "../helpers/http";
+
+const CARD = { method: "card", card: { number: "4242424242424242", expMonth: 12, expYear: new Date().getFullYear() + 2, cvc: "123" } };
+
+let namespace: string;
+let front: ServiceBroker;
+let catalogNode: ServiceBroker;
+let api: Client;
+let admin: string;
+let seen: SeenEvent[];
+
+beforeAll(async () => {
+	namespace = freshNamespace();
+	catalogNode = await startNode({ nodeID: "catalog-node", namespace, services: ["catalog"], networked: true });
+	front = await startNode({ nodeID: "front", namespace, services: ["api", "users", "orders", "payments"], networked: true });
+	api = client(gatewayUrl(front));
+	await waitFor(async () => ((await api.get("/ready")).status === 200 ? true : undefined), "the gateway to be ready");
+	admin = await adminToken(api);
+	seen = await eventProbe(front, "probe", ["user.registered", "order.paid", "order.cancelled", "payment.refunded"]);
+});
+afterAll(async () => {
+	await front.stop();
+	await catalogNode.stop();
+});
+
+async function newProduct(stock: number): Promise<string> {
+	const res = await api.post("/api/products", { name: "Owed", description: "", price: 700, currency: "USD", category: "tests", stock }, { token: admin });
+	expect(res.status).toBe(201);
+	return res.body.id;
+}
+
+const stockOf = async (productId: string) => (await api.get(`/api/products/${productId}`)).body.stock as number;
+const orderOf = async (id: string, token: string) => (await api.get(`/api/orders/${id}`, { token })).body;
+const paymentOf = async (id: string) => (await api.get(`/api/payments/${id}`, { token: admin })).body;
+
+async function paidOrder(productId: string, quantity = 2) {
+	const customer = await newCustomer(api);
+	const res = await api.post("/api/orders", { items: [{ productId, quantity }], payment: CARD }, { token: customer.token });
+	expect(res.status).toBe(201);
+	return { order: res.body, token: customer.token };
+}
+
+/** Makes the payments provider fail its refunds until the returned function is called. */
+function failRefunds(): () => void {
+	const payments = front.getLocalService("payments") as unknown as { provider: PaymentProvider };
+	const real = payments.provider;
+	payments.provider = { ...real, refund: () => Promise.reject(new Error("provider down")) };
+	return () => {
+		payments.provider = real;
+	};
+}
+
+it("finishes a double-clicked cancel while the provider fails: cancelled, refunded once, restocked, told once", async () => {
+	const productId = await newProduct(10);
+	const { order, token } = await paidOrder(productId);
+	const heal = failRefunds();
+	const clicks = await Promise.all([1, 2].map(() => api.post(`/api/orders/${order.id}/cancel`, undefined, { token })));
+	for (const click of clicks) {
+		expect(click.status).toBe(202);
+		expect(click.body.status).toBe("cancelling");
+	}
+	expect((await paymentOf(order.paymentId)).status).toBe("refunding");
+	// Nobody can ship an order being cancelled.
+	expect((await api.patch(`/api/orders/${order.id}/status`, { status: "shipped" }, { token: admin })).status).toBe(409);
+
+	heal();
+	await waitFor(async () => ((await orderOf(order.id, token)).status === "cancelled" ? true : undefined), "the sweeper to finish the cancel");
+	expect(await paymentOf(order.paymentId)).toMatchObject({ status: "refunded", refundedAmount: order.total });
+	expect(await stockOf(productId)).toBe(10);
+	await waitFor(() => seen.find(e => e.event === "order.cancelled" && e.payload.data.orderId === order.id), "order.cancelled");
+	await new Promise(resolve => setTimeout(resolve, 500));
+	expect(seen.filter(e => e.event === "order.cancelled" && e.payload.data.orderId === order.id)).toHaveLength(1);
+	expect(seen.filter(e => e.event === "payment.refunded" && e.payload.data.orderId === order.id)).toHaveLength(1);
+});
+
+it("cancels and restocks an order whose payment an admin refunds while the catalog is gone, once it is back", async () => {
+	const productId = await newProduct(6);
+	const { order, token } = await paidOrder(productId, 3);
+	expect(await stockOf(productId)).toBe(3);
+
+	await catalogNode.transit!.disconnect();
+	await waitFor(() => (front.registry.getServiceList({ onlyAvailable: true }).some(s => s.name === "catalog") ? undefined : true), "the catalog to leave");
+	const refund = await api.post(`/api/payments/${order.paymentId}/refund`, undefined, { token: admin });
+	expect(refund.status).toBe(200);
+	expect(refund.body.status).toBe("refunded");
+	expect((await orderOf(order.id, token)).status).toBe("cancelling");
+
+	await catalogNode.transit!.connect();
+	await waitFor(async () => ((await orderOf(order.id, token)).status === "cancelled" ? true : undefined), "the order to be cancelled", 15_000);
+	expect((await orderOf(order.id, token)).reason).toBe("refunded");
+	await waitFor(async () => ((await stockOf(productId)) === 6 ? true : undefined), "the stock to come back");
+}, 30_000);
+
+it("lets one of a cancel and a shipment racing each other win; money and stock agree with the winner", async () => {
+	for (let round = 0; round < 3; round += 1) {
+		const productId = await newProduct(5);
+		const { order, token } = await paidOrder(productId, 1);
+		const [cancel, ship] = await Promise.all([
+			api.post(`/api/orders/${order.id}/cancel`, undefined, { token }),
+			api.patch(`/api/orders/${order.id}/status`, { status: "shipped" }, { token: admin }),
+		]);
+		expect([cancel.status, ship.status].filter(status => status === 409)).toHaveLength(1);
+		const final = await orderOf(order.id, token);
+		const payment = await paymentOf(order.paymentId);
+		if (final.status === "shipped") {
+			expect(payment.status).toBe("succeeded");
+			expect(await stockOf(productId)).toBe(4);
+		} else {
+			expect(final.status).toBe("cancelled");
+			expect(payment.status).toBe("refunded");
+			expect(await stockOf(productId)).toBe(5);
+		}
+	}
+});
+
+it("answers 201 to a registration while the event bus fails, and delivers user.registered once after it recovers", async () => {
+	const bus = localBus(namespace, { maxDeliver: 1, giveUpAfterMs: 0, retryDelayMs: () => 0 }, () => undefined);
+	const publish = bus.publish.bind(bus);
+	bus.publish = () => Promise.reject(new Error("bus down"));
+	const res = await api.post("/api/auth/register", { email: `bus-${Date.now()}@shop.test`, password: "correct-horse-1", name: "Bus" });
+	expect(res.status).toBe(201);
+	const mine = () => seen.filter(e => e.event === "user.registered" && (e.payload as BusinessEvent<{ userId: string }>).data.userId === res.body.user.id);
+	await new Promise(resolve => setTimeout(resolve, 600));
+	expect(mine()).toHaveLength(0);
+
+	bus.publish = publish;
+	await waitFor(() => mine()[0], "user.registered after the bus recovered");
+	await new Promise(resolve => setTimeout(resolve, 600));
+	expect(mine()).toHaveLength(1);
+});
+
+it("answers 503, never 404, until the gateway can route, and 404 for a path that does not exist once it can", async () => {
+	const lonely = freshNamespace();
+	const gateway = await startNode({ nodeID: "gateway-alone", namespace: lonely, services: ["api"], networked: true });
+	try {
+		const alone = client(gatewayUrl(gateway));
+		const early = await alone.post("/api/orders", { items: [] });
+		expect(early.status).toBe(503);
+		expect(early.body.type).toBe("GATEWAY_NOT_READY");
+		expect(early.headers.get("retry-after")).toBe("1");
+		expect((await alone.get("/ready")).status).toBe(503);
+
+		const backend = await startNode({ nodeID: "backend", namespace: lonely, services: ["users", "catalog"], networked: true });
+		try {
+			await waitFor(async () => ((await alone.get("/ready")).status === 200 ? true : undefined), "the gateway to be ready");
+			expect((await alone.get("/api/products")).status).toBe(200);
+			expect((await alone.get("/api/nothing-here")).status).toBe(404);
+		} finally {
+			await backend.stop();
+		}
+	} finally {
+		await gateway.stop();
+	}
+});
