@@ -80,6 +80,11 @@ function isDuplicateKeyError(err: unknown): boolean {
 	return e?.code === 11000 || e?.errorType === "uniqueViolated";
 }
 
+type NeDatastore = { updateAsync(query: object, update: object, options: object): Promise<{ affectedDocuments: object | null }> };
+
+/** The NeDB datastore under moleculer-db's MemoryAdapter. */
+const nedb = (adapter: DbAdapter) => (adapter as unknown as { db: NeDatastore }).db;
+
 const GENERIC_ACTIONS = ["find", "count", "list", "create", "insert", "get", "update", "remove"] as const;
 
 /** The fields and index of an outbox, for DbMixin `outbox: true`. */
@@ -199,7 +204,13 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 
 			async updateEntityIf(this: DbThis, query: { _id: string }, update: object) {
 				if (!this.isValidId(query._id)) return null;
-				return (await this.updateEntities(query, update)) > 0 ? this.findEntityById(query._id) : null;
+				// One command that updates and answers the entity (findAndModify; NeDB's returnUpdatedDocs).
+				const updated = mongoUri
+					? await (this.adapter as unknown as { model: mongoose.Model<unknown> }).model.findOneAndUpdate(query, update, { new: true })
+					: (await nedb(this.adapter).updateAsync(query, update, { returnUpdatedDocs: true, multi: false })).affectedDocuments;
+				if (!updated) return null;
+				await this.clearCache();
+				return this.toPlain(updated);
 			},
 
 			...(options.outbox

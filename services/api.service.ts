@@ -111,7 +111,8 @@ const ApiService: ServiceSchema<ApiSettingsSchema> = {
 
 		onError(this: { logger: { error(...args: unknown[]): void } }, req: IncomingRequest, res: ServerResponse, err: Error) {
 			const { status, body } = toErrorResponse(err);
-			if (status >= 500) this.logger.error(`${req.method} ${req.originalUrl ?? req.url} failed:`, err);
+			// A gateway that cannot route yet is expected at start; the client is told to retry.
+			if (status >= 500 && (err as { type?: string }).type !== "GATEWAY_NOT_READY") this.logger.error(`${req.method} ${req.originalUrl ?? req.url} failed:`, err);
 			res.setHeader("Content-Type", "application/json; charset=utf-8");
 			res.writeHead(status);
 			res.end(JSON.stringify(body));

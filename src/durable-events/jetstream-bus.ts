@@ -27,8 +27,12 @@ export type JetStreamOptions = DeliveryPolicy & {
 const eventCodec = JSONCodec<BusinessEvent>();
 const deadCodec = JSONCodec<Omit<DeadLetter, "id">>();
 const DAY_MS = 24 * 60 * 60 * 1000;
-/** Messages one consumer of one instance handles at once. */
-const BATCH = 16;
+/**
+ * Messages one consumer of one instance pulls, and handles at once. Each is kept alive
+ * while in hand; none waits unattended. One at a time keeps a service's event handling
+ * from crowding out its requests on a shared store; instances and event types add up.
+ */
+const BATCH = 1;
 /** How long one pull waits for messages before it asks again. */
 const PULL_EXPIRES_MS = 5_000;
 

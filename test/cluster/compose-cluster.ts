@@ -22,8 +22,8 @@ const WATCHDOG = path.join(__dirname, "exit-with-parent.cjs");
 export const TEST_OVERRIDES: Record<string, string> = {
 	HEARTBEAT_INTERVAL: "1",
 	HEARTBEAT_TIMEOUT: "4",
-	REQUEST_TIMEOUT: "5000",
-	ORDER_ABANDON_AFTER_MS: "8000",
+	REQUEST_TIMEOUT: "10000",
+	ORDER_ABANDON_AFTER_MS: "15000",
 	EVENTS_ACK_WAIT_MS: "3000",
 	LOGLEVEL: "warn",
 };
