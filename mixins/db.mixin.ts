@@ -33,6 +33,11 @@ export type DbMixinOptions = {
 	 * write (src/durable-events/outbox.ts), published by the durable-events mixin's relay.
 	 */
 	outbox?: boolean;
+	/**
+	 * The service chooses its entities' ids (any non-empty string), so that what it looks up
+	 * by key it finds by `_id`: FerretDB scans a collection for any other field.
+	 */
+	stringIds?: boolean;
 };
 
 export type FindFilters = { query?: object; sort?: string[]; limit?: number; offset?: number };
@@ -68,6 +73,7 @@ export interface DbMethods {
 export type Entity = { _id: string } & Record<string, unknown>;
 
 type DbThis = DbMethods & {
+	updateOne(query: { _id: string }, update: object): Promise<unknown>;
 	adapter: DbAdapter;
 	clearCache(): Promise<void>;
 	toPlain(doc: unknown): Promise<Entity | null>;
@@ -92,7 +98,8 @@ const OUTBOX_FIELDS: SchemaDefinition = { outbox: { type: Object, default: undef
 const OUTBOX_INDEX: IndexSpec = { fields: { outboxSize: 1 } };
 
 function mongooseModel(options: DbMixinOptions): mongoose.Model<unknown> {
-	const schema = new mongoose.Schema(options.fields, { versionKey: false });
+	const fields = options.stringIds ? { _id: { type: String }, ...options.fields } : options.fields;
+	const schema = new mongoose.Schema(fields, { versionKey: false });
 	for (const index of options.indexes ?? []) schema.index(index.fields, { unique: index.unique ?? false });
 	return mongoose.models[options.collection] ?? mongoose.model(options.collection, schema, options.collection);
 }
@@ -138,7 +145,7 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 
 			/** An id the store cannot hold (not an ObjectId on MongoDB) finds nothing, rather than failing. */
 			isValidId(id: string): boolean {
-				return mongoUri ? mongoose.isValidObjectId(id) : typeof id === "string" && id.length > 0;
+				return mongoUri && !options.stringIds ? mongoose.isValidObjectId(id) : typeof id === "string" && id.length > 0;
 			},
 
 			newId(): string {
@@ -196,21 +203,26 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 			 * One atomic conditional update: changes the entities that match `query` and
 			 * returns how many changed. The building block for stock and state changes.
 			 */
-			async updateEntities(this: DbThis, query: object, update: object) {
+			async updateEntities(this: DbThis, query: { _id?: unknown }, update: object) {
+				// One entity by its id: findAndModify, which FerretDB looks up by _id instead of scanning.
+				if (typeof query._id === "string") return (await this.updateOne(query as { _id: string }, update)) ? 1 : 0;
 				const changed = await this.adapter.updateMany(query, update);
 				if (changed > 0) await this.clearCache();
 				return changed;
 			},
 
 			async updateEntityIf(this: DbThis, query: { _id: string }, update: object) {
+				return this.toPlain(await this.updateOne(query, update));
+			},
+
+			/** The entity `query._id` updated, if it matched `query`: one command (findAndModify; NeDB's returnUpdatedDocs). */
+			async updateOne(this: DbThis, query: { _id: string }, update: object): Promise<unknown> {
 				if (!this.isValidId(query._id)) return null;
-				// One command that updates and answers the entity (findAndModify; NeDB's returnUpdatedDocs).
 				const updated = mongoUri
 					? await (this.adapter as unknown as { model: mongoose.Model<unknown> }).model.findOneAndUpdate(query, update, { new: true })
 					: (await nedb(this.adapter).updateAsync(query, update, { returnUpdatedDocs: true, multi: false })).affectedDocuments;
-				if (!updated) return null;
-				await this.clearCache();
-				return this.toPlain(updated);
+				if (updated) await this.clearCache();
+				return updated;
 			},
 
 			...(options.outbox

@@ -3,8 +3,9 @@
  *
  * Produce: a write that owes events records them in its own document, in the same atomic
  * write (DbMixin `outbox: true`, src/durable-events/outbox.ts); `relayOwed(doc)` right
- * after the write publishes them, and a relay on every instance publishes whatever is
- * still owed (a crash or a bus outage in between only delays an event). An event that no
+ * after the write publishes them; what that could not publish is tried again soon by id,
+ * and a scan on every instance now and then publishes whatever any instance left owed
+ * (a crash or a bus outage in between only delays an event). An event that no
  * write owes (a promotion) is sent with `publishEvent`, which fails if the bus does.
  *
  * Consume: a `durableEvents` section in the service schema, one handler per event type,
@@ -104,8 +105,12 @@ type DurableThis = Service &
 		eventBus?: Promise<EventBus>;
 		eventSubscriptions?: (() => Promise<void>)[];
 		relayTimer?: NodeJS.Timeout;
+		scanTimer?: NodeJS.Timeout;
 		/** Documents whose events this instance is publishing right now. */
 		relaying?: Set<string>;
+		/** Documents whose events this instance failed to publish after their write: tried again soon, by id. */
+		owedHere?: Set<string>;
+		relayOwedHere(): Promise<void>;
 		/** From DbMixin `outbox: true`. */
 		outboxStore?: () => OutboxStore;
 		bus(): Promise<EventBus>;
@@ -158,9 +163,21 @@ export const DurableEvents: Partial<ServiceSchema> = {
 		relayOwed(this: DurableThis, doc: ({ _id: string } & OutboxFields) | null) {
 			if (!doc?.outboxSize || !this.outboxStore) return;
 			// The write has committed: a failure here never fails it, the relay publishes later.
-			this.relayDoc(this.outboxStore(), doc).catch(err =>
-				this.logger.warn(`Events of ${this.name} ${doc._id} are not published yet (${String(err)}); the relay will publish them`),
-			);
+			this.relayDoc(this.outboxStore(), doc).catch(err => {
+				(this.owedHere ??= new Set()).add(doc._id);
+				this.logger.warn(`Events of ${this.name} ${doc._id} are not published yet (${String(err)}); the relay will publish them`);
+			});
+		},
+
+		/** Publishes what the documents this instance wrote still owe (found by id, cheap on any store). */
+		async relayOwedHere(this: DurableThis) {
+			if (!this.owedHere?.size || !this.outboxStore) return;
+			const store = this.outboxStore();
+			for (const id of [...this.owedHere]) {
+				const doc = await store.byId(id);
+				if (doc?.outboxSize) await this.relayDoc(store, doc);
+				this.owedHere.delete(id);
+			}
 		},
 
 		async relayOutbox(this: DurableThis): Promise<number> {
@@ -187,6 +204,7 @@ export const DurableEvents: Partial<ServiceSchema> = {
 	async stopped(this: Service) {
 		const self = this as DurableThis;
 		clearInterval(self.relayTimer);
+		clearInterval(self.scanTimer);
 		await Promise.all((self.eventSubscriptions ?? []).map(unsubscribe => unsubscribe()));
 		self.eventSubscriptions = [];
 		if (self.eventBus) await closeBus(self.broker);
@@ -197,10 +215,13 @@ export const DurableEvents: Partial<ServiceSchema> = {
 /** Starts the outbox relay, if the service has an outbox, and subscribes the service's handlers. */
 async function startDurableEvents(service: DurableThis): Promise<void> {
 	if (service.outboxStore) {
-		const relay = () =>
-			service.relayOutbox().catch(err => service.logger.warn(`The outbox relay of ${service.name} will try again: ${String(err)}`));
-		void relay();
-		service.relayTimer = setInterval(relay, config.events.relayIntervalMs);
+		const retry = (what: string) => (err: unknown) => service.logger.warn(`The outbox relay of ${service.name} (${what}) will try again: ${String(err)}`);
+		// What this instance's own writes could not publish: often and by id.
+		service.relayTimer = setInterval(() => service.relayOwedHere().catch(retry("own writes")), config.events.relayIntervalMs);
+		// What any instance left owed (one that died after its write): a scan, now and then.
+		const scan = () => service.relayOutbox().catch(retry("scan"));
+		void scan();
+		service.scanTimer = setInterval(scan, config.events.relayScanIntervalMs);
 	}
 	const handlers = (service.schema.durableEvents ?? {}) as Record<string, (event: BusinessEvent) => Promise<void>>;
 	if (Object.keys(handlers).length === 0) return;

@@ -4,8 +4,8 @@
  * durable-events mixin, at least once; src/analytics/record.ts makes it count once.
  *
  * One collection holds both: log entries (`kind: "event"`, key "event:<eventId>") and
- * rollups (`kind: "rollup"`, key "sales:2026-11-25:USD", ...). Every document has a
- * `key`, unique, so one plain unique index guards both (no sparse index needed).
+ * rollups (`kind: "rollup"`, key "sales:2026-11-25:USD", ...). Every document's key is
+ * its `_id`: unique, and found without a scan on every store.
  */
 import type { ServiceSchema } from "moleculer";
 import { DbMixin, type DbMethods } from "../mixins/db.mixin";
@@ -57,6 +57,7 @@ const AnalyticsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 		DurableEvents,
 		DbMixin({
 			collection: "analytics",
+			stringIds: true,
 			fields: {
 				kind: { type: String, required: true },
 				key: { type: String, required: true },
@@ -81,7 +82,6 @@ const AnalyticsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				applied: { type: [String], default: undefined },
 			},
 			indexes: [
-				{ fields: { key: 1 }, unique: true },
 				// Compound indexes serve MongoDB only; NeDB goes without them (db mixin).
 				{ fields: { kind: 1, at: -1 } },
 				{ fields: { kind: 1, type: 1, at: -1 } },
@@ -169,7 +169,7 @@ const AnalyticsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 		store(): AnalyticsStore {
 			return {
 				insertIfNew: async doc => (await this.insertEntityIfNew(doc)) !== null,
-				exists: async query => (await this.findEntity(query)) !== null,
+				byId: id => this.findEntityById(id),
 				update: (query, update) => this.updateEntities(query, update),
 				lacks: (field, value) => this.lacks(field, value),
 			};

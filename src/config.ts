@@ -107,7 +107,7 @@ export const config = {
 	/** The sweepers that finish what a write owes (a refund, a release, a charge's outcome) when its request could not. */
 	sweeper: {
 		/** How often each instance looks for unfinished work. */
-		intervalMs: int("SWEEP_INTERVAL_MS", 5000),
+		intervalMs: int("SWEEP_INTERVAL_MS", 10_000),
 		/** How long work may stay unfinished before a sweeper takes it over from the request doing it. */
 		graceMs: int("SWEEP_GRACE_MS", 15_000),
 	},
@@ -129,8 +129,10 @@ export const config = {
 		/** Backoff between deliveries of an event whose handler failed: doubles from the first delay up to the longest. */
 		retryFirstDelayMs: int("EVENTS_RETRY_FIRST_DELAY_MS", 1000),
 		retryMaxDelayMs: int("EVENTS_RETRY_MAX_DELAY_MS", 5 * 60 * 1000),
-		/** How often every instance publishes what outboxes still owe (besides right after each write). */
-		relayIntervalMs: int("OUTBOX_RELAY_INTERVAL_MS", 2000),
+		/** How often an instance tries again to publish what its own writes could not (by id). */
+		relayIntervalMs: int("OUTBOX_RELAY_INTERVAL_MS", 1000),
+		/** How often every instance scans for events any instance left owed (one that died after its write). */
+		relayScanIntervalMs: int("OUTBOX_SCAN_INTERVAL_MS", 30_000),
 		/** How long a delivery may take before it is given to another instance (JetStream ack wait). */
 		ackWaitMs: int("EVENTS_ACK_WAIT_MS", 30_000),
 		/** How long the event stream keeps events. */

@@ -6,5 +6,6 @@ process.env.AUTH_RATE_LIMIT ??= "10000";
 process.env.LOGLEVEL ??= "warn";
 // The relay and the sweepers act within a fraction of a second, so tests see owed work finished.
 process.env.OUTBOX_RELAY_INTERVAL_MS ??= "200";
+process.env.OUTBOX_SCAN_INTERVAL_MS ??= "1000";
 process.env.SWEEP_INTERVAL_MS ??= "300";
 process.env.SWEEP_GRACE_MS ??= "500";

@@ -3,10 +3,9 @@
  * small store port, so that it is tested without a broker or a database.
  *
  * Log entries and rollups are documents of one collection, told apart by `kind`, and
- * every document has a unique `key`: "event:<eventId>" for a log entry, the rollup's key
- * ("sales:2026-11-25:USD", ...) for a rollup. One unique index on a field that every
- * document has: no sparse index is needed (the db mixin cannot ask NeDB for one), and
- * the adapter's duplicate-key error is the only coordination between instances.
+ * every document's `_id` is its key: "event:<eventId>" for a log entry, the rollup's key
+ * ("sales:2026-11-25:USD", ...) for a rollup. Unique, found without a scan, and the
+ * adapter's duplicate-key error is the only coordination between instances.
  *
  * Exactly once per event, at any redelivery delay, without transactions (FerretDB has
  * none): each write is idempotent on its own, so a redelivery after a crash anywhere in
@@ -14,7 +13,7 @@
  * - the log entry is inserted once (its key holds the event id) with `counted: false` and
  *   a lease: only the delivery that holds it counts the event (another delivery of it at
  *   the same moment is told to come again later; one after the lease ran out takes over);
- * - each rollup's `$inc` is one conditional update `{ key, applied lacks eventId }` that
+ * - each rollup's `$inc` is one conditional update `{ _id: key, applied lacks eventId }` that
  *   also adds the id to the rollup's `applied`: the count and the marker change together.
  *   A rollup that does not exist yet is inserted with the increments and the id; if
  *   another instance inserted it first (duplicate key), the conditional update is applied
@@ -33,8 +32,9 @@ import { MalformedEventError, newRollup, rollupChanges, rollupUpdate, type Rollu
 
 export const EVENT_KEY_PREFIX = "event:";
 
-/** An entry of the event log as stored. */
+/** An entry of the event log as stored; its `_id` is its key, so that it is found without a scan. */
 export type LogEntry = {
+	_id: string;
 	kind: "event";
 	key: string;
 	eventId: string;
@@ -54,10 +54,10 @@ export type EventView = { eventId: string; type: string; at: string; data: unkno
 
 /** What recording needs from the database. */
 export interface AnalyticsStore {
-	/** Inserts a document; false (and nothing written) when a document with its `key` exists. */
+	/** Inserts a document; false (and nothing written) when a document with its `_id` exists. */
 	insertIfNew(doc: object): Promise<boolean>;
-	/** True when a document matches `query`. */
-	exists(query: object): Promise<boolean>;
+	/** The document with this `_id`, or null. */
+	byId(id: string): Promise<object | null>;
 	/** One atomic update of the documents that match `query`; answers how many changed. */
 	update(query: object, update: object): Promise<number>;
 	/** The query part "the array `field` does not contain `value`" in the store's dialect. */
@@ -66,6 +66,7 @@ export interface AnalyticsStore {
 
 export function logEntry(event: BusinessEvent, receivedAt: Date): LogEntry {
 	return {
+		_id: `${EVENT_KEY_PREFIX}${event.id}`,
 		kind: "event",
 		key: `${EVENT_KEY_PREFIX}${event.id}`,
 		eventId: event.id,
@@ -110,24 +111,24 @@ export async function recordEvent(store: AnalyticsStore, event: BusinessEvent, n
 	const entryKey = `${EVENT_KEY_PREFIX}${event.id}`;
 	const lease = { countingBy: randomUUID(), countingUntil: new Date(now.getTime() + COUNTING_LEASE_MS).toISOString() };
 	if (!(await store.insertIfNew({ ...logEntry(event, now), ...lease }))) {
-		if (await store.exists({ key: entryKey, counted: true })) {
+		if ((await store.byId(entryKey) as LogEntry | null)?.counted) {
 			await forgetApplied(store, changes, event.id);
 			return false;
 		}
 		// Not counted yet: take over from a delivery that died, unless one is counting it right now.
-		const taken = await store.update({ key: entryKey, counted: false, countingUntil: { $lt: now.toISOString() } }, { $set: lease });
+		const taken = await store.update({ _id: entryKey, counted: false, countingUntil: { $lt: now.toISOString() } }, { $set: lease });
 		if (taken === 0) throw new EventBeingCountedError(event);
 	}
 	// Also after a take-over: a crash may have come between two rollups.
 	for (const change of changes) await applyRollup(store, change, event.id);
-	await store.update({ key: entryKey }, { $set: { counted: true } });
+	await store.update({ _id: entryKey }, { $set: { counted: true } });
 	await forgetApplied(store, changes, event.id);
 	return true;
 }
 
 /** Takes a counted event's id out of its rollups: nobody counts it again (its log entry says counted). */
 async function forgetApplied(store: AnalyticsStore, changes: RollupChange[], eventId: string): Promise<void> {
-	for (const change of changes) await store.update({ key: change.key }, { $pull: { applied: eventId } });
+	for (const change of changes) await store.update({ _id: change.key }, { $pull: { applied: eventId } });
 }
 
 /** How long one delivery may take to count an event before another may take over. */

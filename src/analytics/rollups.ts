@@ -40,7 +40,8 @@ export type RollupChange = {
 };
 
 /** A rollup as stored. */
-export type RollupDoc = RollupLabels & { kind: "rollup"; key: string; count?: number; amount?: number };
+/** A rollup as stored; its `_id` is its key, so that it is found without a scan. */
+export type RollupDoc = RollupLabels & { _id: string; kind: "rollup"; key: string; count?: number; amount?: number };
 
 /** An event whose data cannot be counted: thrown before anything is written, so it is retried and then dead-lettered. */
 export class MalformedEventError extends Error {
@@ -140,14 +141,14 @@ function withoutZeros(change: RollupChange): RollupChange {
 }
 
 /** The atomic update of an existing rollup. */
-export function rollupUpdate(change: RollupChange): { query: { key: string }; update: Record<string, object> } {
+export function rollupUpdate(change: RollupChange): { query: { _id: string }; update: Record<string, object> } {
 	const update: Record<string, object> = {};
 	if (Object.keys(change.inc).length > 0) update.$inc = change.inc;
 	if (change.set) update.$set = change.set;
-	return { query: { key: change.key }, update };
+	return { query: { _id: change.key }, update };
 }
 
 /** The rollup document to create when none has `change.key` yet. */
 export function newRollup(change: RollupChange): RollupDoc {
-	return { kind: "rollup", key: change.key, ...change.init, ...change.set, count: 0, amount: 0, ...change.inc };
+	return { _id: change.key, kind: "rollup", key: change.key, ...change.init, ...change.set, count: 0, amount: 0, ...change.inc };
 }

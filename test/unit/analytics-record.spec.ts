@@ -2,10 +2,10 @@ import type { BusinessEvent } from "../../src/events";
 import { applyRollup, COUNTING_LEASE_MS, eventView, logEntry, recordEvent, retentionCutoff, type AnalyticsStore } from "../../src/analytics/record";
 import { rollupChanges } from "../../src/analytics/rollups";
 
-type Doc = Record<string, any> & { key: string };
+type Doc = Record<string, any> & { _id: string };
 
 type Update = { $inc?: Record<string, number>; $set?: Record<string, unknown>; $push?: { applied: string }; $pull?: { applied: string } };
-type Query = { key: string; counted?: boolean; countingUntil?: { $lt: string }; lacks?: { field: string; value: string } };
+type Query = { _id: string; counted?: boolean; countingUntil?: { $lt: string }; lacks?: { field: string; value: string } };
 
 /** A collection with a unique `key`, the updates recording uses, and hooks to interleave another writer or fail. */
 class MemoryStore implements AnalyticsStore {
@@ -18,8 +18,8 @@ class MemoryStore implements AnalyticsStore {
 	async insertIfNew(doc: object): Promise<boolean> {
 		const entry = structuredClone(doc) as Doc;
 		this.beforeInsert?.(entry);
-		if (this.docs.has(entry.key)) return false;
-		this.docs.set(entry.key, entry);
+		if (this.docs.has(entry._id)) return false;
+		this.docs.set(entry._id, entry);
 		return true;
 	}
 
@@ -34,13 +34,13 @@ class MemoryStore implements AnalyticsStore {
 		return !(query.lacks && (doc[query.lacks.field] ?? []).includes(query.lacks.value));
 	}
 
-	async exists(query: Query): Promise<boolean> {
-		return this.matches(this.docs.get(query.key), query);
+	async byId(id: string): Promise<Doc | null> {
+		return this.docs.get(id) ?? null;
 	}
 
 	async update(query: Query, update: Update): Promise<number> {
 		if (this.failUpdates || this.updatesBeforeCrash-- <= 0) throw new Error("store down");
-		const doc = this.docs.get(query.key);
+		const doc = this.docs.get(query._id);
 		if (!this.matches(doc, query)) return 0;
 		for (const [field, by] of Object.entries(update.$inc ?? {})) doc[field] = (doc[field] ?? 0) + by;
 		Object.assign(doc, update.$set);
@@ -106,7 +106,7 @@ it("adds to the rollup another instance created between its update and its inser
 	const [change] = rollupChanges(paid);
 	store.beforeInsert = doc => {
 		store.beforeInsert = undefined;
-		store.docs.set(doc.key, { ...doc, count: 5, applied: ["evt-other"] });
+		store.docs.set(doc._id, { ...doc, count: 5, applied: ["evt-other"] });
 	};
 	await applyRollup(store, change, paid.id);
 	expect(store.docs.get("events:2026-11-25")).toMatchObject({ count: 6 });

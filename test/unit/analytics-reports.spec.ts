@@ -1,8 +1,8 @@
 import type { RollupDoc } from "../../src/analytics/rollups";
 import { salesReport, summaryReport, topProductsReport } from "../../src/analytics/reports";
 
-function rollup(key: string, fields: Omit<RollupDoc, "kind" | "key">): RollupDoc {
-	return { kind: "rollup", key, ...fields };
+function rollup(key: string, fields: Omit<RollupDoc, "kind" | "key" | "_id">): RollupDoc {
+	return { _id: key, kind: "rollup", key, ...fields };
 }
 
 const ROLLUPS: RollupDoc[] = [

@@ -70,9 +70,9 @@ it("leaves out counters that would not change", () => {
 
 it("turns a change into an atomic $inc of the rollup, or the rollup to create", () => {
 	const [, , mug] = rollupChanges(paid);
-	expect(rollupUpdate(mug)).toEqual({ query: { key: "product:p1:USD" }, update: { $inc: { count: 3, amount: 3000 }, $set: { name: "Mug" } } });
-	expect(newRollup(mug)).toEqual({ kind: "rollup", key: "product:p1:USD", metric: "product", productId: "p1", currency: "USD", name: "Mug", count: 3, amount: 3000 });
+	expect(rollupUpdate(mug)).toEqual({ query: { _id: "product:p1:USD" }, update: { $inc: { count: 3, amount: 3000 }, $set: { name: "Mug" } } });
+	expect(newRollup(mug)).toEqual({ _id: "product:p1:USD", kind: "rollup", key: "product:p1:USD", metric: "product", productId: "p1", currency: "USD", name: "Mug", count: 3, amount: 3000 });
 	const [signups] = rollupChanges(event("user.registered", { userId: "u1" }));
-	expect(rollupUpdate(signups)).toEqual({ query: { key: "events:2026-11-25" }, update: { $inc: { count: 1 } } });
-	expect(newRollup(signups)).toEqual({ kind: "rollup", key: "events:2026-11-25", metric: "events", date: "2026-11-25", count: 1, amount: 0 });
+	expect(rollupUpdate(signups)).toEqual({ query: { _id: "events:2026-11-25" }, update: { $inc: { count: 1 } } });
+	expect(newRollup(signups)).toEqual({ _id: "events:2026-11-25", kind: "rollup", key: "events:2026-11-25", metric: "events", date: "2026-11-25", count: 1, amount: 0 });
 });
