@@ -1,5 +1,6 @@
 /** A started compose cluster as the cluster specs use it: a gateway client, an admin, instance counts, load. */
 import { ComposeCluster, COMPOSE_VARIABLES } from "./compose-cluster";
+import type { ServerUrls } from "./servers";
 import { testServers } from "./servers-from-env";
 import { waitFor, waitForRoutes } from "../helpers/cluster";
 import { client, type Client } from "../helpers/http";
@@ -38,8 +39,8 @@ export async function loginAdmin(api: Client): Promise<string> {
 }
 
 /** Starts the compose services with `scale` and waits until every instance is in the registry and routed. */
-export async function startCluster(scale: Record<string, number>): Promise<RunningCluster> {
-	const cluster = await ComposeCluster.start(testServers(), scale);
+export async function startCluster(scale: Record<string, number>, servers: ServerUrls = testServers()): Promise<RunningCluster> {
+	const cluster = await ComposeCluster.start(servers, scale);
 	try {
 		const api = client(cluster.apiUrls()[0]);
 		const adminToken = await loginAdmin(api);

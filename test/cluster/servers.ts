@@ -174,6 +174,34 @@ async function startRedis(): Promise<Started> {
 
 const given = (url: string): Started => ({ url, stop: async () => undefined });
 
+/** A NATS server of a spec's own, on a port and store of its own, that the spec may kill and start again. */
+export type OwnNats = { url: string; kill(): void; start(): Promise<void>; stop(): Promise<void> };
+
+export async function startOwnNats(): Promise<OwnNats> {
+	const binary = which("nats-server", ["/usr/sbin/nats-server"]);
+	if (!binary) throw new Error("nats-server is not installed");
+	const port = await freePort();
+	const storeDir = mkdtempSync(path.join(os.tmpdir(), "shop-nats-own-"));
+	let child: ChildProcess | undefined;
+	const own: OwnNats = {
+		url: `nats://127.0.0.1:${port}`,
+		kill() {
+			child?.kill("SIGKILL");
+			child = undefined;
+		},
+		async start() {
+			child = spawn(binary, ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", storeDir], { stdio: "ignore" });
+			await until(() => natsAnswers("127.0.0.1", port), "nats-server", 10_000);
+		},
+		async stop() {
+			if (child) await stopProcess(child);
+			child = undefined;
+		},
+	};
+	await own.start();
+	return own;
+}
+
 export async function startServers(): Promise<Servers> {
 	const started: Started[] = [];
 	try {

@@ -218,7 +218,7 @@ it("removes log entries past their retention and keeps the rollups", async () =>
 	};
 	const eventId = `old-${Date.now()}`;
 	const old = new Date(Date.now() - 400 * 24 * 60 * 60 * 1000).toISOString();
-	await service.insertEntity({ kind: "event", key: `event:${eventId}`, eventId, type: "user.registered", at: old, data: {}, receivedAt: old });
+	await service.insertEntity({ _id: `event:${eventId}`, kind: "event", key: `event:${eventId}`, eventId, type: "user.registered", at: old, data: {}, receivedAt: old });
 	const before = await summary();
 
 	expect(await service.purgeLog()).toBeGreaterThanOrEqual(1);
