@@ -91,6 +91,23 @@ type NeDatastore = { updateAsync(query: object, update: object, options: object)
 /** The NeDB datastore under moleculer-db's MemoryAdapter. */
 const nedb = (adapter: DbAdapter) => (adapter as unknown as { db: NeDatastore }).db;
 
+let standInChecked = false;
+
+/**
+ * FerretDB answers the MongoDB protocol, but 1.x lacks transactions and isolation between
+ * concurrent updates: the cluster tests use it as a stand-in, nothing should run on it.
+ * Said once per process, when the server reports it in buildInfo.
+ */
+async function warnIfStandIn(adapter: DbAdapter, logger: { warn(...args: unknown[]): void }): Promise<void> {
+	if (standInChecked) return;
+	standInChecked = true;
+	const db = (adapter as unknown as { db?: { admin(): { command(c: object): Promise<Record<string, unknown>> } } }).db;
+	const info = await db?.admin().command({ buildInfo: 1 }).catch(() => null);
+	if (info && Object.keys(info).some(key => key.toLowerCase().startsWith("ferretdb"))) {
+		logger.warn(`MONGO_URI points at FerretDB ${String(info.ferretdbVersion ?? "")}: a test stand-in for MongoDB, not for production (no transactions, concurrent updates not isolated)`);
+	}
+}
+
 const GENERIC_ACTIONS = ["find", "count", "list", "create", "insert", "get", "update", "remove"] as const;
 
 /** The fields and index of an outbox, for DbMixin `outbox: true`. */
@@ -270,7 +287,8 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 			},
 		},
 
-		async afterConnected(this: DbThis & { seedDatabase?: () => Promise<void> }) {
+		async afterConnected(this: DbThis & { seedDatabase?: () => Promise<void>; logger: { warn(...args: unknown[]): void } }) {
+			if (mongoUri) await warnIfStandIn(this.adapter, this.logger);
 			await this.ensureIndexes();
 			if (this.seedDatabase && (await this.adapter.count()) === 0) await this.seedDatabase();
 		},
