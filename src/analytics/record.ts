@@ -111,7 +111,9 @@ export async function recordEvent(store: AnalyticsStore, event: BusinessEvent, n
 	const entryKey = `${EVENT_KEY_PREFIX}${event.id}`;
 	const lease = { countingBy: randomUUID(), countingUntil: new Date(now.getTime() + COUNTING_LEASE_MS).toISOString() };
 	if (!(await store.insertIfNew({ ...logEntry(event, now), ...lease }))) {
-		if ((await store.byId(entryKey) as LogEntry | null)?.counted) {
+		const entry = (await store.byId(entryKey)) as Partial<LogEntry> | null;
+		// An entry without `counted` was written before the lease existed, when each delivery counted it whole.
+		if (entry?.counted !== false) {
 			await forgetApplied(store, changes, event.id);
 			return false;
 		}

@@ -11,7 +11,7 @@
  * event itself (src/durable-events/bus.ts afterFailure). A lost connection only pauses
  * the consumers: they pull again once NATS is back.
  */
-import { AckPolicy, DeliverPolicy, JSONCodec, RetentionPolicy, StorageType, connect, millis, nanos, type JetStreamManager, type JsMsg, type NatsConnection } from "nats";
+import { AckPolicy, DeliverPolicy, JSONCodec, RetentionPolicy, StorageType, connect, millis, nanos, type Consumer, type JetStreamManager, type JsMsg, type NatsConnection } from "nats";
 import type { BusinessEvent } from "../events";
 import { afterFailure, type DeadLetter, type DeliveryPolicy, type EventBus, type EventHandler } from "./bus";
 
@@ -142,10 +142,11 @@ export async function jetStreamBus(options: JetStreamOptions): Promise<EventBus>
 
 			let running = true;
 			let pulling: { stop(): void } | undefined;
+			let consumer: Consumer | undefined;
 			const loop = (async () => {
 				while (running) {
 					try {
-						const consumer = await js.consumers.get(stream, durable);
+						consumer ??= await js.consumers.get(stream, durable);
 						const batch = await consumer.fetch({ max_messages: BATCH, expires: PULL_EXPIRES_MS });
 						pulling = batch;
 						const inHand: Promise<void>[] = [];
@@ -153,6 +154,7 @@ export async function jetStreamBus(options: JetStreamOptions): Promise<EventBus>
 						await Promise.all(inHand);
 					} catch (err) {
 						if (!running) break;
+						consumer = undefined;
 						options.log.warn(`The consumer ${durable} could not pull (${String(err)}); trying again`);
 						await pause(1000);
 						await ensureConsumer().catch(() => undefined);

@@ -138,3 +138,11 @@ it("counts a redelivery once however many other events came in between, and keep
 	expect(store.docs.get("sales:2026-11-25:USD")).toMatchObject({ count: 5001, amount: 5001 * 2000 });
 	for (const doc of store.docs.values()) if (doc.kind === "rollup") expect(doc.applied).toEqual([]);
 });
+
+it("takes a log entry written before leases existed (no `counted`) as counted", async () => {
+	const store = new MemoryStore();
+	const { counted: _counted, ...legacy } = logEntry(paid, NOW);
+	await store.insertIfNew(legacy);
+	expect(await recordEvent(store, paid, NOW)).toBe(false);
+	expect(store.docs.get("sales:2026-11-25:USD")).toBeUndefined();
+});
