@@ -20,8 +20,12 @@ type UsersMethods = DbMethods & {
 	createAccount(fields: { email: string; password: string; name: string; role: Role }, announce: boolean): Promise<Account>;
 	tokenFor(account: Account): string;
 	currentAccount(ctx: AppContext): Promise<Account>;
+	tokenHolder(id: string): Promise<TokenHolder | null>;
 	seedAdmin(): Promise<void>;
 };
+
+/** The user a token may stand for, with the password version its token must carry. */
+type TokenHolder = AuthUser & { passwordVersion: number };
 
 type OrderStats = { orderCount: number; totalSpent: Record<string, number>; recentOrders: unknown[] };
 
@@ -94,12 +98,13 @@ const UsersService: ServiceSchema<{ rest: string }, Methods> = {
 			visibility: "public",
 			params: { token: { type: "string", max: 4096 } },
 			async handler(ctx: AppContext<{ token: string }>): Promise<AuthUser | null> {
+				// The signature and expiry are checked on every call; the account comes from the cache.
 				const claims = readToken(ctx.params.token, config.auth.jwtSecret);
 				if (!claims) return null;
-				const account = await this.findEntityById<Account>(claims.sub);
-				if (!account || (account.passwordVersion ?? 0) !== claims.pv) return null;
-				const { id, email, name, role } = publicUser(account);
-				return { id, email, name, role };
+				const holder = await this.tokenHolder(claims.sub);
+				if (!holder || holder.passwordVersion !== claims.pv) return null;
+				const { passwordVersion: _pv, ...user } = holder;
+				return user;
 			},
 		},
 
@@ -107,6 +112,8 @@ const UsersService: ServiceSchema<{ rest: string }, Methods> = {
 			rest: "GET /users/me",
 			auth: "required",
 			retryPolicy: { enabled: true },
+			// Per caller; every change of a user cleans the service's cache on every node.
+			cache: { keys: ["#user.id"] },
 			async handler(ctx: AppContext): Promise<PublicUser> {
 				return publicUser(await this.currentAccount(ctx));
 			},
@@ -232,6 +239,23 @@ const UsersService: ServiceSchema<{ rest: string }, Methods> = {
 				{ sub: account._id, role: account.role, pv: account.passwordVersion ?? 0 },
 				{ secret: config.auth.jwtSecret, expiresIn: config.auth.tokenTtl },
 			);
+		},
+
+		/**
+		 * What a token check needs of an account, from the cache when it can: every change of
+		 * a user (password, role, name) cleans the service's cache on every node (db mixin).
+		 */
+		async tokenHolder(id) {
+			const key = `users.tokenHolder:${id}`;
+			const cacher = this.broker.cacher;
+			const cached = (await cacher?.get(key)) as TokenHolder | null | undefined;
+			if (cached) return cached;
+			const account = await this.findEntityById<Account>(id);
+			if (!account) return null;
+			const { email, name, role } = publicUser(account);
+			const holder: TokenHolder = { id, email, name, role, passwordVersion: account.passwordVersion ?? 0 };
+			await cacher?.set(key, holder);
+			return holder;
 		},
 
 		async currentAccount(ctx) {
