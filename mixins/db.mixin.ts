@@ -90,6 +90,7 @@ type NeDatastore = { updateAsync(query: object, update: object, options: object)
 
 /** The NeDB datastore under moleculer-db's MemoryAdapter. */
 const nedb = (adapter: DbAdapter) => (adapter as unknown as { db: NeDatastore }).db;
+const nedbFile = (adapter: DbAdapter) => (adapter as unknown as { db: { setAutocompactionInterval(ms: number): void; stopAutocompaction(): void } }).db;
 
 let standInChecked = false;
 
@@ -289,8 +290,14 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 
 		async afterConnected(this: DbThis & { seedDatabase?: () => Promise<void>; logger: { warn(...args: unknown[]): void } }) {
 			if (mongoUri) await warnIfStandIn(this.adapter, this.logger);
+			// NeDB files are append-only: rewritten now and then, they stay the size of the data, not of its history.
+			if (!mongoUri && dataDir) nedbFile(this.adapter).setAutocompactionInterval(config.storage.compactIntervalMs);
 			await this.ensureIndexes();
 			if (this.seedDatabase && (await this.adapter.count()) === 0) await this.seedDatabase();
+		},
+
+		stopped(this: DbThis) {
+			if (!mongoUri && dataDir) nedbFile(this.adapter).stopAutocompaction();
 		},
 	} as unknown as Partial<ServiceSchema>;
 }
