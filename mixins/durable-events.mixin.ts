@@ -1,5 +1,5 @@
 /**
- * Business events with durable delivery (DESIGN.md "Events and delivery").
+ * Business events with durable delivery (docs/architecture.md "Delivery").
  *
  * Produce: a write that owes events records them in its own document, in the same atomic
  * write (DbMixin `outbox: true`, src/durable-events/outbox.ts); `relayOwed(doc)` right

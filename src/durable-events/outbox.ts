@@ -1,5 +1,5 @@
 /**
- * The outbox (DESIGN.md "Events and delivery"): a write that owes events records them in
+ * The outbox (docs/architecture.md "What a write owes"): a write that owes events records them in
  * the same atomic document write as the change itself, in the document's `outbox`; a
  * relay publishes them and then takes them off, one conditional update each. A crash,
  * a timeout or a bus outage between the write and the publish only delays an event.

@@ -1,5 +1,5 @@
 /**
- * The order's state machine (DESIGN.md): pending -> paid -> shipped -> delivered;
+ * The order's state machine (docs/architecture.md): pending -> paid -> shipped -> delivered;
  * pending -> cancelled | payment_failed; paid -> cancelling -> cancelled. Any other move
  * is a 409. `cancelling` is the claim: the one request that moved the order there (or a
  * sweeper, if that request died) refunds and restocks it; nobody can ship it meanwhile.

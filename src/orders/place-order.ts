@@ -1,5 +1,5 @@
 /**
- * The order saga (DESIGN.md "The order flow"): store the order as pending, take the stock
+ * The order saga (docs/architecture.md "The order saga"): store the order as pending, take the stock
  * item by item, charge, mark it paid. Every failure undoes what was done before it: the
  * stock taken is released and the order ends cancelled or payment_failed with a reason.
  *

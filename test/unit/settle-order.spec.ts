@@ -27,7 +27,7 @@ async function sweep(shop: FakeShop) {
 	for (const order of [...shop.orders.values()]) await releaseOwedStock(shop.ports, { ...order });
 }
 
-/** The invariants of DESIGN.md, over everything the fake shop holds. */
+/** The invariants of docs/architecture.md, over everything the fake shop holds. */
 function expectConsistent(shop: FakeShop) {
 	for (const [productId, initial] of Object.entries(INITIAL)) {
 		const held = [...shop.orders.values()]
