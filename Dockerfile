@@ -1,6 +1,6 @@
 # One image for every service; SERVICES picks which ones a container runs.
 
-# --- build: compile TypeScript with the dev dependencies ---
+# --- build: compile TypeScript and bundle the web console, with the dev dependencies ---
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -9,6 +9,7 @@ COPY tsconfig.json tsconfig.build.json moleculer.config.ts ./
 COPY services ./services
 COPY mixins ./mixins
 COPY src ./src
+COPY web ./web
 RUN npm run build
 
 # --- runtime: production dependencies and the compiled code only ---

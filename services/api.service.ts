@@ -36,6 +36,8 @@ const apiRoute = {
 	bodyParsers,
 	authentication: true,
 	authorization: true,
+	// Weak ETags: a client that polls with If-None-Match gets 304 while nothing changed.
+	etag: true,
 	// The only headers the services see: the Idempotency-Key of order creation.
 	onBeforeCall(ctx: Context<unknown, Meta>, _route: unknown, req: IncomingRequest) {
 		ctx.meta.headers = { "idempotency-key": req.headers["idempotency-key"] as string | undefined };
@@ -101,6 +103,9 @@ const ApiService: ServiceSchema<ApiSettingsSchema> = {
 				aliases: { "GET health": "api.health", "GET ready": "api.ready" },
 			},
 		],
+
+		// The web console (web/), built into config.gateway.webDir; whatever no route matches.
+		assets: { folder: gateway.webDir, options: { index: "index.html", maxAge: 0 } },
 
 		logRequest: "debug",
 		logResponse: "debug",

@@ -84,6 +84,8 @@ export const config = {
 		trustProxy: flag("TRUST_PROXY", false),
 		/** Services /ready waits for. */
 		requiredServices: list("REQUIRED_SERVICES").length ? list("REQUIRED_SERVICES") : ["users"],
+		/** The built web console (`npm run build` writes it), served on "/". */
+		webDir: path.resolve(text("WEB_DIR", "dist/public")),
 	},
 
 	auth: {
