@@ -1,0 +1,66 @@
+/**
+ * Events a service gave up on after its retries, with replay. Where the API has no
+ * dead-letter route (404), there is nothing to show.
+ */
+import { useState } from "preact/hooks";
+import { api, ApiError } from "../api";
+import { dateTime } from "../format";
+import { useApi } from "../hooks";
+import { ErrorAlert, Loading, Notice } from "../ui";
+
+type DeadLetter = { id: string; group: string; event: { id: string; type: string; at: string; data: unknown }; error: string; failedAt: string };
+
+export function DeadLetters() {
+	const letters = useApi<{ rows: DeadLetter[] }>("/api/discovery/dead-letters", 5000);
+	const [error, setError] = useState<unknown>(null);
+	const [notice, setNotice] = useState<string | null>(null);
+	const missing = letters.error instanceof ApiError && letters.error.status === 404;
+	const rows = missing ? [] : letters.data?.rows;
+
+	async function replay(letter: DeadLetter) {
+		setError(null);
+		setNotice(null);
+		try {
+			await api.post(`/api/discovery/dead-letters/${encodeURIComponent(letter.id)}/replay`);
+			setNotice(`${letter.event.type} replayed to ${letter.group}.`);
+		} catch (err) {
+			setError(err);
+		}
+		letters.reload();
+	}
+
+	return (
+		<section aria-labelledby="dead-title">
+			<h1 id="dead-title">Dead letters</h1>
+			<p class="muted">Events a service could not handle after every retry. Replay one once its cause is fixed.</p>
+			{notice && <Notice>{notice}</Notice>}
+			<ErrorAlert error={error ?? (missing ? null : letters.error)} />
+			{rows === undefined ? (
+				<Loading what="dead letters" />
+			) : rows.length === 0 ? (
+				<p data-testid="no-dead-letters">No dead letters.</p>
+			) : (
+				<ul class="order-list">
+					{rows.map(letter => (
+						<li key={letter.id} class="card">
+							<h2>
+								{letter.event.type} <span class="muted small">for {letter.group}</span>
+							</h2>
+							<p class="muted small">
+								Event {letter.event.id} of {dateTime(letter.event.at)}, failed {dateTime(letter.failedAt)}
+							</p>
+							<p class="field-error">{letter.error}</p>
+							<details>
+								<summary>Data</summary>
+								<pre>{JSON.stringify(letter.event.data, null, 2)}</pre>
+							</details>
+							<button type="button" onClick={() => replay(letter)}>
+								Replay
+							</button>
+						</li>
+					))}
+				</ul>
+			)}
+		</section>
+	);
+}

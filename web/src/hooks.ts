@@ -1,0 +1,55 @@
+/** Data hooks: load once, or keep a view live by polling with ETag revalidation. */
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { api, ApiError } from "./api";
+
+export type Loaded<T> = { data: T | undefined; error: ApiError | Error | undefined; loading: boolean; reload: () => void };
+
+/**
+ * GETs `path` (none while it is null), again every `everyMs` when given, while the page is
+ * visible. Each poll asks with If-None-Match, so an unchanged answer costs a 304.
+ */
+export function useApi<T>(path: string | null, everyMs?: number): Loaded<T> {
+	const [data, setData] = useState<T | undefined>(undefined);
+	const [error, setError] = useState<ApiError | Error | undefined>(undefined);
+	const [loading, setLoading] = useState(path !== null);
+	const [tick, setTick] = useState(0);
+	const reload = useCallback(() => setTick(n => n + 1), []);
+	const current = useRef(path);
+	current.current = path;
+
+	useEffect(() => {
+		if (path === null) {
+			setData(undefined);
+			setLoading(false);
+			return;
+		}
+		let stopped = false;
+		let timer: ReturnType<typeof setTimeout> | undefined;
+		const load = async () => {
+			if (everyMs && document.hidden) {
+				timer = setTimeout(load, everyMs);
+				return;
+			}
+			try {
+				const body = await api.get<T>(path, everyMs !== undefined);
+				if (!stopped && current.current === path) {
+					setData(body);
+					setError(undefined);
+				}
+			} catch (err) {
+				if (!stopped) setError(err as Error);
+			} finally {
+				if (!stopped) setLoading(false);
+			}
+			if (!stopped && everyMs) timer = setTimeout(load, everyMs);
+		};
+		setLoading(true);
+		void load();
+		return () => {
+			stopped = true;
+			if (timer) clearTimeout(timer);
+		};
+	}, [path, everyMs, tick]);
+
+	return { data, error, loading, reload };
+}
