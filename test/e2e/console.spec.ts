@@ -1,0 +1,230 @@
+/**
+ * The web console in a real browser: a shopper buys, a declined card is shown as such,
+ * an operator sees the sale and ships it, and the cluster map follows nodes as they come
+ * and go. Screenshots of each main page go to .cache/e2e-screenshots/.
+ */
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { client } from "../helpers/http";
+import { ADMIN, launchBrowser, logIn, screenshot, startShop, startVisitorNode, type Shop } from "./console";
+
+let shop: Shop;
+let browser: Browser;
+let shopperContext: BrowserContext;
+let shopper: Page;
+
+const shopperEmail = `ann-${Date.now()}@shop.test`;
+
+beforeAll(async () => {
+	[shop, browser] = await Promise.all([startShop(), launchBrowser()]);
+	shopperContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+	shopper = await shopperContext.newPage();
+});
+
+afterAll(async () => {
+	await browser?.close();
+	await shop?.stop();
+});
+
+async function stockOf(name: string): Promise<number> {
+	const res = await client(shop.url).get(`/api/products/${shop.products[name].id}`);
+	return res.body.stock;
+}
+
+test("the gateway serves the console on / and keeps /api, /health and /ready", async () => {
+	const page = await fetch(`${shop.url}/`);
+	expect(page.status).toBe(200);
+	expect(page.headers.get("content-type")).toContain("text/html");
+	expect(await page.text()).toContain('<script type="module" src="app.js">');
+	expect((await fetch(`${shop.url}/app.js`)).status).toBe(200);
+
+	const api = client(shop.url);
+	expect((await api.get("/health")).body.status).toBe("ok");
+	expect((await api.get("/ready")).status).toBe(200);
+	expect((await api.get("/api/products")).body.total).toBe(3);
+	const unknown = await api.get("/api/nothing-here");
+	expect(unknown.status).toBe(404);
+	expect(unknown.body.code).toBe(404);
+
+	// Polls revalidate: the same answer again costs a 304 without a body. (Node's fetch would
+	// add "Cache-Control: no-cache" to a conditional request; a browser sends max-age=0.)
+	const first = await api.get("/api/products");
+	const etag = first.headers.get("etag");
+	expect(etag).toBeTruthy();
+	const again = await api.get("/api/products", { headers: { "if-none-match": etag!, "cache-control": "max-age=0" } });
+	expect(again.status).toBe(304);
+});
+
+test("a shopper signs up, searches, buys two products with 4242… and sees the order paid and the notification", async () => {
+	await shopper.goto(`${shop.url}/#/signup`);
+	await shopper.getByLabel("Name").fill("Ann");
+	await shopper.getByLabel("Email").fill(shopperEmail);
+	await shopper.getByLabel("Password").fill("correct-horse-1");
+	await shopper.getByRole("button", { name: "Create account" }).click();
+	await shopper.getByRole("button", { name: "Log out" }).waitFor();
+
+	await shopper.getByRole("searchbox", { name: "Search" }).fill("garden");
+	await shopper.getByText("2 products").waitFor();
+	await screenshot(shopper, "storefront");
+	await shopper.getByRole("button", { name: "Add Garden hose to cart" }).click();
+	await shopper.getByRole("button", { name: "Add Garden gloves to cart" }).click();
+
+	await shopper.getByRole("link", { name: /^Cart/ }).click();
+	expect(await shopper.getByTestId("cart-total").textContent()).toBe("$42.49");
+	await shopper.getByLabel("Card number").fill("4242424242424242");
+	await shopper.getByLabel("CVC").fill("123");
+	await screenshot(shopper, "checkout");
+	await shopper.getByRole("button", { name: "Pay $42.49" }).click();
+	await shopper.getByRole("heading", { name: "Thank you" }).waitFor();
+	expect(await shopper.locator(".alert.success .badge").textContent()).toBe("Paid");
+
+	await shopper.getByRole("link", { name: "See your orders" }).click();
+	const order = shopper.locator(".order").first();
+	expect(await order.locator(".badge").textContent()).toBe("Paid");
+	expect(await order.locator(".items").textContent()).toContain("1 × Garden hose");
+
+	// The inbox: the welcome and the order-paid notifications, counted as unread in the header.
+	await shopper.getByTestId("unread").filter({ hasText: "2" }).waitFor();
+	await shopper.getByRole("link", { name: /^Inbox/ }).click();
+	await shopper.getByRole("heading", { name: "Payment received for your order" }).waitFor();
+	await screenshot(shopper, "inbox");
+	await shopper.getByRole("button", { name: "Mark all read" }).click();
+	await shopper.getByTestId("unread").filter({ hasText: "0" }).waitFor();
+});
+
+test("a declined card shows the decline and leaves the stock as it was", async () => {
+	const before = await stockOf("Field guide to birds");
+	await shopper.goto(`${shop.url}/#/product/${shop.products["Field guide to birds"].id}`);
+	await shopper.getByRole("heading", { name: "Field guide to birds" }).waitFor();
+	await shopper.getByRole("button", { name: "Add to cart" }).click();
+	await shopper.getByRole("link", { name: "Go to the cart" }).click();
+
+	await shopper.getByLabel("Card number").fill("4000000000000002");
+	await shopper.getByLabel("CVC").fill("123");
+	await shopper.getByRole("button", { name: /^Pay / }).click();
+	const alert = shopper.getByRole("alert");
+	await alert.waitFor();
+	expect(await alert.textContent()).toContain("Payment declined. Your card was declined.");
+
+	// A second try with the insufficient-funds card says so.
+	await shopper.getByLabel("Card number").fill("4000000000009995");
+	await shopper.getByRole("button", { name: /^Pay / }).click();
+	await shopper.getByText("Your card was declined for insufficient funds").waitFor();
+	await screenshot(shopper, "declined");
+	expect(await stockOf("Field guide to birds")).toBe(before);
+
+	// The cart is kept; the failed order shows in the history as such.
+	await shopper.getByRole("link", { name: "Orders", exact: true }).click();
+	await shopper.locator(".order .badge", { hasText: "Payment failed" }).first().waitFor();
+});
+
+test("the API's validation messages show at the fields", async () => {
+	await shopper.getByRole("link", { name: /^Cart/ }).click();
+	await shopper.getByLabel("Card number").fill("4242424242424241");
+	await shopper.getByLabel("CVC").fill("123");
+	await shopper.getByRole("button", { name: /^Pay / }).click();
+	const cardError = shopper.locator("#card-number-error");
+	await cardError.waitFor();
+	expect(await shopper.getByLabel("Card number").getAttribute("aria-invalid")).toBe("true");
+	expect((await cardError.textContent())?.length).toBeGreaterThan(0);
+	await shopper.getByRole("button", { name: "Remove Field guide to birds" }).click();
+});
+
+test("an operator sees the sale on the chart and the board, ships it, and the shopper sees it shipped", async () => {
+	const admin = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+	await logIn(admin, shop.url, ADMIN.email, ADMIN.password);
+
+	await admin.getByRole("link", { name: "Analytics" }).click();
+	const summary = admin.getByTestId("summary");
+	await summary.getByText("$42.49").waitFor();
+	const orderBars = admin.locator("figure", { hasText: "Orders per day" }).locator("rect.bar");
+	const heights = await orderBars.evaluateAll(bars => bars.map(bar => Number(bar.getAttribute("height"))));
+	expect(heights.filter(h => h > 0)).toHaveLength(1);
+	await admin.getByRole("img", { name: /Units sold, all time: Garden (hose|gloves) 1 unit,/ }).waitFor();
+	await screenshot(admin, "analytics");
+
+	// The shopper watches the order while the operator ships it: it changes without a reload.
+	await shopper.goto(`${shop.url}/#/orders`);
+	await shopper.locator(".order .badge", { hasText: "Paid" }).waitFor();
+
+	await admin.getByRole("link", { name: "Orders", exact: true }).last().click();
+	const paid = admin.locator('[data-status="paid"] .board-card');
+	await paid.first().waitFor();
+	expect(await paid.count()).toBe(1);
+	expect(await paid.first().textContent()).toContain("$42.49");
+	await screenshot(admin, "orders-board");
+	await paid.first().getByRole("button", { name: "Ship" }).click();
+	await admin.locator('[data-status="shipped"] .board-card').first().waitFor();
+
+	await shopper.locator(".order .badge", { hasText: "Shipped" }).waitFor();
+	await shopper.getByRole("link", { name: /^Inbox/ }).click();
+	await shopper.getByRole("heading", { name: "Your order is on its way" }).waitFor();
+	await admin.context().close();
+});
+
+test("an operator changes stock, sends a promotion the shopper receives, and sees the dead letters", async () => {
+	const admin = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+	await logIn(admin, shop.url, ADMIN.email, ADMIN.password);
+
+	await admin.getByRole("link", { name: "Products", exact: true }).last().click();
+	const before = await stockOf("Field guide to birds");
+	await admin.getByLabel("Stock change for Field guide to birds").fill("5");
+	await admin.locator(`[data-product-id="${shop.products["Field guide to birds"].id}"]`).getByRole("button", { name: "Apply" }).click();
+	await admin.getByText("Stock of Field guide to birds changed by 5.").waitFor();
+	expect(await stockOf("Field guide to birds")).toBe(before + 5);
+	// A product without a name: the API's message shows at the field.
+	await admin.getByRole("button", { name: "Add product" }).click();
+	await admin.locator("#p-name-error").waitFor();
+	await screenshot(admin, "products-admin");
+
+	await admin.getByRole("link", { name: "Promotions" }).click();
+	await admin.getByLabel("Title").fill("Spring sale");
+	await admin.getByLabel("Message").fill("Everything for the garden, 10% off this week.");
+	await admin.getByRole("button", { name: "Send to everyone" }).click();
+	await admin.getByText("“Spring sale” is on its way to every user.").waitFor();
+	await shopper.goto(`${shop.url}/#/notifications`);
+	await shopper.getByRole("heading", { name: "Spring sale" }).waitFor();
+
+	// Until the API lists dead letters (404), the view says there are none.
+	await admin.getByRole("link", { name: "Dead letters" }).click();
+	await admin.getByTestId("no-dead-letters").waitFor();
+	await admin.context().close();
+});
+
+test("the cluster map shows a node joining and leaving while the page is open", async () => {
+	const admin = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+	await logIn(admin, shop.url, ADMIN.email, ADMIN.password);
+	const polls: number[] = [];
+	admin.on("response", res => {
+		if (res.url().endsWith("/api/discovery/health")) polls.push(res.status());
+	});
+	await admin.getByRole("link", { name: "Cluster" }).click();
+	await admin.getByTestId("health").getByText("healthy").waitFor();
+	await admin.locator('[data-node-id="shop"]').waitFor();
+
+	const visitor = await startVisitorNode(shop.namespace, "visitor-1");
+	try {
+		const card = admin.locator('[data-node-id="visitor-1"]');
+		await card.waitFor();
+		expect(await card.textContent()).toContain("visitor");
+		await admin.getByTestId("history").getByText("visitor-1 joined").waitFor();
+		await screenshot(admin, "cluster");
+	} finally {
+		await visitor.stop();
+	}
+	await admin.getByTestId("history").getByText("visitor-1 left").waitFor();
+	await admin.locator('[data-node-id="visitor-1"]').getByText("unavailable").waitFor();
+	// The health did not change while the node came and went: its polls were answered 304.
+	expect(polls).toContain(304);
+	await admin.context().close();
+});
+
+test("the storefront fits a phone-sized screen", async () => {
+	const phone = await (await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true })).newPage();
+	await phone.goto(`${shop.url}/#/`);
+	await phone.getByRole("heading", { name: "Products" }).waitFor();
+	await phone.getByRole("button", { name: "Add Garden hose to cart" }).waitFor();
+	const overflow = await phone.evaluate<number>("document.documentElement.scrollWidth - document.documentElement.clientWidth");
+	expect(overflow).toBeLessThanOrEqual(0);
+	await screenshot(phone, "storefront-phone");
+	await phone.context().close();
+});
