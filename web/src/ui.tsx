@@ -29,8 +29,10 @@ export function Field({ label, id, error, hint, ...input }: FieldProps) {
 /** The error of a request, as the API said it; validation problems not shown at a field are listed. */
 export function ErrorAlert({ error, shownFields = [] }: { error: unknown; shownFields?: string[] }) {
 	if (!error) return null;
-	const message = error instanceof Error ? error.message : String(error);
 	const others = error instanceof ApiError ? error.problems.filter(p => !shownFields.includes(p.field)) : [];
+	// The API's own message for each field shows at the field; the summary then just points there.
+	const atFields = error instanceof ApiError && error.problems.length > 0 && others.length < error.problems.length;
+	const message = atFields ? "Please correct the fields marked above." : error instanceof Error ? error.message : String(error);
 	return (
 		<div class="alert error" role="alert">
 			<p>{message}</p>

@@ -80,7 +80,8 @@ export function ClusterMap() {
 
 /** Nodes on a ring around the bus; each shows its id, state and services. */
 function NodeMap({ nodes }: { nodes: NodeView[] }) {
-	const size = 420;
+	// One node sits alone in a small picture; more are spread on a ring around the bus.
+	const size = nodes.length > 1 ? 420 : 120;
 	const center = size / 2;
 	const radius = nodes.length > 1 ? 140 : 0;
 	const placed = nodes.map((node, i) => {
@@ -89,7 +90,7 @@ function NodeMap({ nodes }: { nodes: NodeView[] }) {
 	});
 	return (
 		<div class="cluster-map">
-			<svg viewBox={`0 0 ${size} ${size}`} role="img" aria-label={`${nodes.length} nodes: ${nodes.map(n => `${n.id} ${n.available ? "up" : "down"}`).join(", ")}`}>
+			<svg class={nodes.length > 1 ? undefined : "single"} viewBox={`0 0 ${size} ${size}`} role="img" aria-label={`${nodes.length} nodes: ${nodes.map(n => `${n.id} ${n.available ? "up" : "down"}`).join(", ")}`}>
 				{nodes.length > 1 && <circle cx={center} cy={center} r={radius} class="ring" />}
 				{nodes.length > 1 && (
 					<text x={center} y={center + 4} text-anchor="middle" class="bus">
