@@ -64,6 +64,20 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 	await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
+/**
+ * What axe-core (the accessibility rules engine browsers' audit tools use) finds on the
+ * page at "serious" or "critical" impact: missing labels, low contrast, bad ARIA, and so on.
+ */
+export async function accessibilityProblems(page: Page): Promise<string[]> {
+	await page.addScriptTag({ path: require.resolve("axe-core/axe.min.js") });
+	const violations = await page.evaluate<{ id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[]>(
+		"axe.run(document, { resultTypes: ['violations'] }).then(result => result.violations)",
+	);
+	return violations
+		.filter(v => v.impact === "serious" || v.impact === "critical")
+		.map(v => `${v.id}: ${v.help} (${v.nodes.map(n => n.target.join(" ")).join(", ")})`);
+}
+
 export const ADMIN = { email: process.env.ADMIN_EMAIL as string, password: process.env.ADMIN_PASSWORD as string };
 
 export async function logIn(page: Page, url: string, email: string, password: string): Promise<void> {

@@ -101,13 +101,13 @@ function ProductCard({ product }: { product: Product }) {
 			<button
 				type="button"
 				disabled={product.stock === 0}
-				aria-label={`Add ${product.name} to cart`}
 				onClick={() => {
 					addToCart(product, 1);
 					setAdded(true);
 				}}
 			>
-				{added ? "Added ✓" : "Add to cart"}
+				{added ? "Added" : "Add"}
+				<span class="visually-hidden"> {product.name}</span> to cart{added && " ✓"}
 			</button>
 		</li>
 	);
