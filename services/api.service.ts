@@ -27,6 +27,9 @@ function clientAddress(req: IncomingMessage): string {
 	return req.socket.remoteAddress ?? "unknown";
 }
 
+/** The web console's Content-Security-Policy: its own files, its own API, no framing. */
+const WEB_CONSOLE_CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
 const bodyParsers = { json: { limit: gateway.bodyLimit }, urlencoded: false };
 
 const apiRoute = {
@@ -105,7 +108,19 @@ const ApiService: ServiceSchema<ApiSettingsSchema> = {
 		],
 
 		// The web console (web/), built into config.gateway.webDir; whatever no route matches.
-		assets: { folder: gateway.webDir, options: { index: "index.html", maxAge: 0 } },
+		// It keeps a token in the browser, so it may run its own script only, and talk only to this origin.
+		assets: {
+			folder: gateway.webDir,
+			options: {
+				index: "index.html",
+				maxAge: 0,
+				setHeaders(res: ServerResponse) {
+					res.setHeader("Content-Security-Policy", WEB_CONSOLE_CSP);
+					res.setHeader("X-Content-Type-Options", "nosniff");
+					res.setHeader("Referrer-Policy", "no-referrer");
+				},
+			},
+		},
 
 		logRequest: "debug",
 		logResponse: "debug",

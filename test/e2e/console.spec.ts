@@ -11,6 +11,7 @@ let shop: Shop;
 let browser: Browser;
 let shopperContext: BrowserContext;
 let shopper: Page;
+const pageProblems: string[] = [];
 
 const shopperEmail = `ann-${Date.now()}@shop.test`;
 
@@ -18,6 +19,11 @@ beforeAll(async () => {
 	[shop, browser] = await Promise.all([startShop(), launchBrowser()]);
 	shopperContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
 	shopper = await shopperContext.newPage();
+	// Script errors, and anything the Content-Security-Policy refused, fail the last shopper test.
+	shopper.on("pageerror", err => pageProblems.push(err.message));
+	shopper.on("console", message => {
+		if (message.type() === "error" && /Content Security Policy|Refused to/.test(message.text())) pageProblems.push(message.text());
+	});
 });
 
 afterAll(async () => {
@@ -35,6 +41,7 @@ test("the gateway serves the console on / and keeps /api, /health and /ready", a
 	expect(page.status).toBe(200);
 	expect(page.headers.get("content-type")).toContain("text/html");
 	expect(await page.text()).toContain('<script type="module" src="app.js">');
+	expect(page.headers.get("content-security-policy")).toContain("default-src 'self'");
 	expect((await fetch(`${shop.url}/app.js`)).status).toBe(200);
 
 	const api = client(shop.url);
@@ -255,6 +262,7 @@ test("a shopper cancels a paid order: it shows cancelled and the stock comes bac
 	await shopper.getByRole("status").filter({ hasText: /Cancelling|cancelled and refunded/ }).waitFor();
 	await order.locator(".badge", { hasText: "Cancelled" }).waitFor();
 	expect(await stockOf("Field guide to birds")).toBe(before);
+	expect(pageProblems).toEqual([]);
 });
 
 test("the dead-letter view lists what the API reports and replays one", async () => {

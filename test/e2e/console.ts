@@ -3,7 +3,7 @@
  * transporter (so that a test can add a node to its namespace), a few products, and
  * headless Chromium from the system (no browser download).
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { ServiceBroker } from "moleculer";
@@ -64,12 +64,15 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 	await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
 /**
  * What axe-core (the accessibility rules engine browsers' audit tools use) finds on the
  * page at "serious" or "critical" impact: missing labels, low contrast, bad ARIA, and so on.
  */
 export async function accessibilityProblems(page: Page): Promise<string[]> {
-	await page.addScriptTag({ path: require.resolve("axe-core/axe.min.js") });
+	// Evaluated rather than added as a <script>: the console's CSP refuses inline scripts.
+	await page.evaluate(axeSource);
 	const violations = await page.evaluate<{ id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[]>(
 		"axe.run(document, { resultTypes: ['violations'] }).then(result => result.violations)",
 	);

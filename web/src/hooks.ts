@@ -53,3 +53,13 @@ export function useApi<T>(path: string | null, everyMs?: number): Loaded<T> {
 
 	return { data, error, loading, reload };
 }
+
+/** `value` once it has stopped changing for `ms`: a search box asks once per pause, not per key. */
+export function useDebounced<T>(value: T, ms: number): T {
+	const [settled, setSettled] = useState(value);
+	useEffect(() => {
+		const timer = setTimeout(() => setSettled(value), ms);
+		return () => clearTimeout(timer);
+	}, [value, ms]);
+	return settled;
+}

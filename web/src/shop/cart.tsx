@@ -31,8 +31,10 @@ export function Cart() {
 	const [error, setError] = useState<unknown>(null);
 	const [placed, setPlaced] = useState<Order | null>(null);
 
-	const currency = cart[0]?.currency ?? "USD";
-	const total = cart.reduce((sum, line) => sum + line.price * line.quantity, 0);
+	// An order takes one currency (the API refuses a mix); the total is per currency.
+	const totals = new Map<string, number>();
+	for (const line of cart) totals.set(line.currency, (totals.get(line.currency) ?? 0) + line.price * line.quantity);
+	const totalText = [...totals].map(([currency, amount]) => money(amount, currency)).join(" + ");
 	const fieldError = (field: string) => (error instanceof ApiError ? error.forField(`payment.card.${field}`) : undefined);
 
 	async function checkout(e: Event) {
@@ -130,7 +132,7 @@ export function Cart() {
 								<th scope="row" colSpan={3}>
 									Total
 								</th>
-								<td data-testid="cart-total">{money(total, currency)}</td>
+								<td data-testid="cart-total">{totalText}</td>
 							</tr>
 						</tfoot>
 					</table>
@@ -166,6 +168,7 @@ export function Cart() {
 								<Field id="card-year" label="Expiry year" type="number" required value={card.expYear} error={fieldError("expYear")} onInput={e => setCard({ ...card, expYear: e.currentTarget.value })} />
 								<Field id="card-cvc" label="CVC" inputMode="numeric" autoComplete="cc-csc" required value={card.cvc} error={fieldError("cvc")} onInput={e => setCard({ ...card, cvc: e.currentTarget.value })} />
 							</div>
+							{totals.size > 1 && <p class="warn">An order is paid in one currency: keep the items of one currency in the cart.</p>}
 							{declined ? (
 								<div class="alert error" role="alert">
 									<p>
@@ -176,7 +179,7 @@ export function Cart() {
 								<ErrorAlert error={error} shownFields={CARD_FIELDS} />
 							)}
 							<button type="submit" class="primary" disabled={busy}>
-								{busy ? "Paying…" : `Pay ${money(total, currency)}`}
+								{busy ? "Paying…" : `Pay ${totalText}`}
 							</button>
 						</form>
 					)}

@@ -2,7 +2,7 @@
 import { useState } from "preact/hooks";
 import { query, type Page, type Product } from "../api";
 import { money } from "../format";
-import { useApi } from "../hooks";
+import { useApi, useDebounced } from "../hooks";
 import { useApp } from "../state";
 import { ErrorAlert, Loading, Notice } from "../ui";
 
@@ -21,7 +21,8 @@ export function ProductList() {
 	// Categories from the whole catalog (one page of the largest size).
 	const all = useApi<Page<Product>>("/api/products?pageSize=100");
 	const categories = [...new Set((all.data?.rows ?? []).map(p => p.category))].sort();
-	const list = useApi<Page<Product>>(`/api/products${query({ search: search.trim(), category, sort, page, pageSize: 12 })}`);
+	const searched = useDebounced(search.trim(), 250);
+	const list = useApi<Page<Product>>(`/api/products${query({ search: searched, category, sort, page, pageSize: 12 })}`);
 
 	return (
 		<section aria-labelledby="products-title">
