@@ -4,6 +4,7 @@
  * and go. Screenshots of each main page go to .cache/e2e-screenshots/.
  */
 import type { Browser, BrowserContext, Page } from "playwright-core";
+import { waitFor } from "../helpers/cluster";
 import { client } from "../helpers/http";
 import { accessibilityProblems, ADMIN, launchBrowser, logIn, screenshot, startShop, startVisitorNode, type Shop } from "./console";
 
@@ -147,9 +148,19 @@ test("an operator sees the sale on the chart and the board, ships it, and the sh
 	await admin.getByRole("link", { name: "Analytics" }).click();
 	const summary = admin.getByTestId("summary");
 	await summary.getByText("$42.49").waitFor();
-	const orderBars = admin.locator("figure", { hasText: "Orders per day" }).locator("rect.bar");
-	const heights = await orderBars.evaluateAll(bars => bars.map(bar => Number(bar.getAttribute("height"))));
-	expect(heights.filter(h => h > 0)).toHaveLength(1);
+	// One day with sales, sign-ups and failures (the declined cards): one bar each; no refunds yet.
+	const barsOf = async (chart: string) => {
+		const figure = admin.locator("figure", { hasText: chart });
+		await figure.waitFor();
+		const heights = await figure.locator("rect.bar").evaluateAll(bars => bars.map(bar => Number(bar.getAttribute("height"))));
+		return heights.filter(h => h > 0).length;
+	};
+	// (The event-log charts are read again every 10 s; events still being counted show on the next read.)
+	const barsSettle = (chart: string, count: number) => waitFor(async () => ((await barsOf(chart)) === count ? true : undefined), `${count} bar(s) in "${chart}"`, 15_000);
+	await barsSettle("Orders per day", 1);
+	await barsSettle("Sign-ups per day", 1);
+	await barsSettle("Payment failures per day", 1);
+	expect(await barsOf("Refunds per day")).toBe(0);
 	await admin.getByRole("img", { name: /Units sold, all time: Garden (hose|gloves) 1 unit,/ }).waitFor();
 	await screenshot(admin, "analytics");
 	expect(await accessibilityProblems(admin)).toEqual([]);

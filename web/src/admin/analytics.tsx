@@ -5,6 +5,14 @@ import { day, money } from "../format";
 import { useApi } from "../hooks";
 import { ErrorAlert, Field, Loading } from "../ui";
 import { BarList, ColumnChart } from "./charts";
+import { MAX_EVENTS, useDailyCounts } from "./daily-events";
+
+/** Charted per day from the event log, with the rollup they are counted in. */
+const DAILY_EVENTS = [
+	["user.registered", "Sign-ups per day"],
+	["payment.failed", "Payment failures per day"],
+	["payment.refunded", "Refunds per day"],
+] as const;
 
 type Amounts = Record<string, number>;
 type Summary = { orders: number; revenue: Amounts; signups: number; paymentFailures: number; refunds: { count: number; amount: Amounts }; cancellations: number; eventsRecorded: number };
@@ -61,6 +69,13 @@ export function Analytics() {
 					/>
 				</div>
 			)}
+			{sales.data && (
+				<div class="columns three">
+					{DAILY_EVENTS.map(([type, title]) => (
+						<DailyChart key={type} type={type} title={title} days={sales.data?.map(r => r.date) ?? []} />
+					))}
+				</div>
+			)}
 			<h2>Top products</h2>
 			{top.data && <BarList title="Units sold, all time" points={top.data.map(p => ({ label: p.name, value: p.units }))} format={v => `${v} ${v === 1 ? "unit" : "units"}`} />}
 		</section>
@@ -74,4 +89,13 @@ function Tile({ label, value }: { label: string; value: string }) {
 			<dd>{value}</dd>
 		</div>
 	);
+}
+
+function DailyChart({ type, title, days }: { type: string; title: string; days: string[] }) {
+	const from = days[0] ?? "";
+	const to = days.at(-1) ?? "";
+	const daily = useDailyCounts(type, from, to, 10_000);
+	if (!daily) return <Loading what={title.toLowerCase()} />;
+	const caption = daily.complete ? title : `${title} (the latest ${MAX_EVENTS} events only)`;
+	return <ColumnChart compact title={caption} points={days.map(date => ({ label: date, value: daily.counts.get(date) ?? 0 }))} format={v => String(Math.round(v))} />;
 }

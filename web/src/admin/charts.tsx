@@ -3,9 +3,10 @@
 export type Point = { label: string; value: number };
 
 /** Columns, one per point (a day), with the largest value and the first and last labels on the axes. */
-export function ColumnChart({ title, points, format }: { title: string; points: Point[]; format: (value: number) => string }) {
-	const width = 640;
-	const height = 200;
+export function ColumnChart({ title, points, format, compact = false }: { title: string; points: Point[]; format: (value: number) => string; compact?: boolean }) {
+	// A compact chart is drawn smaller, so that its labels keep their size in a narrow column.
+	const width = compact ? 360 : 640;
+	const height = compact ? 150 : 200;
 	const pad = { top: 12, right: 8, bottom: 24, left: 56 };
 	const max = Math.max(1, ...points.map(p => p.value));
 	const plotW = width - pad.left - pad.right;
