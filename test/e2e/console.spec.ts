@@ -256,6 +256,26 @@ test("the storefront fits a phone-sized screen", async () => {
 	await phone.context().close();
 });
 
+test("the keyboard alone finds a product and puts it in the cart", async () => {
+	const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+	await page.goto(`${shop.url}/#/`);
+	await page.getByRole("heading", { name: "Products" }).waitFor();
+	const focused = () => page.evaluate<string>("document.activeElement.textContent.trim() || document.activeElement.id");
+
+	await page.keyboard.press("Tab");
+	expect(await focused()).toBe("Skip to content");
+	await page.keyboard.press("Enter");
+	await page.keyboard.press("Tab");
+	expect(await focused()).toBe("search");
+	await page.keyboard.type("hose");
+	await page.getByText("1 product", { exact: true }).waitFor();
+	for (let tabs = 0; tabs < 10 && !(await focused()).startsWith("Add Garden hose"); tabs++) await page.keyboard.press("Tab");
+	expect(await focused()).toBe("Add Garden hose to cart");
+	await page.keyboard.press("Enter");
+	await page.getByRole("link", { name: "Cart 1 item" }).waitFor();
+	await page.context().close();
+});
+
 test("a shopper cancels a paid order: it shows cancelled and the stock comes back", async () => {
 	const before = await stockOf("Field guide to birds");
 	await shopper.goto(`${shop.url}/#/product/${shop.products["Field guide to birds"].id}`);

@@ -75,8 +75,14 @@ function Shell() {
 	const items = cart.reduce((n, line) => n + line.quantity, 0);
 	const here = (href: string) => (path.split("?")[0] === href ? "page" : undefined);
 
-	// A new view moves the focus to it, as a page load would, for keyboard and screen-reader users.
+	// A new view moves the focus to it, as a page load would, for keyboard and screen-reader
+	// users; the first view leaves the focus at the top of the page, at the skip link.
+	const firstView = useRef(true);
 	useEffect(() => {
+		if (firstView.current) {
+			firstView.current = false;
+			return;
+		}
 		main.current?.focus();
 		window.scrollTo(0, 0);
 	}, [path]);
@@ -95,7 +101,7 @@ function Shell() {
 						Products
 					</a>
 					<a href="#/cart" aria-current={here("/cart")}>
-						Cart <span class="count" aria-label={`${items} items`}>{items}</span>
+						Cart <span class="count" aria-label={`${items} ${items === 1 ? "item" : "items"}`}>{items}</span>
 					</a>
 					{session && (
 						<>
