@@ -104,7 +104,7 @@ function NodeMap({ nodes }: { nodes: NodeView[] }) {
 							{node.id.length > 14 ? `${node.id.slice(0, 13)}…` : node.id}
 						</text>
 						<text x={x} y={y + 14} text-anchor="middle" class="node-sub">
-							{node.services.length} services
+							{node.services.length} {node.services.length === 1 ? "service" : "services"}
 						</text>
 					</g>
 				))}
