@@ -41,24 +41,24 @@ export function ClusterMap() {
 					<h2>Services</h2>
 					{services.data && (
 						<div class="table-wrap">
-						<table class="table">
-							<thead>
-								<tr>
-									<th scope="col">Service</th>
-									<th scope="col">Instances</th>
-									<th scope="col">Nodes</th>
-								</tr>
-							</thead>
-							<tbody>
-								{services.data.map(s => (
-									<tr key={s.name}>
-										<td>{s.name}</td>
-										<td>{s.instances}</td>
-										<td class="wrap">{s.nodes.join(", ")}</td>
+							<table class="table">
+								<thead>
+									<tr>
+										<th scope="col">Service</th>
+										<th scope="col">Instances</th>
+										<th scope="col">Nodes</th>
 									</tr>
-								))}
-							</tbody>
-						</table>
+								</thead>
+								<tbody>
+									{services.data.map(s => (
+										<tr key={s.name}>
+											<td>{s.name}</td>
+											<td>{s.instances}</td>
+											<td class="wrap">{s.nodes.join(", ")}</td>
+										</tr>
+									))}
+								</tbody>
+							</table>
 						</div>
 					)}
 				</div>

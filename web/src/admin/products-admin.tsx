@@ -51,38 +51,38 @@ export function ProductsAdmin() {
 				<Loading what="products" />
 			) : (
 				<div class="table-wrap">
-				<table class="table">
-					<thead>
-						<tr>
-							<th scope="col">Product</th>
-							<th scope="col">Category</th>
-							<th scope="col">Price</th>
-							<th scope="col">Stock</th>
-							<th scope="col">Change stock</th>
-							<th scope="col">
-								<span class="visually-hidden">Withdraw</span>
-							</th>
-						</tr>
-					</thead>
-					<tbody>
-						{products.data.rows.map(p => (
-							<tr key={p.id} data-product-id={p.id}>
-								<td>{p.name}</td>
-								<td>{p.category}</td>
-								<td>{money(p.price, p.currency)}</td>
-								<td class={p.stock < 5 ? "warn" : undefined}>{p.stock}</td>
-								<td>
-									<StockForm product={p} onSubmit={delta => run(() => api.post(`/api/products/${p.id}/stock`, { delta }), `Stock of ${p.name} changed by ${delta}.`)} />
-								</td>
-								<td>
-									<button type="button" class="link" onClick={() => run(() => api.delete(`/api/products/${p.id}`), `${p.name} is withdrawn.`)}>
-										Withdraw
-									</button>
-								</td>
+					<table class="table">
+						<thead>
+							<tr>
+								<th scope="col">Product</th>
+								<th scope="col">Category</th>
+								<th scope="col">Price</th>
+								<th scope="col">Stock</th>
+								<th scope="col">Change stock</th>
+								<th scope="col">
+									<span class="visually-hidden">Withdraw</span>
+								</th>
 							</tr>
-						))}
-					</tbody>
-				</table>
+						</thead>
+						<tbody>
+							{products.data.rows.map(p => (
+								<tr key={p.id} data-product-id={p.id}>
+									<td>{p.name}</td>
+									<td>{p.category}</td>
+									<td>{money(p.price, p.currency)}</td>
+									<td class={p.stock < 5 ? "warn" : undefined}>{p.stock}</td>
+									<td>
+										<StockForm product={p} onSubmit={delta => run(() => api.post(`/api/products/${p.id}/stock`, { delta }), `Stock of ${p.name} changed by ${delta}.`)} />
+									</td>
+									<td>
+										<button type="button" class="link" onClick={() => run(() => api.delete(`/api/products/${p.id}`), `${p.name} is withdrawn.`)}>
+											Withdraw
+										</button>
+									</td>
+								</tr>
+							))}
+						</tbody>
+					</table>
 				</div>
 			)}
 

@@ -90,52 +90,52 @@ export function Cart() {
 			) : (
 				<>
 					<div class="table-wrap">
-					<table class="table cart-table">
-						<caption class="visually-hidden">Items in your cart</caption>
-						<thead>
-							<tr>
-								<th scope="col">Product</th>
-								<th scope="col">Price</th>
-								<th scope="col">Quantity</th>
-								<th scope="col">Total</th>
-							</tr>
-						</thead>
-						<tbody>
-							{cart.map(line => (
-								<tr key={line.productId}>
-									<td>
-										<a href={`#/product/${line.productId}`}>{line.name}</a>
-									</td>
-									<td>{money(line.price, line.currency)}</td>
-									<td>
-										<label class="visually-hidden" for={`qty-${line.productId}`}>
-											Quantity of {line.name}
-										</label>
-										<input
-											id={`qty-${line.productId}`}
-											class="qty"
-											type="number"
-											min={0}
-											value={line.quantity}
-											onChange={e => setQuantity(line.productId, Number(e.currentTarget.value) || 0)}
-										/>
-										<button type="button" class="link" onClick={() => setQuantity(line.productId, 0)} aria-label={`Remove ${line.name}`}>
-											Remove
-										</button>
-									</td>
-									<td>{money(line.price * line.quantity, line.currency)}</td>
+						<table class="table cart-table">
+							<caption class="visually-hidden">Items in your cart</caption>
+							<thead>
+								<tr>
+									<th scope="col">Product</th>
+									<th scope="col">Price</th>
+									<th scope="col">Quantity</th>
+									<th scope="col">Total</th>
 								</tr>
-							))}
-						</tbody>
-						<tfoot>
-							<tr>
-								<th scope="row" colSpan={3}>
-									Total
-								</th>
-								<td data-testid="cart-total">{totalText}</td>
-							</tr>
-						</tfoot>
-					</table>
+							</thead>
+							<tbody>
+								{cart.map(line => (
+									<tr key={line.productId}>
+										<td>
+											<a href={`#/product/${line.productId}`}>{line.name}</a>
+										</td>
+										<td>{money(line.price, line.currency)}</td>
+										<td>
+											<label class="visually-hidden" for={`qty-${line.productId}`}>
+												Quantity of {line.name}
+											</label>
+											<input
+												id={`qty-${line.productId}`}
+												class="qty"
+												type="number"
+												min={0}
+												value={line.quantity}
+												onChange={e => setQuantity(line.productId, Number(e.currentTarget.value) || 0)}
+											/>
+											<button type="button" class="link" onClick={() => setQuantity(line.productId, 0)} aria-label={`Remove ${line.name}`}>
+												Remove
+											</button>
+										</td>
+										<td>{money(line.price * line.quantity, line.currency)}</td>
+									</tr>
+								))}
+							</tbody>
+							<tfoot>
+								<tr>
+									<th scope="row" colSpan={3}>
+										Total
+									</th>
+									<td data-testid="cart-total">{totalText}</td>
+								</tr>
+							</tfoot>
+						</table>
 					</div>
 
 					{!session ? (
