@@ -97,5 +97,5 @@ function DailyChart({ type, title, days }: { type: string; title: string; days: 
 	const daily = useDailyCounts(type, from, to, 10_000);
 	if (!daily) return <Loading what={title.toLowerCase()} />;
 	const caption = daily.complete ? title : `${title} (the latest ${MAX_EVENTS} events only)`;
-	return <ColumnChart compact title={caption} points={days.map(date => ({ label: date, value: daily.counts.get(date) ?? 0 }))} format={v => String(Math.round(v))} />;
+	return <ColumnChart title={caption} points={days.map(date => ({ label: date, value: daily.counts.get(date) ?? 0 }))} format={v => String(Math.round(v))} />;
 }
