@@ -1,8 +1,9 @@
 /** Data hooks: load once, or keep a view live by polling with ETag revalidation. */
-import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { useCallback, useEffect, useState } from "preact/hooks";
 import { api, ApiError } from "./api";
 
-export type Loaded<T> = { data: T | undefined; error: ApiError | Error | undefined; loading: boolean; reload: () => void };
+/** The last answer (kept while a new one loads), the last error, and a way to ask again now. */
+export type Loaded<T> = { data: T | undefined; error: ApiError | Error | undefined; reload: () => void };
 
 /**
  * GETs `path` (none while it is null), again every `everyMs` when given, while the page is
@@ -11,16 +12,12 @@ export type Loaded<T> = { data: T | undefined; error: ApiError | Error | undefin
 export function useApi<T>(path: string | null, everyMs?: number): Loaded<T> {
 	const [data, setData] = useState<T | undefined>(undefined);
 	const [error, setError] = useState<ApiError | Error | undefined>(undefined);
-	const [loading, setLoading] = useState(path !== null);
 	const [tick, setTick] = useState(0);
 	const reload = useCallback(() => setTick(n => n + 1), []);
-	const current = useRef(path);
-	current.current = path;
 
 	useEffect(() => {
 		if (path === null) {
 			setData(undefined);
-			setLoading(false);
 			return;
 		}
 		let stopped = false;
@@ -32,18 +29,15 @@ export function useApi<T>(path: string | null, everyMs?: number): Loaded<T> {
 			}
 			try {
 				const body = await api.get<T>(path, everyMs !== undefined);
-				if (!stopped && current.current === path) {
+				if (!stopped) {
 					setData(body);
 					setError(undefined);
 				}
 			} catch (err) {
 				if (!stopped) setError(err as Error);
-			} finally {
-				if (!stopped) setLoading(false);
 			}
 			if (!stopped && everyMs) timer = setTimeout(load, everyMs);
 		};
-		setLoading(true);
 		void load();
 		return () => {
 			stopped = true;
@@ -51,7 +45,7 @@ export function useApi<T>(path: string | null, everyMs?: number): Loaded<T> {
 		};
 	}, [path, everyMs, tick]);
 
-	return { data, error, loading, reload };
+	return { data, error, reload };
 }
 
 /** `value` once it has stopped changing for `ms`: a search box asks once per pause, not per key. */
