@@ -296,7 +296,9 @@ test("the keyboard alone finds a product and puts it in the cart", async () => {
 
 test("a shopper cancels a paid order: it shows cancelled and the stock comes back", async () => {
 	const before = await stockOf("Field guide to birds");
+	await shopper.evaluate("localStorage.removeItem('shop.cart')");
 	await shopper.goto(`${shop.url}/#/product/${shop.products["Field guide to birds"].id}`);
+	await shopper.reload();
 	await shopper.getByLabel("Quantity").fill("2");
 	await shopper.getByRole("button", { name: "Add to cart" }).click();
 	await shopper.getByRole("link", { name: "Go to the cart" }).click();
@@ -310,6 +312,8 @@ test("a shopper cancels a paid order: it shows cancelled and the stock comes bac
 	await order.getByRole("button", { name: "Cancel and refund" }).click();
 	await shopper.getByRole("status").filter({ hasText: /Cancelling|cancelled and refunded/ }).waitFor();
 	await order.locator(".badge", { hasText: "Cancelled" }).waitFor();
+	await screenshot(shopper, "orders");
+	expect(await accessibilityProblems(shopper)).toEqual([]);
 	expect(await stockOf("Field guide to birds")).toBe(before);
 	expect(pageProblems).toEqual([]);
 });
