@@ -5,7 +5,7 @@
  */
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { waitFor } from "../helpers/cluster";
-import { client } from "../helpers/http";
+import { client, newCustomer } from "../helpers/http";
 import { accessibilityProblems, ADMIN, launchBrowser, logIn, screenshot, startShop, startVisitorNode, type Shop } from "./console";
 
 let shop: Shop;
@@ -167,6 +167,16 @@ test("an operator sees the sale on the chart and the board, ships it, and the sh
 	await screenshot(admin, "analytics");
 	expect(await accessibilityProblems(admin)).toEqual([]);
 
+	// A range that ends before today has no sales; an inverted one gets the API's message at the field.
+	const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+	await admin.getByLabel("To", { exact: true }).fill(yesterday);
+	await barsSettle("Orders per day", 0);
+	const today = new Date().toISOString().slice(0, 10);
+	await admin.getByLabel("From", { exact: true }).fill(today);
+	await admin.locator("#to-error").getByText("to must not be before from").waitFor();
+	await admin.getByLabel("To", { exact: true }).fill(today);
+	await barsSettle("Orders per day", 1);
+
 	// The shopper watches the order while the operator ships it: it changes without a reload.
 	await shopper.goto(`${shop.url}/#/orders`);
 	await shopper.locator(".order .badge", { hasText: "Paid" }).waitFor();
@@ -182,8 +192,13 @@ test("an operator sees the sale on the chart and the board, ships it, and the sh
 	await admin.locator('[data-status="shipped"] .board-card').first().waitFor();
 
 	await shopper.locator(".order .badge", { hasText: "Shipped" }).waitFor();
+
+	await admin.locator('[data-status="shipped"] .board-card').first().getByRole("button", { name: "Deliver" }).click();
+	await admin.locator('[data-status="delivered"] .board-card').first().waitFor();
+	await shopper.locator(".order .badge", { hasText: "Delivered" }).waitFor();
 	await shopper.getByRole("link", { name: /^Inbox/ }).click();
 	await shopper.getByRole("heading", { name: "Your order is on its way" }).waitFor();
+	await shopper.getByRole("heading", { name: "Your order was delivered" }).waitFor();
 	await admin.context().close();
 });
 
@@ -316,6 +331,10 @@ test("a shopper cancels a paid order: it shows cancelled and the stock comes bac
 	expect(await accessibilityProblems(shopper)).toEqual([]);
 	expect(await stockOf("Field guide to birds")).toBe(before);
 	expect(pageProblems).toEqual([]);
+
+	await shopper.getByRole("button", { name: "Log out" }).click();
+	await shopper.getByRole("link", { name: "Log in" }).waitFor();
+	expect(await shopper.getByRole("link", { name: "Orders", exact: true }).count()).toBe(0);
 });
 
 test("the dead-letter view lists what the API reports and replays one", async () => {
@@ -348,5 +367,28 @@ test("the dead-letter view lists what the API reports and replays one", async ()
 	await admin.getByText("order.paid replayed to notifications.").waitFor();
 	await admin.getByTestId("no-dead-letters").waitFor();
 	expect(replayed).toEqual(["dl-1"]);
+	await admin.context().close();
+});
+
+test("an operator refunds a paid order from the board, and it ends cancelled", async () => {
+	const api = client(shop.url);
+	const customer = await newCustomer(api, "Bea");
+	const placed = await api.post(
+		"/api/orders",
+		{
+			items: [{ productId: shop.products["Garden gloves"].id, quantity: 1 }],
+			payment: { method: "card", card: { number: "4242424242424242", expMonth: 12, expYear: new Date().getFullYear() + 3, cvc: "123" } },
+		},
+		{ token: customer.token },
+	);
+	expect(placed.status).toBe(201);
+
+	const admin = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+	await logIn(admin, shop.url, ADMIN.email, ADMIN.password);
+	await admin.getByRole("link", { name: "Orders", exact: true }).last().click();
+	const card = admin.locator(`[data-order-id="${placed.body.id}"]`);
+	await card.getByRole("button", { name: "Refund" }).click();
+	await admin.locator(`[data-status="cancelled"] [data-order-id="${placed.body.id}"]`).waitFor();
+	expect(await card.textContent()).toContain("refunded");
 	await admin.context().close();
 });
