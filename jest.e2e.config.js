@@ -9,6 +9,6 @@ module.exports = {
 	roots: ["<rootDir>/test/e2e"],
 	testMatch: ["**/*.spec.ts"],
 	transform: { "^.+\\.ts$": "ts-jest" },
-	setupFiles: ["<rootDir>/test/setup-env.ts"],
+	setupFiles: ["<rootDir>/test/setup-env.ts", "<rootDir>/test/e2e/setup-env.ts"],
 	testTimeout: 60000,
 };

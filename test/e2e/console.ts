@@ -7,6 +7,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { ServiceBroker } from "moleculer";
+import { DurableEvents } from "../../mixins/durable-events.mixin";
+import type { BusinessEvent } from "../../src/events";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { config } from "../../src/config";
 import { ALL_SERVICES, freshNamespace, gatewayUrl, startNode, waitForRoutes } from "../helpers/cluster";
@@ -50,6 +52,28 @@ export async function startVisitorNode(namespace: string, nodeID: string): Promi
 	broker.createService({ name: "visitor", actions: { hello: () => "hello" } });
 	await broker.start();
 	return broker;
+}
+
+/**
+ * A consumer of promotion.created that fails while `closed` is true, as a service whose
+ * mail server is down would: its events end up in the dead letters, ready to be replayed.
+ */
+export type Mailroom = { closed: boolean; received: string[] };
+
+export async function startMailroom(broker: ServiceBroker): Promise<Mailroom> {
+	const mailroom: Mailroom = { closed: true, received: [] };
+	broker.createService({
+		name: "mailroom",
+		mixins: [DurableEvents],
+		durableEvents: {
+			async "promotion.created"(event: BusinessEvent) {
+				if (mailroom.closed) throw new Error("The mail room is closed");
+				mailroom.received.push(event.id);
+			},
+		},
+	});
+	await broker.waitForServices("mailroom");
+	return mailroom;
 }
 
 export async function launchBrowser(): Promise<Browser> {

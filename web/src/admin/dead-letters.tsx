@@ -1,9 +1,6 @@
-/**
- * Events a service gave up on after its retries, with replay. Where the API has no
- * dead-letter route (404), there is nothing to show.
- */
+/** Events a service gave up on after its retries, with replay. */
 import { useState } from "preact/hooks";
-import { api, ApiError } from "../api";
+import { api } from "../api";
 import { dateTime } from "../format";
 import { useApi } from "../hooks";
 import { ErrorAlert, Loading, Notice } from "../ui";
@@ -14,8 +11,7 @@ export function DeadLetters() {
 	const letters = useApi<{ rows: DeadLetter[] }>("/api/discovery/dead-letters", 5000);
 	const [error, setError] = useState<unknown>(null);
 	const [notice, setNotice] = useState<string | null>(null);
-	const missing = letters.error instanceof ApiError && letters.error.status === 404;
-	const rows = missing ? [] : letters.data?.rows;
+	const rows = letters.data?.rows;
 
 	async function replay(letter: DeadLetter) {
 		setError(null);
@@ -34,7 +30,7 @@ export function DeadLetters() {
 			<h1 id="dead-title">Dead letters</h1>
 			<p class="muted">Events a service could not handle after every retry. Replay one once its cause is fixed.</p>
 			{notice && <Notice>{notice}</Notice>}
-			<ErrorAlert error={error ?? (missing ? null : letters.error)} />
+			<ErrorAlert error={error ?? letters.error} />
 			{rows === undefined ? (
 				<Loading what="dead letters" />
 			) : rows.length === 0 ? (
