@@ -4,7 +4,7 @@
  */
 import { createContext, type ComponentChildren } from "preact";
 import { useCallback, useContext, useEffect, useMemo, useState } from "preact/hooks";
-import { setToken, type Inbox, type Product, type User } from "./api";
+import { ApiError, setToken, type Inbox, type Product, type User } from "./api";
 import { useApi } from "./hooks";
 
 export type Session = { token: string; user: User };
@@ -70,7 +70,7 @@ export function AppProvider({ children }: { children: ComponentChildren }) {
 
 	// A token the API no longer accepts (expired, or the password changed) ends the session.
 	useEffect(() => {
-		if (inbox.error && "status" in inbox.error && inbox.error.status === 401) signOut();
+		if (inbox.error instanceof ApiError && inbox.error.status === 401) signOut();
 	}, [inbox.error, signOut]);
 
 	const value = useMemo<AppState>(
