@@ -78,6 +78,8 @@ export const config = {
 		corsOrigins: list("CORS_ORIGINS"),
 		authRateLimit: int("AUTH_RATE_LIMIT", 20),
 		authRateWindow: int("AUTH_RATE_WINDOW_MS", 60_000),
+		/** Password changes per account per AUTH_RATE_WINDOW_MS: each one checks the current password. */
+		passwordCheckLimit: int("PASSWORD_CHECK_LIMIT", 5),
 		/** Trust X-Forwarded-For for the client address (set when behind a proxy such as Traefik). */
 		trustProxy: flag("TRUST_PROXY", false),
 		/** Services /ready waits for. */
