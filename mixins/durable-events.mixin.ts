@@ -75,6 +75,7 @@ function openBus(broker: ServiceBroker): Promise<EventBus> {
 				name: `${broker.nodeID}-events`,
 				ackWaitMs: config.events.ackWaitMs,
 				retentionDays: config.events.retentionDays,
+				replicas: config.events.replicas,
 				log,
 			})
 		: Promise.resolve(

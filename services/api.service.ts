@@ -10,6 +10,7 @@ import ApiGateway, { Errors as WebErrors, type ApiSettingsSchema, type IncomingR
 import { config } from "../src/config";
 import { Errors } from "moleculer";
 import { ForbiddenError, UnauthorizedError } from "../src/errors";
+import { rateLimitStoreFor } from "../src/gateway/rate-limit-store";
 import { toErrorResponse } from "../src/http-errors";
 import type { AppContext, AuthRequirement, AuthUser, Meta } from "../src/types";
 
@@ -17,6 +18,12 @@ const { gateway } = config;
 
 /** Actions that are rate limited per client address: the ones that take a password. */
 const CREDENTIAL_ACTIONS = ["users.register", "users.login"];
+
+/** Actions that check the current password when given a new one: limited per account. */
+const PASSWORD_CHECK_ACTIONS = ["users.update"];
+
+/** Counts of both limits: in Redis, shared by every gateway, when the cacher is Redis; else per instance. */
+const RateLimitStore = rateLimitStoreFor(config.broker.cacher);
 
 /** A client's X-Request-ID is kept when it is a sane token; otherwise the gateway makes one. */
 const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
@@ -94,7 +101,8 @@ const ApiService: ServiceSchema<ApiSettingsSchema> = {
 					window: gateway.authRateWindow,
 					limit: gateway.authRateLimit,
 					headers: true,
-					key: clientAddress,
+					key: (req: IncomingMessage) => `auth:${clientAddress(req)}`,
+					StoreFactory: RateLimitStore,
 				},
 			},
 			{ ...apiRoute, name: "api", blacklist: CREDENTIAL_ACTIONS },
@@ -201,13 +209,26 @@ const ApiService: ServiceSchema<ApiSettingsSchema> = {
 		},
 
 		/** Enforces the `auth` declared on the action being called. */
-		authorize(ctx: AppContext, _route: unknown, req: IncomingRequest) {
+		async authorize(ctx: AppContext, _route: unknown, req: IncomingRequest) {
 			const requirement = (req.$action as { auth?: AuthRequirement } | undefined)?.auth;
 			if (!requirement) return;
 			const user = ctx.meta.user;
 			if (!user) throw new UnauthorizedError();
 			if (requirement === "admin" && user.role !== "admin") throw new ForbiddenError("This needs an admin account");
+			await this.limitPasswordChecks(req, user);
 		},
+
+		/** A stolen token must not buy unlimited guesses of the current password: changes are counted per account. */
+		async limitPasswordChecks(req: IncomingRequest, user: AuthUser) {
+			const action = (req.$action as { name?: string } | undefined)?.name;
+			if (!action || !PASSWORD_CHECK_ACTIONS.includes(action) || req.$params?.password === undefined) return;
+			const count = await this.passwordChecks.inc(`password:${user.id}`);
+			if (count > gateway.passwordCheckLimit) throw new ApiGateway.Errors.RateLimitExceeded("TOO_MANY_PASSWORD_CHECKS");
+		},
+	},
+
+	created() {
+		this.passwordChecks = new RateLimitStore(gateway.authRateWindow, { limit: gateway.passwordCheckLimit }, this.broker);
 	},
 };
 

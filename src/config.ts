@@ -80,6 +80,8 @@ export const config = {
 		corsOrigins: list("CORS_ORIGINS"),
 		authRateLimit: int("AUTH_RATE_LIMIT", 20),
 		authRateWindow: int("AUTH_RATE_WINDOW_MS", 60_000),
+		/** Password changes per account per AUTH_RATE_WINDOW_MS: each one checks the current password. */
+		passwordCheckLimit: int("PASSWORD_CHECK_LIMIT", 5),
 		/** Trust X-Forwarded-For for the client address (set when behind a proxy such as Traefik). */
 		trustProxy: flag("TRUST_PROXY", false),
 		/** Services /ready waits for. */
@@ -124,7 +126,10 @@ export const config = {
 	},
 
 	events: {
-		/** NATS with JetStream for durable events: EVENTS_NATS_URL, else a nats:// TRANSPORTER; unset: in process. */
+		/**
+		 * NATS with JetStream for durable events: EVENTS_NATS_URL, else a nats:// TRANSPORTER; unset: in process.
+		 * Either may list the servers of a NATS cluster: nats://a:4222,nats://b:4222.
+		 */
 		natsUrl: text("EVENTS_NATS_URL") ?? (text("TRANSPORTER")?.startsWith("nats://") ? text("TRANSPORTER") : undefined),
 		/** Deliveries of one event to one service, at least, before it may go to the dead letters. */
 		maxDeliver: int("EVENTS_MAX_DELIVER", 5),
@@ -141,6 +146,8 @@ export const config = {
 		ackWaitMs: int("EVENTS_ACK_WAIT_MS", 30_000),
 		/** How long the event stream keeps events. */
 		retentionDays: int("EVENTS_RETENTION_DAYS", 7),
+		/** Copies JetStream keeps of the event streams: 1 on a single NATS server, 3 on a three-node cluster. */
+		replicas: int("EVENTS_REPLICAS", 1),
 	},
 
 	notifications: {
@@ -167,6 +174,11 @@ export const config = {
 // A pending order is taken as abandoned only once its request can no longer be running.
 if (config.orders.abandonAfterMs <= config.broker.requestTimeout) {
 	throw new Error(`ORDER_ABANDON_AFTER_MS (${config.orders.abandonAfterMs}) must be longer than REQUEST_TIMEOUT (${config.broker.requestTimeout})`);
+}
+
+// JetStream keeps between one and five copies of a stream.
+if (config.events.replicas < 1 || config.events.replicas > 5) {
+	throw new Error(`EVENTS_REPLICAS must be between 1 and 5, got ${config.events.replicas}`);
 }
 
 export type Config = typeof config;

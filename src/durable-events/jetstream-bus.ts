@@ -21,6 +21,7 @@ export type JetStreamOptions = DeliveryPolicy & {
 	name: string;
 	ackWaitMs: number;
 	retentionDays: number;
+	replicas: number;
 	log: { info(...args: unknown[]): void; warn(...args: unknown[]): void; error(...args: unknown[]): void };
 };
 
@@ -41,7 +42,7 @@ const token = (text: string) => text.replace(/[^\w-]/g, "_");
 
 const pause = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
-async function ensureStream(jsm: JetStreamManager, name: string, subject: string, maxAgeMs: number): Promise<void> {
+async function ensureStream(jsm: JetStreamManager, name: string, subject: string, maxAgeMs: number, replicas: number): Promise<void> {
 	try {
 		await jsm.streams.info(name);
 	} catch {
@@ -53,6 +54,7 @@ async function ensureStream(jsm: JetStreamManager, name: string, subject: string
 				storage: StorageType.File,
 				max_age: nanos(maxAgeMs),
 				duplicate_window: nanos(2 * 60 * 1000),
+				num_replicas: replicas,
 			});
 		} catch (err) {
 			// Another node created it at the same moment.
@@ -69,8 +71,8 @@ export async function jetStreamBus(options: JetStreamOptions): Promise<EventBus>
 
 	const nc: NatsConnection = await connect({ servers: options.url.split(","), name: options.name, maxReconnectAttempts: -1 });
 	const jsm = await nc.jetstreamManager();
-	await ensureStream(jsm, stream, `${ns}.events.>`, options.retentionDays * DAY_MS);
-	await ensureStream(jsm, deadStream, `${ns}.dead.>`, options.retentionDays * DAY_MS);
+	await ensureStream(jsm, stream, `${ns}.events.>`, options.retentionDays * DAY_MS, options.replicas);
+	await ensureStream(jsm, deadStream, `${ns}.dead.>`, options.retentionDays * DAY_MS, options.replicas);
 	const js = nc.jetstream();
 	const stops = new Set<() => Promise<void>>();
 

@@ -95,13 +95,17 @@ export class ComposeCluster {
 		private readonly dockerfile: ReturnType<typeof readDockerfile>,
 		private readonly hostMap: Record<string, string>,
 		private readonly database: string,
+		private readonly variables: Record<string, string>,
 	) {
 		this.logDir = path.join(LOG_ROOT, namespace);
 		mkdirSync(this.logDir, { recursive: true });
 	}
 
-	/** Reads compose and Dockerfile and starts `scale[name] ?? 1` instances of every application service. */
-	static async start(servers: ServerUrls, scale: Record<string, number> = {}): Promise<ComposeCluster> {
+	/**
+	 * Reads compose and Dockerfile and starts `scale[name] ?? 1` instances of every application
+	 * service. `variables` add to COMPOSE_VARIABLES, as a user's environment would for compose.
+	 */
+	static async start(servers: ServerUrls, scale: Record<string, number> = {}, variables: Record<string, string> = {}): Promise<ComposeCluster> {
 		const compose = parse(readFileSync(path.join(ROOT, "docker-compose.yml"), "utf8"), { merge: true }) as {
 			services: Record<string, ComposeService>;
 		};
@@ -119,14 +123,19 @@ export class ComposeCluster {
 		const unknownScale = Object.keys(scale).filter(name => !appServices[name]);
 		if (unknownScale.length) throw new Error(`no compose service named ${unknownScale.join(", ")}`);
 
-		const hostOf = (url: string) => new URL(url).host;
+		// The hosts after "scheme://"; a list of URLs (the servers of a NATS cluster) keeps its schemes after the first.
+		const hostOf = (urls: string) =>
+			urls
+				.split(",")
+				.map((url, i) => (i === 0 ? new URL(url).host : `${new URL(url).protocol}//${new URL(url).host}`))
+				.join(",");
 		const hostMap: Record<string, string> = {
 			"nats:4222": hostOf(servers.natsUrl),
 			"redis:6379": hostOf(servers.redisUrl),
 			"mongo:27017": hostOf(servers.mongoUri),
 		};
 		const id = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-		const cluster = new ComposeCluster(`shop-test-${id}`, appServices, dockerfile, hostMap, `shop_test_${id}`);
+		const cluster = new ComposeCluster(`shop-test-${id}`, appServices, dockerfile, hostMap, `shop_test_${id}`, { ...COMPOSE_VARIABLES, ...variables });
 		try {
 			for (const name of Object.keys(appServices)) {
 				for (let i = 0; i < (scale[name] ?? 1); i++) await cluster.startInstance(name);
@@ -144,7 +153,7 @@ export class ComposeCluster {
 		const fromImage = this.dockerfile.env;
 		const fromCompose = environmentOf(this.appServices[name]);
 		for (const [key, raw] of Object.entries({ ...fromImage, ...fromCompose })) {
-			let value = interpolate(raw, COMPOSE_VARIABLES);
+			let value = interpolate(raw, this.variables);
 			if (value.startsWith(`${this.dockerfile.workdir}/`)) value = path.join(ROOT, value.slice(this.dockerfile.workdir.length + 1));
 			value = value.replace(/^(\w+:\/\/)([\w.-]+:\d+)/, (whole, scheme: string, host: string) => {
 				const mapped = this.hostMap[host];

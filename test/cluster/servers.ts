@@ -54,10 +54,10 @@ function tcpAnswer(host: string, port: number, probe?: string, timeoutMs = 1000)
 	});
 }
 
-const natsAnswers = (host: string, port: number) => tcpAnswer(host, port).then(a => a?.startsWith("INFO") ?? false);
+export const natsAnswers = (host: string, port: number) => tcpAnswer(host, port).then(a => a?.startsWith("INFO") ?? false);
 const redisAnswers = (host: string, port: number) => tcpAnswer(host, port, "PING\r\n").then(a => a?.startsWith("+PONG") ?? false);
 
-async function until(check: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
+export async function until(check: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
 	while (!(await check())) {
 		if (Date.now() > deadline) throw new Error(`${what} did not answer within ${timeoutMs} ms`);
@@ -65,7 +65,7 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs: num
 	}
 }
 
-function which(command: string, fallbacks: string[] = []): string | null {
+export function which(command: string, fallbacks: string[] = []): string | null {
 	for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
 		const candidate = path.join(dir, command);
 		if (existsSync(candidate)) return candidate;
@@ -73,7 +73,7 @@ function which(command: string, fallbacks: string[] = []): string | null {
 	return fallbacks.find(existsSync) ?? null;
 }
 
-function stopProcess(child: ChildProcess): Promise<void> {
+export function stopProcess(child: ChildProcess): Promise<void> {
 	if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
 	return new Promise(resolve => {
 		const killTimer = setTimeout(() => child.kill("SIGKILL"), 5000);
