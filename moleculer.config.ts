@@ -89,7 +89,13 @@ const brokerConfig: BrokerOptions = {
 
 	// Spans keep params and meta only through traceTags, which blanks every secret.
 	tracing: opts.tracing
-		? ({ enabled: true, exporter: [opts.tracing], tags: { action: traceTags, event: traceTags } } as BrokerOptions["tracing"])
+		? ({
+				enabled: true,
+				exporter: [opts.tracing],
+				tags: { action: traceTags, event: traceTags },
+				// An error's `data` can quote what was sent (a validator's `actual`): spans keep its kind only.
+				errorFields: ["name", "message", "code", "type"],
+			} as BrokerOptions["tracing"])
 		: false,
 
 	middlewares: [RequestContextMiddleware],

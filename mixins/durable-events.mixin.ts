@@ -185,7 +185,15 @@ export const DurableEvents: Partial<ServiceSchema> = {
 			if (!this.outboxStore) return 0;
 			const store = this.outboxStore();
 			let published = 0;
-			for (const doc of await store.owing(100)) published += await this.relayDoc(store, doc);
+			let failure: unknown;
+			for (const doc of await store.owing(100)) {
+				// One document that cannot be published (the bus is down) does not hold up the others.
+				published += await this.relayDoc(store, doc).catch(err => {
+					failure = err;
+					return 0;
+				});
+			}
+			if (failure) throw failure;
 			return published;
 		},
 
@@ -195,6 +203,14 @@ export const DurableEvents: Partial<ServiceSchema> = {
 
 		async resendDeadLetter(this: DurableThis, id: string): Promise<boolean> {
 			return (await this.bus()).replay(id);
+		},
+	},
+
+	events: {
+		/** Every service of this broker has started: publish what the outboxes still owe from before. */
+		"$broker.started"(this: Service) {
+			const service = this as DurableThis;
+			if (service.outboxStore) service.relayOutbox().catch(err => service.logger.warn(`The outbox relay of ${service.name} will try again: ${String(err)}`));
 		},
 	},
 
@@ -221,7 +237,9 @@ async function startDurableEvents(service: DurableThis): Promise<void> {
 		service.relayTimer = setInterval(() => service.relayOwedHere().catch(retry("own writes")), config.events.relayIntervalMs);
 		// What any instance left owed (one that died after its write): a scan, now and then.
 		const scan = () => service.relayOutbox().catch(retry("scan"));
-		void scan();
+		// The first scan waits for the broker to have started every service, so that no
+		// event goes out before its consumers listen (see "$broker.started" below).
+		if (service.broker.started) void scan();
 		service.scanTimer = setInterval(scan, config.events.relayScanIntervalMs);
 	}
 	const handlers = (service.schema.durableEvents ?? {}) as Record<string, (event: BusinessEvent) => Promise<void>>;

@@ -209,6 +209,8 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			params: { orderId: { type: "string", max: 64 } },
 			async handler(ctx: AppContext<{ orderId: string }>): Promise<{ cancelling: boolean }> {
 				const order = await this.findEntityById<Order>(ctx.params.orderId);
+				// Its saga is still running: it may yet mark the order paid, so it is not refunded under it.
+				if (order?.status === "pending") throw new ConflictError("The order is still being placed", "ORDER_IN_PROGRESS");
 				if (order?.status === "cancelling") return { cancelling: true };
 				if (order?.status !== "paid") return { cancelling: false };
 				return { cancelling: (await this.claimCancel(order, "refunded")) !== null };
@@ -329,8 +331,14 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				],
 				[
 					"finishing a cancel",
-					await this.findEntities<Order>({ query: { status: "cancelling", updatedAt: { $lt: before(config.sweeper.graceMs) } }, limit: 100 }),
-					order => finishCancel(ports, order),
+					await this.findEntities<Order>({ query: { status: "cancelling", updatedAt: { $lt: before(config.sweeper.graceMs) } }, sort: ["updatedAt"], limit: 100 }),
+					async order => {
+						// One that fails is touched, so it waits its turn again behind the others.
+						await finishCancel(ports, order).catch(async err => {
+							await this.updateEntities({ _id: order._id, status: "cancelling" }, { $set: { updatedAt: new Date().toISOString() } });
+							throw err;
+						});
+					},
 				],
 				[
 					"giving stock back",

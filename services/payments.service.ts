@@ -199,6 +199,8 @@ const PaymentsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 						return moved;
 					},
 				},
+				providerTimeoutMs: config.payments.providerTimeoutMs,
+				unknownAfterMs: config.payments.unknownAfterMs,
 				now: () => new Date(),
 				warn: message => this.logger.warn(message),
 			};
@@ -207,12 +209,17 @@ const PaymentsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 		async sweep() {
 			const ports = this.paymentPorts();
 			const stale = { $lt: new Date(Date.now() - config.sweeper.graceMs).toISOString() };
-			for (const payment of await this.findEntities<Payment>({ query: { status: "processing", updatedAt: stale }, limit: 100 })) {
-				const settled = await settleProcessing(ports, payment);
+			// Oldest first; one that fails is touched, so it waits its turn again behind the others.
+			const later = (payment: Payment, what: string) => async (err: unknown) => {
+				this.logger.warn(`${what} of payment ${payment._id} is not finished yet: ${String(err)}`);
+				await this.updateEntities({ _id: payment._id, status: payment.status }, { $set: { updatedAt: new Date().toISOString() } });
+			};
+			for (const payment of await this.findEntities<Payment>({ query: { status: "processing", updatedAt: stale }, sort: ["updatedAt"], limit: 100 })) {
+				const settled = await settleProcessing(ports, payment).catch(later(payment, "The charge"));
 				if (settled) this.logger.warn(`Payment ${payment._id} was left processing; the provider says it ${settled.status}`);
 			}
-			for (const payment of await this.findEntities<Payment>({ query: { status: "refunding", updatedAt: stale }, limit: 100 })) {
-				await finishRefund(ports, payment).catch(err => this.logger.warn(`Refund of payment ${payment._id} is not finished yet: ${String(err)}`));
+			for (const payment of await this.findEntities<Payment>({ query: { status: "refunding", updatedAt: stale }, sort: ["updatedAt"], limit: 100 })) {
+				await finishRefund(ports, payment).catch(later(payment, "The refund"));
 			}
 		},
 

@@ -123,6 +123,10 @@ export const config = {
 		provider: text("PAYMENT_PROVIDER", "sandbox"),
 		/** The sandbox moves no money: in production it runs only when this says so explicitly. */
 		allowSandboxInProduction: flag("PAYMENT_ALLOW_SANDBOX", false),
+		/** How long a charge waits for the provider; then its outcome is looked up later. */
+		providerTimeoutMs: int("PAYMENT_PROVIDER_TIMEOUT_MS", 8000),
+		/** A charge the provider says it never got counts as failed once it is this old. */
+		unknownAfterMs: int("PAYMENT_UNKNOWN_AFTER_MS", 5 * 60 * 1000),
 	},
 
 	events: {

@@ -123,7 +123,8 @@ export async function recordEvent(store: AnalyticsStore, event: BusinessEvent, n
 	}
 	// Also after a take-over: a crash may have come between two rollups.
 	for (const change of changes) await applyRollup(store, change, event.id);
-	await store.update({ _id: entryKey }, { $set: { counted: true } });
+	// Only the holder of the lease marks it counted; one whose lease was taken over leaves that to the new holder.
+	if ((await store.update({ _id: entryKey, countingBy: lease.countingBy }, { $set: { counted: true } })) === 0) throw new EventBeingCountedError(event);
 	await forgetApplied(store, changes, event.id);
 	return true;
 }

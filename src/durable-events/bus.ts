@@ -38,7 +38,7 @@ export interface EventBus {
 export type DeliveryPolicy = {
 	/** Deliveries of one event to one group, at least, before it may be dead-lettered. */
 	maxDeliver: number;
-	/** How long after it was first delivered a failing event may be dead-lettered, at the earliest. */
+	/** How long the retries of a failing event must have lasted, at least, before it may be dead-lettered. */
 	giveUpAfterMs: number;
 	/** Delay before the next delivery of an event whose handler threw, by attempt number (1, 2, ...). */
 	retryDelayMs(attempt: number): number;
@@ -49,13 +49,21 @@ export function backoff(baseMs: number, maxMs: number): (attempt: number) => num
 	return attempt => Math.min(baseMs * 2 ** Math.min(attempt - 1, 30), maxMs);
 }
 
+/** How long the retries before delivery `attempt` waited in all: the least time since the first delivery. */
+export function waitedBefore(policy: DeliveryPolicy, attempt: number): number {
+	let total = 0;
+	for (let i = 1; i < attempt; i += 1) total += policy.retryDelayMs(i);
+	return total;
+}
+
 /**
- * What to do after a handler threw on its `attempt`-th delivery of an event first
- * delivered `sinceFirstMs` ago: try again later, or give up (dead-letter). A dependency
- * that is unavailable (a service with no instance, a timeout, a database or bus that does
- * not answer) is never the event's fault: such an event is retried for as long as it takes.
+ * What to do after a handler threw on its `attempt`-th delivery of an event: try again
+ * later, or give up (dead-letter) once it has failed `maxDeliver` times over at least
+ * `giveUpAfterMs` of retries. A dependency that is unavailable (a service with no
+ * instance, a timeout, a database or bus that does not answer) is never the event's
+ * fault: such an event is retried for as long as it takes.
  */
-export function afterFailure(policy: DeliveryPolicy, err: unknown, attempt: number, sinceFirstMs: number): { retryInMs: number } | "dead-letter" {
-	if (!isUnavailable(err) && attempt >= policy.maxDeliver && sinceFirstMs >= policy.giveUpAfterMs) return "dead-letter";
+export function afterFailure(policy: DeliveryPolicy, err: unknown, attempt: number): { retryInMs: number } | "dead-letter" {
+	if (!isUnavailable(err) && attempt >= policy.maxDeliver && waitedBefore(policy, attempt) >= policy.giveUpAfterMs) return "dead-letter";
 	return { retryInMs: policy.retryDelayMs(attempt) };
 }

@@ -11,7 +11,7 @@
  * event itself (src/durable-events/bus.ts afterFailure). A lost connection only pauses
  * the consumers: they pull again once NATS is back.
  */
-import { AckPolicy, DeliverPolicy, JSONCodec, RetentionPolicy, StorageType, connect, millis, nanos, type Consumer, type JetStreamManager, type JsMsg, type NatsConnection } from "nats";
+import { AckPolicy, DeliverPolicy, JSONCodec, RetentionPolicy, StorageType, connect, nanos, type Consumer, type JetStreamManager, type JsMsg, type NatsConnection } from "nats";
 import type { BusinessEvent } from "../events";
 import { afterFailure, type DeadLetter, type DeliveryPolicy, type EventBus, type EventHandler } from "./bus";
 
@@ -97,7 +97,7 @@ export async function jetStreamBus(options: JetStreamOptions): Promise<EventBus>
 			await handler(event);
 			message.ack();
 		} catch (err) {
-			const next = afterFailure(options, err, attempt, Date.now() - millis(message.info.timestampNanos));
+			const next = afterFailure(options, err, attempt);
 			if (next === "dead-letter") {
 				options.log.error(`Event ${event.type} ${event.id} failed ${attempt} times in ${group}; dead-lettered:`, err);
 				try {

@@ -5,6 +5,15 @@
  * at once. A charge whose answer is lost stays "processing" until settleProcessing learns
  * its outcome from the provider.
  */
+
+/** The provider's answer, or a timeout after `ms`: a charge that hangs is an outcome not known yet. */
+function withDeadline<T>(answer: Promise<T>, ms: number): Promise<T> {
+	let timer: NodeJS.Timeout | undefined;
+	const late = new Promise<never>((_, reject) => {
+		timer = setTimeout(() => reject(Object.assign(new Error("the provider did not answer in time"), { name: "ProviderTimeout" })), ms);
+	});
+	return Promise.race([answer, late]).finally(() => clearTimeout(timer));
+}
 import { ConflictError, InvalidInputError } from "../errors";
 import { cardSummary, checkCard, type CardInput } from "./cards";
 import type { ChargeResult, ChargeStatus } from "./provider";
@@ -36,7 +45,7 @@ export async function chargeOrder(ports: PaymentPorts, command: ChargeCommand): 
 	const { number, expMonth, expYear, cvc } = checked.card;
 	let result: ChargeResult;
 	try {
-		result = await ports.provider.charge({ amount, currency, card: { number, expMonth, expYear, cvc }, reference: claimed._id });
+		result = await withDeadline(ports.provider.charge({ amount, currency, card: { number, expMonth, expYear, cvc }, reference: claimed._id }), ports.providerTimeoutMs);
 	} catch (err) {
 		ports.warn(`The ${ports.provider.name} provider failed on payment ${claimed._id} of order ${orderId}: ${errorKind(err)}`);
 		// The outcome is unknown (the provider may have charged): the payment stays "processing"
@@ -45,10 +54,24 @@ export async function chargeOrder(ports: PaymentPorts, command: ChargeCommand): 
 		throw new ProviderUnavailableError("The payment provider did not answer; whether the card was charged is being checked", claimed);
 	}
 
-	const settled = await recordOutcome(ports, claimed, result);
-	if (!settled) throw new Error(`payment ${claimed._id} left "processing" while it was being charged`);
+	const settled = (await recordOutcome(ports, claimed, result)) ?? (await settledMeanwhile(ports, claimed, result));
 	if (settled.status === "failed") throw declinedError(settled);
 	return settled;
+}
+
+/**
+ * The payment was settled by a sweeper while its charge was under way (the provider took
+ * longer than the sweeper waits). If the sweeper found it failed but the provider charged,
+ * the charge goes back at once: nobody else knows it was made.
+ */
+async function settledMeanwhile(ports: PaymentPorts, claimed: Payment, result: ChargeResult): Promise<Payment> {
+	const current = await ports.store.byId(claimed._id);
+	if (!current || current.status === "processing") throw new Error(`payment ${claimed._id} could not record its outcome`);
+	if (result.ok && current.status === "failed") {
+		ports.warn(`Payment ${claimed._id} was settled as failed while the provider charged it; the charge is refunded`);
+		await ports.provider.refund({ providerRef: result.providerRef, amount: claimed.amount, reference: claimed._id });
+	}
+	return current;
 }
 
 /** Moves a processing payment to what the provider answered, with its event; null if it was not processing any more. */
@@ -66,6 +89,8 @@ function recordOutcome(ports: PaymentPorts, payment: Payment, result: ChargeResu
  * not answer) or was settled by someone else.
  */
 export async function settleProcessing(ports: PaymentPorts, payment: Payment): Promise<Payment | null> {
+	// A charge the provider does not know yet may still be on its way to it: "unknown" means failed only once it is old.
+	const mayStillArrive = ports.now().getTime() - Date.parse(payment.createdAt) < ports.unknownAfterMs;
 	let status: ChargeStatus;
 	try {
 		status = await ports.provider.status(payment._id);
@@ -73,6 +98,7 @@ export async function settleProcessing(ports: PaymentPorts, payment: Payment): P
 		ports.warn(`The ${ports.provider.name} provider could not tell the outcome of payment ${payment._id}: ${errorKind(err)}`);
 		return null;
 	}
+	if (status.ok === "unknown" && mayStillArrive) return null;
 	const result: ChargeResult = status.ok === "unknown" ? { ok: false, reason: "processing_error", message: "The charge never reached the provider" } : status;
 	return recordOutcome(ports, payment, result);
 }

@@ -143,6 +143,10 @@ export interface PaymentStore {
 export type PaymentPorts = {
 	store: PaymentStore;
 	provider: PaymentProvider;
+	/** How long a charge may wait for the provider before its outcome counts as not known yet. */
+	providerTimeoutMs: number;
+	/** How old a charge the provider says it never got must be before it counts as failed. */
+	unknownAfterMs: number;
 	now(): Date;
 	/** For trouble an operator must look at; never given card details. */
 	warn(message: string): void;

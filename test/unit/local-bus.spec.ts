@@ -1,5 +1,6 @@
 /** The in-process event bus keeps the delivery contract of JetStream: once per group, retries, dead letters. */
 import { Errors } from "moleculer";
+import { afterFailure, backoff, waitedBefore } from "../../src/durable-events/bus";
 import { localBus } from "../../src/durable-events/local-bus";
 import { businessEvent, type BusinessEvent } from "../../src/events";
 import { waitFor } from "../helpers/cluster";
@@ -74,4 +75,27 @@ it("lists dead letters and replays one: the group that gave up gets the event ag
 	expect(handled).toEqual([event.id]);
 	expect(await bus.deadLetters(10)).toEqual([]);
 	expect(await bus.replay(letter.id)).toBe(false);
+});
+
+it("keeps an event for a group whose members are all stopped, and delivers it to the next one", async () => {
+	const bus = fresh();
+	const got: string[] = [];
+	const unsubscribe = await bus.subscribe("sleepy", "order.paid", async () => void got.push("first"));
+	await unsubscribe();
+	await bus.publish(businessEvent("order.paid", {}) as BusinessEvent);
+	await new Promise(resolve => setTimeout(resolve, 20));
+	expect(got).toEqual([]);
+	await bus.subscribe("sleepy", "order.paid", async () => void got.push("second"));
+	await waitFor(() => (got.length ? true : undefined), "the kept event");
+	expect(got).toEqual(["second"]);
+});
+
+it("dead-letters only after the retries have lasted EVENTS_GIVE_UP_AFTER_MS, counted from the schedule", () => {
+	const hourly = { maxDeliver: 3, giveUpAfterMs: 60 * 60 * 1000, retryDelayMs: backoff(1000, 5 * 60 * 1000) };
+	const bug = new Error("a bug");
+	expect(afterFailure(hourly, bug, 3)).toEqual({ retryInMs: 4000 });
+	const enough = Array.from({ length: 40 }, (_, i) => i + 1).find(attempt => waitedBefore(hourly, attempt) >= hourly.giveUpAfterMs)!;
+	expect(afterFailure(hourly, bug, enough - 1)).not.toBe("dead-letter");
+	expect(afterFailure(hourly, bug, enough)).toBe("dead-letter");
+	expect(afterFailure(hourly, new Errors.RequestTimeoutError({ action: "users.get", nodeID: "n1" }), 1000)).toEqual({ retryInMs: 5 * 60 * 1000 });
 });

@@ -77,6 +77,8 @@ function setup(options: { chargeFails?: boolean; refundFails?: boolean } = {}) {
 	const ports: PaymentPorts = {
 		store,
 		provider,
+		providerTimeoutMs: 1000,
+		unknownAfterMs: 60_000,
 		now: () => new Date("2026-03-15T12:00:00Z"),
 		warn: message => warnings.push(message),
 	};
@@ -205,11 +207,32 @@ describe("refund", () => {
 		expect(await settleProcessing(lost.ports, declined)).toMatchObject({ status: "failed", failureReason: "card_declined" });
 		expect(lost.events.map(e => e.type)).toEqual(["payment.succeeded", "payment.failed"]);
 
-		// A charge the provider never received failed; asking twice settles once.
+		// A charge the provider never received: still on its way while young, failed once old; asking twice settles once.
 		const never = setup();
 		const claimed = (await never.store.insertIfNew({ ...lost.store.all()[0], orderId: "o3", status: "processing" }))!;
-		expect(await settleProcessing(never.ports, claimed)).toMatchObject({ status: "failed", failureReason: "processing_error" });
 		expect(await settleProcessing(never.ports, claimed)).toBeNull();
+		const later: PaymentPorts = { ...never.ports, now: () => new Date(Date.parse(claimed.createdAt) + 120_000) };
+		expect(await settleProcessing(later, claimed)).toMatchObject({ status: "failed", failureReason: "processing_error" });
+		expect(await settleProcessing(later, claimed)).toBeNull();
+	});
+
+	it("gives a charge back at once when a sweeper settled its payment as failed while the provider was still charging", async () => {
+		const { ports, store, refunds } = setup();
+		const slow: PaymentPorts = {
+			...ports,
+			provider: {
+				...ports.provider,
+				async charge(request) {
+					const answer = await ports.provider.charge(request);
+					// Meanwhile a sweeper gave up on the payment.
+					const payment = (await store.byId(request.reference))!;
+					await store.transition(payment, { status: "failed", failureReason: "processing_error" }, "payment.failed");
+					return answer;
+				},
+			},
+		};
+		await expect(chargeOrder(slow, command())).rejects.toMatchObject({ code: 402, type: "processing_error" });
+		expect(refunds).toEqual([expect.objectContaining({ reference: store.all()[0]._id, amount: 2500 })]);
 	});
 
 	it("refunds the payment of an order for its cancel: null without one or when it failed", async () => {
