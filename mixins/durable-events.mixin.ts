@@ -118,14 +118,21 @@ type DurableThis = Service &
 		relayDoc(store: OutboxStore, doc: { _id: string } & OutboxFields): Promise<number>;
 	};
 
-type Handlers = { [K in EventType]?: (event: EventOf<K>) => Promise<void> };
+/** One handler per event type, typed from the catalog, with the service as `this`. */
+export type DurableHandlers<TThis> = { [K in EventType]?: (this: TThis, event: EventOf<K>) => Promise<void> };
 
 declare module "moleculer" {
 	// eslint-disable-next-line @typescript-eslint/no-namespace
 	namespace Service {
-		interface ServiceSchema {
+		// The same type parameters as Moleculer's own declaration, so that handlers get the service's `this`.
+		interface ServiceSchema<
+			TSettings = ServiceSettingSchema,
+			TMethods = Record<string, any>, // eslint-disable-line @typescript-eslint/no-explicit-any
+			TVars = Record<string, any>, // eslint-disable-line @typescript-eslint/no-explicit-any
+			TThis = Service<TSettings> & TVars & TMethods,
+		> {
 			/** Handlers of business events, delivered durably (mixins/durable-events.mixin.ts). */
-			durableEvents?: Handlers;
+			durableEvents?: DurableHandlers<TThis>;
 		}
 	}
 }

@@ -9,7 +9,7 @@ import type { Context, ServiceBroker, ServiceSchema } from "moleculer";
 import ApiGateway, { Errors as WebErrors, type ApiSettingsSchema, type IncomingRequest } from "moleculer-web";
 import { config } from "../src/config";
 import { Errors } from "moleculer";
-import { ForbiddenError, UnauthorizedError } from "../src/errors";
+import { errorType, ForbiddenError, UnauthorizedError } from "../src/errors";
 import { rateLimitStoreFor } from "../src/gateway/rate-limit-store";
 import { toErrorResponse } from "../src/http-errors";
 import type { AppContext, AuthRequirement, AuthUser, Meta } from "../src/types";
@@ -140,7 +140,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema> = {
 		onError(this: { logger: { error(...args: unknown[]): void } }, req: IncomingRequest, res: ServerResponse, err: Error) {
 			const { status, body } = toErrorResponse(err);
 			// A gateway that cannot route yet is expected at start; the client is told to retry.
-			if (status >= 500 && (err as { type?: string }).type !== "GATEWAY_NOT_READY") this.logger.error(`${req.method} ${req.originalUrl ?? req.url} failed:`, err);
+			if (status >= 500 && errorType(err) !== "GATEWAY_NOT_READY") this.logger.error(`${req.method} ${req.originalUrl ?? req.url} failed:`, err);
 			res.setHeader("Content-Type", "application/json; charset=utf-8");
 			res.writeHead(status);
 			res.end(JSON.stringify(body));

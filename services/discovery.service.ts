@@ -17,6 +17,7 @@ import {
 	type RegistryService,
 } from "../src/discovery/registry-view";
 import { NotFoundError } from "../src/errors";
+import { idRule } from "../src/params";
 import type { AppContext } from "../src/types";
 
 type Methods = DurableEventsMethods & {
@@ -51,7 +52,7 @@ const DiscoveryService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 		replayDeadLetter: {
 			rest: "POST /dead-letters/:id/replay",
 			auth: "admin",
-			params: { id: { type: "string", min: 1, max: 64 } },
+			params: { id: idRule },
 			async handler(ctx: AppContext<{ id: string }>): Promise<{ replayed: true }> {
 				if (!(await this.resendDeadLetter(ctx.params.id))) throw new NotFoundError("Dead letter", ctx.params.id);
 				return { replayed: true };

@@ -9,7 +9,7 @@ import type { ServiceSchema } from "moleculer";
 import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { DurableEvents, type DurableEventsMethods } from "../mixins/durable-events.mixin";
 import { config } from "../src/config";
-import { NotFoundError } from "../src/errors";
+import { errorType, NotFoundError } from "../src/errors";
 import type { BusinessEvent } from "../src/events";
 import { broadcast, notifyUser, type DeliveryPorts, type Recipient } from "../src/notifications/delivery";
 import { createMailer, type Mailer } from "../src/notifications/mailer";
@@ -21,12 +21,11 @@ import {
 	welcomeMessage,
 	type OrderEventData,
 	type OrderNoticeType,
-	type PaymentRefundedData,
 	type PromotionCreatedData,
-	type UserRegisteredData,
 } from "../src/notifications/templates";
 import { mapPage, pageParams, type Page, type PageRequest } from "../src/pagination";
 import { requireUser } from "../src/auth/caller";
+import { idRule } from "../src/params";
 import type { AppContext } from "../src/types";
 
 type Methods = DbMethods &
@@ -98,7 +97,7 @@ const NotificationsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 		markRead: {
 			rest: "POST /notifications/:id/read",
 			auth: "required",
-			params: { id: { type: "string", min: 1, max: 64 } },
+			params: { id: idRule },
 			async handler(ctx: AppContext<{ id: string }>): Promise<NotificationView> {
 				const userId = requireUser(ctx).id;
 				const found = await this.findEntityById<Notification>(ctx.params.id);
@@ -138,7 +137,7 @@ const NotificationsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 	},
 
 	durableEvents: {
-		async "user.registered"(this: Methods, event: BusinessEvent<UserRegisteredData>) {
+		async "user.registered"(event) {
 			const { userId, email, name } = event.data;
 			await this.notifyOwner(event, welcomeMessage(event.data), { id: userId, email, name });
 		},
@@ -152,11 +151,11 @@ const NotificationsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			]),
 		),
 
-		async "payment.refunded"(this: Methods, event: BusinessEvent<PaymentRefundedData>) {
+		async "payment.refunded"(event) {
 			await this.notifyOwner(event, refundMessage(event.data));
 		},
 
-		async "promotion.created"(this: Methods, event: BusinessEvent<PromotionCreatedData>) {
+		async "promotion.created"(event) {
 			await this.sendPromotion(event);
 		},
 	},
@@ -170,7 +169,7 @@ const NotificationsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 						return await this.broker.call<Recipient, { id: string }>("users.get", { id: userId });
 					} catch (err) {
 						// No such user: nobody to mail. Anything else (users down) throws, and the event comes again.
-						if ((err as { type?: string }).type === "NOT_FOUND") return null;
+						if (errorType(err) === "NOT_FOUND") return null;
 						throw err;
 					}
 				},

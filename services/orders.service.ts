@@ -5,22 +5,23 @@
  * owed and finished by src/orders/settle-order.ts: at once by the request, or by the
  * sweeper that runs on every instance when the request could not.
  */
-import type { Service, ServiceSchema } from "moleculer";
+import type { ServiceSchema } from "moleculer";
 import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { productIdRule, quantityRule } from "../src/catalog/params";
 import { config } from "../src/config";
 import { ConflictError, InvalidInputError, NotFoundError } from "../src/errors";
 import { DurableEvents, type DurableEventsMethods } from "../mixins/durable-events.mixin";
 import { outboxOnInsert, withOutbox } from "../src/durable-events/outbox";
-import { newEvent, type EventOf, type RefundReason } from "../src/events";
+import { newEvent, type RefundReason } from "../src/events";
 import { orderEventData, orderView, type Order, type OrderView } from "../src/orders/order";
 import { assertMove, ORDER_STATUSES, SOLD_STATUSES, type OrderStatus } from "../src/orders/order-state";
 import { DuplicateOrderError, placeOrder, type PlaceOrderRequest } from "../src/orders/place-order";
 import type { OrderEventType, OrderPorts, PaymentOutcome, SettlePorts } from "../src/orders/ports";
 import { finishCancel, releaseOwedStock, settleAbandoned } from "../src/orders/settle-order";
 import { mapPage, pageParams, type PageRequest } from "../src/pagination";
-import { checkCard } from "../src/payments/cards";
-import { requireUser } from "../src/auth/caller";
+import { idRule } from "../src/params";
+import { cardRule, checkCard } from "../src/payments/cards";
+import { canSee, requireUser, visibleTo } from "../src/auth/caller";
 import type { AppContext } from "../src/types";
 
 type Methods = DbMethods &
@@ -101,16 +102,7 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 					strict: "remove",
 					props: {
 						method: { type: "enum", values: ["card"] },
-						card: {
-							type: "object",
-							strict: "remove",
-							props: {
-								number: { type: "string", min: 1, max: 32 },
-								expMonth: { type: "number", integer: true },
-								expYear: { type: "number", integer: true },
-								cvc: { type: "string", min: 1, max: 4 },
-							},
-						},
+						card: cardRule,
 					},
 				},
 			},
@@ -139,7 +131,7 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			params: { ...pageParams, status: { type: "enum", values: [...ORDER_STATUSES], optional: true } },
 			async handler(ctx: AppContext<PageRequest & { status?: OrderStatus }>) {
 				const user = requireUser(ctx);
-				const query: Record<string, unknown> = user.role === "admin" ? {} : { userId: user.id };
+				const query: Record<string, unknown> = visibleTo(user);
 				if (ctx.params.status) query.status = ctx.params.status;
 				return mapPage(await this.findPage<Order>(query, ["-createdAt"], ctx.params), orderView);
 			},
@@ -149,7 +141,7 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			rest: "GET /:id",
 			auth: "required",
 			retryPolicy: { enabled: true },
-			params: { id: { type: "string", max: 64 } },
+			params: { id: idRule },
 			async handler(ctx: AppContext<{ id: string }>): Promise<OrderView> {
 				return orderView(await this.visibleOrder(ctx, ctx.params.id));
 			},
@@ -163,7 +155,7 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 		cancel: {
 			rest: "POST /:id/cancel",
 			auth: "required",
-			params: { id: { type: "string", max: 64 } },
+			params: { id: idRule },
 			async handler(ctx: AppContext<{ id: string }>): Promise<OrderView> {
 				const order = await this.visibleOrder(ctx, ctx.params.id);
 				if (order.status === "pending") throw new ConflictError("The order is still being placed", "ORDER_IN_PROGRESS");
@@ -182,7 +174,7 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 		setStatus: {
 			rest: "PATCH /:id/status",
 			auth: "admin",
-			params: { id: { type: "string", max: 64 }, status: { type: "enum", values: ["shipped", "delivered"] } },
+			params: { id: idRule, status: { type: "enum", values: ["shipped", "delivered"] } },
 			async handler(ctx: AppContext<{ id: string; status: "shipped" | "delivered" }>): Promise<OrderView> {
 				const order = await this.visibleOrder(ctx, ctx.params.id);
 				assertMove(order.status, ctx.params.status);
@@ -206,7 +198,7 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 		 */
 		cancelForRefund: {
 			visibility: "public",
-			params: { orderId: { type: "string", max: 64 } },
+			params: { orderId: idRule },
 			async handler(ctx: AppContext<{ orderId: string }>): Promise<{ cancelling: boolean }> {
 				const order = await this.findEntityById<Order>(ctx.params.orderId);
 				// Its saga is still running: it may yet mark the order paid, so it is not refunded under it.
@@ -221,7 +213,7 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 		statsForUser: {
 			visibility: "public",
 			retryPolicy: { enabled: true },
-			params: { userId: { type: "string", max: 64 }, recent: { type: "number", integer: true, min: 0, max: 50, default: 5 } },
+			params: { userId: idRule, recent: { type: "number", integer: true, min: 0, max: 50, default: 5 } },
 			async handler(ctx: AppContext<{ userId: string; recent: number }>) {
 				const [orderCount, sold, recent] = await Promise.all([
 					this.countEntities({ userId: ctx.params.userId }),
@@ -237,7 +229,7 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 
 	durableEvents: {
 		/** A charge that went through for an order that had been given up meanwhile goes back. */
-		async "payment.succeeded"(this: Service & Methods, event: EventOf<"payment.succeeded">) {
+		async "payment.succeeded"(event) {
 			const order = await this.findEntityById<Order>(event.data.orderId);
 			if (order?.status === "cancelled" || order?.status === "payment_failed") {
 				await this.settlePorts().refundOrder(order._id, "order_cancelled");
@@ -301,7 +293,7 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 		async visibleOrder(ctx: AppContext, id: string) {
 			const user = requireUser(ctx);
 			const order = await this.findEntityById<Order>(id);
-			if (!order || (user.role !== "admin" && order.userId !== user.id)) throw new NotFoundError("Order", id);
+			if (!order || !canSee(user, order.userId)) throw new NotFoundError("Order", id);
 			return order;
 		},
 

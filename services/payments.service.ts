@@ -13,13 +13,15 @@ import { withOutbox } from "../src/durable-events/outbox";
 import { newEvent } from "../src/events";
 import { amountRule, currencyRule } from "../src/money";
 import { mapPage, pageParams, type PageRequest } from "../src/pagination";
+import { cardRule } from "../src/payments/cards";
 import { chargeOrder, settleProcessing, type ChargeCommand } from "../src/payments/charge";
-import { canSeePayment, paymentEvent, publicPayment, type Payment, type PaymentEventType, type PaymentPorts, type PaymentView } from "../src/payments/payment";
+import { paymentEvent, publicPayment, type Payment, type PaymentEventType, type PaymentPorts, type PaymentView } from "../src/payments/payment";
 import type { PaymentProvider } from "../src/payments/provider";
 import { providerNamed } from "../src/payments/providers";
 import { finishRefund, refundOrderPayment, refundPayment } from "../src/payments/refund";
 import type { RefundReason } from "../src/events";
-import { requireUser } from "../src/auth/caller";
+import { canSee, requireUser, visibleTo } from "../src/auth/caller";
+import { idRule } from "../src/params";
 import type { AppContext } from "../src/types";
 
 type Methods = DbMethods &
@@ -33,8 +35,6 @@ type Methods = DbMethods &
 };
 
 type Vars = { provider: PaymentProvider; sweepTimer?: NodeJS.Timeout };
-
-const idRule = { type: "string", min: 1, max: 64 } as const;
 
 const PaymentsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 	name: "payments",
@@ -88,15 +88,7 @@ const PaymentsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				userId: idRule,
 				amount: { ...amountRule, min: 1 },
 				currency: currencyRule,
-				card: {
-					type: "object",
-					props: {
-						number: { type: "string", max: 64 },
-						expMonth: { type: "number", integer: true, convert: true },
-						expYear: { type: "number", integer: true, convert: true },
-						cvc: { type: "string", max: 8 },
-					},
-				},
+				card: cardRule,
 			},
 			async handler(ctx: AppContext<ChargeCommand>): Promise<PaymentView> {
 				return publicPayment(await chargeOrder(this.paymentPorts(), ctx.params));
@@ -141,7 +133,7 @@ const PaymentsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			params: { ...pageParams },
 			async handler(ctx: AppContext<PageRequest>) {
 				const user = requireUser(ctx);
-				const query = user.role === "admin" ? {} : { userId: user.id };
+				const query = visibleTo(user);
 				return mapPage(await this.findPage<Payment>(query, ["-createdAt"], ctx.params), publicPayment);
 			},
 		},
@@ -225,7 +217,7 @@ const PaymentsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 
 		async visiblePayment(ctx: AppContext, id: string): Promise<Payment> {
 			const payment = await this.findEntityById<Payment>(id);
-			if (!payment || !canSeePayment(requireUser(ctx), payment)) throw new NotFoundError("Payment", id);
+			if (!payment || !canSee(requireUser(ctx), payment.userId)) throw new NotFoundError("Payment", id);
 			return payment;
 		},
 

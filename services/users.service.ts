@@ -12,6 +12,7 @@ import { DurableEvents, type DurableEventsMethods } from "../mixins/durable-even
 import { outboxOnInsert } from "../src/durable-events/outbox";
 import { newEvent } from "../src/events";
 import { mapPage, pageParams, type PageRequest } from "../src/pagination";
+import { idRule } from "../src/params";
 import type { AppContext, AuthUser, Role } from "../src/types";
 import { normalizeEmail, publicUser, type Account, type PublicUser } from "../src/users/accounts";
 
@@ -199,7 +200,7 @@ const UsersService: ServiceSchema<{ rest: string }, Methods> = {
 			retryPolicy: { enabled: true },
 			// Cleaned on every node when any account changes (db mixin).
 			cache: { keys: ["id"] },
-			params: { id: { type: "string", max: 64 } },
+			params: { id: idRule },
 			async handler(ctx: AppContext<{ id: string }>): Promise<PublicUser> {
 				const account = await this.findEntityById<Account>(ctx.params.id);
 				if (!account) throw new NotFoundError("User", ctx.params.id);

@@ -4,6 +4,7 @@
  * data when an error crosses the network.
  */
 import { Errors } from "moleculer";
+import type { BusinessEvent } from "./events";
 
 const { MoleculerClientError } = Errors;
 
@@ -54,6 +55,29 @@ export class PaymentDeclinedError extends MoleculerClientError {
 	constructor(message: string, reason: string, data?: Record<string, unknown>) {
 		super(message, 402, reason, data);
 		this.name = "PaymentDeclinedError";
+	}
+}
+
+/** 502: the payment provider failed or did not answer. Its own error is not passed on: it may quote the card. */
+export class ProviderUnavailableError extends Errors.MoleculerError {
+	constructor(message: string, payment: { _id: string; orderId: string }) {
+		super(message, 502, "PROVIDER_UNAVAILABLE", { paymentId: payment._id, orderId: payment.orderId });
+		this.name = "ProviderUnavailableError";
+	}
+}
+
+/** An event whose data cannot be counted: thrown before anything is written, so it is retried and then dead-lettered. */
+export class MalformedEventError extends Error {
+	constructor(event: Pick<BusinessEvent, "id" | "type">, problem: string) {
+		super(`Event ${event.id} (${event.type}) cannot be counted: ${problem}`);
+		this.name = "MalformedEventError";
+	}
+}
+
+/** 503: another delivery of the same event is counting it right now; this one comes again later. */
+export class EventBeingCountedError extends Errors.MoleculerRetryableError {
+	constructor(event: Pick<BusinessEvent, "id" | "type">) {
+		super(`Event ${event.id} (${event.type}) is being counted by another delivery`, 503, "EVENT_BEING_COUNTED");
 	}
 }
 

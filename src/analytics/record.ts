@@ -26,9 +26,9 @@
  * rollup grows with history.
  */
 import { randomUUID } from "node:crypto";
-import { Errors } from "moleculer";
 import type { BusinessEvent } from "../events";
-import { MalformedEventError, newRollup, rollupChanges, rollupUpdate, type RollupChange } from "./rollups";
+import { EventBeingCountedError, MalformedEventError } from "../errors";
+import { newRollup, rollupChanges, rollupUpdate, type RollupChange } from "./rollups";
 
 export const EVENT_KEY_PREFIX = "event:";
 
@@ -137,9 +137,3 @@ async function forgetApplied(store: AnalyticsStore, changes: RollupChange[], eve
 /** How long one delivery may take to count an event before another may take over. */
 export const COUNTING_LEASE_MS = 60_000;
 
-/** Another delivery of the same event is counting it right now: this one comes again later. */
-export class EventBeingCountedError extends Errors.MoleculerRetryableError {
-	constructor(event: Pick<BusinessEvent, "id" | "type">) {
-		super(`Event ${event.id} (${event.type}) is being counted by another delivery`, 503, "EVENT_BEING_COUNTED");
-	}
-}

@@ -19,6 +19,7 @@
  * A product's rollup is per currency too, so that a revenue never adds up two currencies
  * (an admin may change a product's currency).
  */
+import { MalformedEventError } from "../errors";
 import type { BusinessEvent } from "../events";
 
 export const DAY_METRICS = ["events", "sales", "signups", "failures", "refunds", "cancellations"] as const;
@@ -42,14 +43,6 @@ export type RollupChange = {
 /** A rollup as stored. */
 /** A rollup as stored; its `_id` is its key, so that it is found without a scan. */
 export type RollupDoc = RollupLabels & { _id: string; kind: "rollup"; key: string; count?: number; amount?: number };
-
-/** An event whose data cannot be counted: thrown before anything is written, so it is retried and then dead-lettered. */
-export class MalformedEventError extends Error {
-	constructor(event: Pick<BusinessEvent, "id" | "type">, problem: string) {
-		super(`Event ${event.id} (${event.type}) cannot be counted: ${problem}`);
-		this.name = "MalformedEventError";
-	}
-}
 
 const ISO_DAY = /^(\d{4}-\d{2}-\d{2})T/;
 

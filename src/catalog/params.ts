@@ -1,5 +1,6 @@
 /** `params` rules of the catalog actions, shared by create and update. */
 import { amountRule, currencyRule } from "../money";
+import { idRule } from "../params";
 import { SEARCH_MAX_LENGTH, SORT_OPTIONS } from "./browse";
 import { ADJUST_MAX_DELTA, RESERVE_MAX_QUANTITY, STOCK_MAX } from "./stock";
 
@@ -8,8 +9,9 @@ export const DESCRIPTION_MAX_LENGTH = 5000;
 export const CATEGORY_MAX_LENGTH = 50;
 export const MAX_IDS = 100;
 
-export const productIdRule = { type: "string", min: 1, max: 64 } as const;
-export const orderIdRule = { type: "string", min: 1, max: 64 } as const;
+/** A product's and an order's ids follow the one id rule. */
+export const productIdRule = idRule;
+export const orderIdRule = idRule;
 
 /** The editable product fields; `trim` runs before the length checks. */
 export const productFieldRules = {

@@ -4,27 +4,16 @@
  * the fields they name, so nothing else an event may carry (a token, a card) can reach a
  * message. Money is shown with formatMoney; amounts stay integers of minor units until then.
  */
+import type { CancelReason, EventPayloads, OrderEventData, OrderEventItem } from "../events";
+import { declineClause } from "../payments/declines";
 import { formatMoney } from "../money";
 import type { Message } from "./notification";
 
-export type UserRegisteredData = { userId: string; email: string; name: string };
-
-export type OrderEventItem = { productId: string; name: string; unitPrice: number; quantity: number; lineTotal: number };
-
-export type OrderEventData = {
-	orderId: string;
-	userId: string;
-	status: string;
-	total: number;
-	currency: string;
-	items: OrderEventItem[];
-	reason: string | null;
-	paymentId: string | null;
-};
-
-export type PaymentRefundedData = { paymentId: string; orderId: string; userId: string; amount: number; currency: string };
-
-export type PromotionCreatedData = { promotionId: string; title: string; message: string };
+/** The payloads the templates read, from the one event catalog (src/events.ts). */
+export type UserRegisteredData = EventPayloads["user.registered"];
+export type { OrderEventData, OrderEventItem };
+export type PaymentRefundedData = EventPayloads["payment.refunded"];
+export type PromotionCreatedData = EventPayloads["promotion.created"];
 
 /** The order events that notify the order's owner. */
 export type OrderNoticeType = "order.paid" | "order.payment_failed" | "order.cancelled" | "order.shipped" | "order.delivered";
@@ -32,19 +21,12 @@ export type OrderNoticeType = "order.paid" | "order.payment_failed" | "order.can
 /** Items shown by name in a message; the rest are counted. */
 const ITEMS_SHOWN = 3;
 
-const DECLINE_REASONS: Record<string, string> = {
-	card_declined: "the card was declined",
-	insufficient_funds: "the card has insufficient funds",
-	expired_card: "the card has expired",
-	incorrect_cvc: "the card's security code was incorrect",
-	processing_error: "the card could not be charged",
-};
-
-const CANCEL_REASONS: Record<string, string> = {
+/** Every cancel reason has its words: a reason without them does not compile. */
+const CANCEL_REASONS: Record<CancelReason, string> = {
 	cancelled_by_request: "as you asked",
 	out_of_stock: "because an item was out of stock",
 	reservation_failed: "because its items could not be reserved",
-	payment_unavailable: "because the payment could not be processed",
+	refunded: "because its payment was refunded",
 	abandoned: "because it could not be completed",
 };
 
@@ -73,7 +55,7 @@ export function welcomeMessage(user: UserRegisteredData): Message {
 	};
 }
 
-const ORDER_TEMPLATES: Record<OrderNoticeType, (order: OrderEventData) => Message> = {
+const ORDER_TEMPLATES: { [K in OrderNoticeType]: (order: EventPayloads[K]) => Message } = {
 	"order.paid": order => ({
 		kind: "order_paid",
 		title: "Payment received for your order",
@@ -84,13 +66,13 @@ const ORDER_TEMPLATES: Record<OrderNoticeType, (order: OrderEventData) => Messag
 		title: "Your payment did not go through",
 		body:
 			`The payment of ${orderTotal(order)} for order ${order.orderId} failed: ` +
-			`${DECLINE_REASONS[order.reason ?? ""] ?? "the card was declined"}. Nothing was charged; you can place the order again with another card.`,
+			`${declineClause(order.reason)}. Nothing was charged; you can place the order again with another card.`,
 	}),
 	"order.cancelled": order => ({
 		kind: "order_cancelled",
 		title: "Your order was cancelled",
 		body:
-			`Order ${order.orderId} (${orderTotal(order)}) was cancelled ${CANCEL_REASONS[order.reason ?? ""] ?? ""}`.trimEnd() +
+			`Order ${order.orderId} (${orderTotal(order)}) was cancelled ${CANCEL_REASONS[order.reason] ?? CANCEL_REASONS.abandoned}` +
 			". If you were charged, the money goes back to your card; you will get a notice when the refund is issued.",
 	}),
 	"order.shipped": order => ({
@@ -105,8 +87,8 @@ const ORDER_TEMPLATES: Record<OrderNoticeType, (order: OrderEventData) => Messag
 	}),
 };
 
-export function orderMessage(type: OrderNoticeType, order: OrderEventData): Message {
-	return ORDER_TEMPLATES[type](order);
+export function orderMessage<K extends OrderNoticeType>(type: K, order: EventPayloads[K]): Message {
+	return (ORDER_TEMPLATES[type] as (order: EventPayloads[K]) => Message)(order);
 }
 
 export function refundMessage(refund: PaymentRefundedData): Message {

@@ -7,6 +7,21 @@ import type { FieldProblem } from "../errors";
 
 export type CardBrand = "visa" | "mastercard" | "amex" | "discover" | "unknown";
 
+/**
+ * The `params` rule of a card, wherever one is taken (orders.create, payments.charge):
+ * shape and sizes only; checkCard below judges the number, the expiry and the CVC, field by field.
+ */
+export const cardRule = {
+	type: "object",
+	strict: "remove",
+	props: {
+		number: { type: "string", min: 1, max: 32 },
+		expMonth: { type: "number", integer: true, convert: true },
+		expYear: { type: "number", integer: true, convert: true },
+		cvc: { type: "string", min: 1, max: 4 },
+	},
+} as const;
+
 /** A card as the client sends it. */
 export type CardInput = { number: string; expMonth: number; expYear: number; cvc: string };
 

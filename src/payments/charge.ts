@@ -14,10 +14,10 @@ function withDeadline<T>(answer: Promise<T>, ms: number): Promise<T> {
 	});
 	return Promise.race([answer, late]).finally(() => clearTimeout(timer));
 }
-import { ConflictError, InvalidInputError } from "../errors";
+import { ConflictError, InvalidInputError, ProviderUnavailableError } from "../errors";
 import { cardSummary, checkCard, type CardInput } from "./cards";
 import type { ChargeResult, ChargeStatus } from "./provider";
-import { declinedError, errorKind, ProviderUnavailableError, type Payment, type PaymentPorts } from "./payment";
+import { declinedError, errorKind, type Payment, type PaymentPorts } from "./payment";
 
 export type ChargeCommand = { orderId: string; userId: string; amount: number; currency: string; card: CardInput };
 

@@ -3,12 +3,11 @@
  * flows work through. A payment keeps the card's brand, last four digits and expiry:
  * never its number or CVC.
  */
-import { Errors } from "moleculer";
 import type { OutboxFields } from "../durable-events/outbox";
 import { PaymentDeclinedError } from "../errors";
 import type { DeclineReason, EventOf, EventPayloads, PaymentEventData, RefundReason } from "../events";
-import type { AuthUser } from "../types";
 import type { CardSummary } from "./cards";
+import { DECLINE_MESSAGES } from "./declines";
 import type { PaymentProvider } from "./provider";
 
 /** processing -> succeeded | failed; succeeded -> refunding -> refunded (the claim first, then the provider). */
@@ -73,10 +72,6 @@ export function publicPayment(payment: Payment): PaymentView {
 	};
 }
 
-/** The owner of a payment and admins may see it; to anyone else it does not exist. */
-export function canSeePayment(user: Pick<AuthUser, "id" | "role">, payment: Pick<Payment, "userId">): boolean {
-	return user.role === "admin" || payment.userId === user.id;
-}
 
 export type PaymentEventType = "payment.succeeded" | "payment.failed" | "payment.refunded";
 
@@ -94,14 +89,6 @@ export function paymentEvent(payment: Payment, type: PaymentEventType): EventPay
 	return eventData(payment, payment.amount);
 }
 
-const DECLINE_MESSAGES: Record<DeclineReason, string> = {
-	card_declined: "The card was declined",
-	insufficient_funds: "The card has insufficient funds",
-	expired_card: "The card has expired",
-	incorrect_cvc: "The card's security code is incorrect",
-	processing_error: "The card could not be charged",
-};
-
 /** The 402 for a failed payment: the same error the first time and on every repeat. */
 export function declinedError(payment: Payment): PaymentDeclinedError {
 	const reason = payment.failureReason ?? "card_declined";
@@ -109,14 +96,6 @@ export function declinedError(payment: Payment): PaymentDeclinedError {
 		paymentId: payment._id,
 		orderId: payment.orderId,
 	});
-}
-
-/** 502: the provider failed or did not answer. */
-export class ProviderUnavailableError extends Errors.MoleculerError {
-	constructor(message: string, payment: Payment) {
-		super(message, 502, "PROVIDER_UNAVAILABLE", { paymentId: payment._id, orderId: payment.orderId });
-		this.name = "ProviderUnavailableError";
-	}
 }
 
 /** An error's name and code, without its message, which a provider may have written the card into. */

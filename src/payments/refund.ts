@@ -8,9 +8,9 @@
  * again: the next cancel, or the payments sweeper.
  */
 import { Errors } from "moleculer";
-import { ConflictError } from "../errors";
+import { ConflictError, ProviderUnavailableError } from "../errors";
 import type { RefundReason } from "../events";
-import { errorKind, ProviderUnavailableError, type Payment, type PaymentPorts } from "./payment";
+import { errorKind, type Payment, type PaymentPorts } from "./payment";
 
 /** Asks the provider for the claimed refund and records it; throws 502 when the provider did not confirm it. */
 export async function finishRefund(ports: PaymentPorts, payment: Payment): Promise<Payment> {

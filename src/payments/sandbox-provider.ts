@@ -5,6 +5,7 @@
  * so a charge whose process died is "unknown" to the next one, as if it never arrived.
  */
 import { randomUUID } from "node:crypto";
+import { DECLINE_MESSAGES } from "./declines";
 import type { ChargeResult, DeclineReason, PaymentProvider, RefundResult } from "./provider";
 
 export const SANDBOX_CARDS = {
@@ -21,7 +22,7 @@ const DECLINES: Record<string, DeclineReason> = {
 /** What the sandbox answers for a card number (spaces and dashes ignored). */
 export function sandboxDecision(cardNumber: string): ChargeResult {
 	const reason = DECLINES[cardNumber.replace(/[\s-]/g, "")];
-	if (reason) return { ok: false, reason, message: reason === "insufficient_funds" ? "The card has insufficient funds" : "The card was declined" };
+	if (reason) return { ok: false, reason, message: DECLINE_MESSAGES[reason] };
 	return { ok: true, providerRef: `sandbox_ch_${randomUUID()}` };
 }
 

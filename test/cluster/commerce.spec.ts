@@ -6,10 +6,11 @@
 import type { ComposeCluster } from "./compose-cluster";
 import { sleep, startCluster, steadyLoad } from "./running-cluster";
 import { waitFor } from "../helpers/cluster";
+import { cardPayment, createProduct } from "../helpers/fixtures";
 import { newCustomer, type Client, type Reply } from "../helpers/http";
 
 const SCALE = { catalog: 2, orders: 2 };
-const CARD = { method: "card", card: { number: "4242424242424242", expMonth: 12, expYear: new Date().getFullYear() + 2, cvc: "123" } };
+const CARD = cardPayment();
 
 let cluster: ComposeCluster;
 let api: Client;
@@ -18,11 +19,7 @@ let admin: string;
 type OrderRow = { id: string; status: string; paymentId: string | null; items: { productId: string; quantity: number }[] };
 type PaymentRow = { id: string; orderId: string; status: string };
 
-async function newProduct(stock: number): Promise<string> {
-	const res = await api.post("/api/products", { name: "Cluster mug", price: 700, currency: "USD", category: "tests", stock }, { token: admin });
-	if (res.status !== 201) throw new Error(`create product: ${res.status}`);
-	return res.body.id;
-}
+const newProduct = (stock: number) => createProduct(api, admin, { name: "Cluster mug", price: 700, stock });
 
 const stockOf = async (productId: string): Promise<number> => (await api.get(`/api/products/${productId}`)).body.stock;
 

@@ -6,10 +6,11 @@
 import type { ComposeCluster } from "./compose-cluster";
 import { startCluster, waitForInstances } from "./running-cluster";
 import { waitFor } from "../helpers/cluster";
+import { cardPayment } from "../helpers/fixtures";
 import { newCustomer, type Client } from "../helpers/http";
 
 const SCALE = { analytics: 2 };
-const CARD = { method: "card", card: { number: "4242424242424242", expMonth: 12, expYear: new Date().getFullYear() + 2, cvc: "123" } };
+const CARD = cardPayment();
 
 let cluster: ComposeCluster;
 let api: Client;

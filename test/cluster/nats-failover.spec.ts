@@ -12,10 +12,11 @@ import { startNatsCluster, type NatsCluster } from "./nats-cluster";
 import { sleep, startCluster, steadyLoad } from "./running-cluster";
 import { testServers } from "./servers-from-env";
 import { waitFor } from "../helpers/cluster";
+import { cardPayment } from "../helpers/fixtures";
 import { newCustomer, type Client, type Reply } from "../helpers/http";
 
 const REPLICAS = 3;
-const CARD = { method: "card", card: { number: "4242424242424242", expMonth: 12, expYear: new Date().getFullYear() + 2, cvc: "123" } };
+const CARD = cardPayment();
 
 let nats: NatsCluster;
 let cluster: ComposeCluster;

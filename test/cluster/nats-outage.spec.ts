@@ -8,9 +8,10 @@ import { sleep, startCluster, steadyLoad } from "./running-cluster";
 import { startOwnNats, type OwnNats } from "./servers";
 import { testServers } from "./servers-from-env";
 import { waitFor } from "../helpers/cluster";
+import { cardPayment } from "../helpers/fixtures";
 import { newCustomer, type Client, type Reply } from "../helpers/http";
 
-const CARD = { method: "card", card: { number: "4242424242424242", expMonth: 12, expYear: new Date().getFullYear() + 2, cvc: "123" } };
+const CARD = cardPayment();
 
 type OrderRow = { id: string; userId: string; status: string; items: { productId: string; quantity: number }[] };
 type Buyer = { token: string; user: { id: string } };

@@ -8,8 +8,7 @@ import type { BusinessEvent } from "../../src/events";
 import { businessEvent } from "../../src/events";
 import { startShop, waitFor, type ShopCluster } from "../helpers/cluster";
 import { adminToken, client, newCustomer, type Client } from "../helpers/http";
-
-const CARDS = { ok: "4242424242424242", declined: "4000000000000002" };
+import { cardPayment, createProduct, SANDBOX_CARDS } from "../helpers/fixtures";
 
 type Summary = {
 	orders: number;
@@ -33,18 +32,10 @@ beforeAll(async () => {
 });
 afterAll(() => shop.stop());
 
-function card(number: string) {
-	return { method: "card", card: { number, expMonth: 12, expYear: new Date().getFullYear() + 2, cvc: "123" } };
-}
+const newProduct = (name: string, price: number, stock = 50) => createProduct(api, admin, { name, price, stock });
 
-async function newProduct(name: string, price: number, stock = 50): Promise<string> {
-	const res = await api.post("/api/products", { name, description: "for tests", price, currency: "USD", category: "tests", stock }, { token: admin });
-	if (res.status !== 201) throw new Error(`create product: ${res.status} ${JSON.stringify(res.body)}`);
-	return res.body.id;
-}
-
-function order(token: string, items: { productId: string; quantity: number }[], cardNumber = CARDS.ok) {
-	return api.post("/api/orders", { items, payment: card(cardNumber) }, { token });
+function order(token: string, items: { productId: string; quantity: number }[], cardNumber: string = SANDBOX_CARDS.succeeds) {
+	return api.post("/api/orders", { items, payment: cardPayment(cardNumber) }, { token });
 }
 
 async function summary(): Promise<Summary> {
@@ -100,7 +91,7 @@ it("counts sign-ups, paid orders, declined payments, refunds and cancellations f
 	expect((await order(alice.token, [{ productId: mug, quantity: 2 }, { productId: tea, quantity: 1 }])).status).toBe(201);
 	const bobs = await order(bob.token, [{ productId: mug, quantity: 1 }]);
 	expect(bobs.status).toBe(201);
-	expect((await order(bob.token, [{ productId: tea, quantity: 1 }], CARDS.declined)).status).toBe(402);
+	expect((await order(bob.token, [{ productId: tea, quantity: 1 }], SANDBOX_CARDS.declined)).status).toBe(402);
 	expect((await api.post(`/api/orders/${bobs.body.id}/cancel`, undefined, { token: bob.token })).status).toBe(200);
 
 	const after = await summaryWhen(

@@ -7,6 +7,7 @@ import type { ServiceBroker } from "moleculer";
 import { SMTPServer } from "smtp-server";
 import type { ShopCluster } from "../helpers/cluster";
 import { adminToken, client, newCustomer, type Client } from "../helpers/http";
+import { cardPayment, createProduct, SANDBOX_CARDS } from "../helpers/fixtures";
 
 type ReceivedMail = { to: string[]; subject: string; raw: string };
 
@@ -67,22 +68,10 @@ afterAll(async () => {
 	await new Promise<void>(resolve => (smtp ? smtp.close(() => resolve()) : resolve()));
 });
 
-function card() {
-	return { method: "card", card: { number: "4242424242424242", expMonth: 12, expYear: new Date().getFullYear() + 2, cvc: "123" } };
-}
-
-async function newProduct(price: number): Promise<string> {
-	const res = await api.post(
-		"/api/products",
-		{ name: `Lamp ${Math.random().toString(36).slice(2, 8)}`, description: "for tests", price, currency: "USD", category: "tests", stock: 50 },
-		{ token: admin },
-	);
-	if (res.status !== 201) throw new Error(`create product: ${res.status} ${JSON.stringify(res.body)}`);
-	return res.body.id;
-}
+const newProduct = (price: number) => createProduct(api, admin, { price, stock: 50 });
 
 async function placeOrder(token: string, productId: string, quantity: number): Promise<string> {
-	const res = await api.post("/api/orders", { items: [{ productId, quantity }], payment: card() }, { token });
+	const res = await api.post("/api/orders", { items: [{ productId, quantity }], payment: cardPayment() }, { token });
 	if (res.status !== 201) throw new Error(`order: ${res.status} ${JSON.stringify(res.body)}`);
 	return res.body.id;
 }
@@ -149,7 +138,7 @@ it("tells an order's owner, and nobody else, that it was paid, shipped, delivere
 	const mails = await waitFor(() => (mailsTo(owner.user.email).length >= 7 ? mailsTo(owner.user.email) : undefined), "the owner's emails");
 	expect(mails.map(mail => mail.subject).sort()).toEqual(box.rows.map(row => row.title).sort());
 	expect(mails.every(mail => mail.to.length === 1)).toBe(true);
-	expect(mails.some(mail => mail.raw.includes("4242424242424242"))).toBe(false);
+	expect(mails.some(mail => mail.raw.includes(SANDBOX_CARDS.succeeds))).toBe(false);
 
 	// The stranger only ever gets a welcome.
 	expect(kindsOf(await inbox(stranger.token))).toEqual(["welcome"]);

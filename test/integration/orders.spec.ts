@@ -1,37 +1,23 @@
 /** The order saga through the gateway: stock, charges, refunds, idempotency and the state machine. */
 import { startShop, waitFor, type ShopCluster } from "../helpers/cluster";
+import { cardPayment, createProduct, SANDBOX_CARDS } from "../helpers/fixtures";
 import { adminToken, client, newCustomer, type Client } from "../helpers/http";
 
-const CARDS = {
-	ok: "4242424242424242",
-	declined: "4000000000000002",
-	insufficientFunds: "4000000000009995",
-};
+const CARDS = { ok: SANDBOX_CARDS.succeeds, declined: SANDBOX_CARDS.declined, insufficientFunds: SANDBOX_CARDS.insufficientFunds };
 
 let shop: ShopCluster;
 let api: Client;
 let admin: string;
 
-function card(number: string) {
-	return { method: "card", card: { number, expMonth: 12, expYear: new Date().getFullYear() + 2, cvc: "123" } };
-}
-
-async function newProduct(stock: number, price = 1250): Promise<string> {
-	const res = await api.post(
-		"/api/products",
-		{ name: `Product ${Math.random().toString(36).slice(2, 8)}`, description: "for tests", price, currency: "USD", category: "tests", stock },
-		{ token: admin },
-	);
-	if (res.status !== 201) throw new Error(`create product: ${res.status} ${JSON.stringify(res.body)}`);
-	return res.body.id;
-}
+const card = cardPayment;
+const newProduct = (stock: number, price = 1250) => createProduct(api, admin, { stock, price });
 
 async function stockOf(productId: string): Promise<number> {
 	const res = await api.get(`/api/products/${productId}`);
 	return res.body.stock;
 }
 
-function order(token: string, items: { productId: string; quantity: number }[], cardNumber = CARDS.ok, key?: string) {
+function order(token: string, items: { productId: string; quantity: number }[], cardNumber: string = CARDS.ok, key?: string) {
 	return api.post("/api/orders", { items, payment: card(cardNumber) }, { token, headers: key ? { "idempotency-key": key } : {} });
 }
 

@@ -8,9 +8,10 @@ import type { BusinessEvent } from "../../src/events";
 import { localBus } from "../../src/durable-events/local-bus";
 import type { PaymentProvider } from "../../src/payments/provider";
 import { eventProbe, freshNamespace, gatewayUrl, startNode, waitFor, type SeenEvent } from "../helpers/cluster";
+import { cardPayment, createProduct } from "../helpers/fixtures";
 import { adminToken, client, newCustomer, type Client } from "../helpers/http";
 
-const CARD = { method: "card", card: { number: "4242424242424242", expMonth: 12, expYear: new Date().getFullYear() + 2, cvc: "123" } };
+const CARD = cardPayment();
 
 let namespace: string;
 let front: ServiceBroker;
@@ -33,11 +34,7 @@ afterAll(async () => {
 	await catalogNode.stop();
 });
 
-async function newProduct(stock: number): Promise<string> {
-	const res = await api.post("/api/products", { name: "Owed", description: "", price: 700, currency: "USD", category: "tests", stock }, { token: admin });
-	expect(res.status).toBe(201);
-	return res.body.id;
-}
+const newProduct = (stock: number) => createProduct(api, admin, { name: "Owed", price: 700, stock });
 
 const stockOf = async (productId: string) => (await api.get(`/api/products/${productId}`)).body.stock as number;
 const orderOf = async (id: string, token: string) => (await api.get(`/api/orders/${id}`, { token })).body;

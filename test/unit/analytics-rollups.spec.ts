@@ -1,5 +1,6 @@
 import type { BusinessEvent } from "../../src/events";
-import { MalformedEventError, dayOf, newRollup, rollupChanges, rollupUpdate } from "../../src/analytics/rollups";
+import { dayOf, newRollup, rollupChanges, rollupUpdate } from "../../src/analytics/rollups";
+import { MalformedEventError } from "../../src/errors";
 
 const AT = "2026-11-25T23:59:59.000Z";
 

@@ -37,6 +37,10 @@ function expectNoSecrets(text: string) {
 	expect(text).not.toMatch(/cvc|password|token/i);
 }
 
+/** Events come from outside: the templates are tried with data the types would not allow, too. */
+const notice = (type: OrderNoticeType, data: object) => orderMessage(type, data as never);
+const refundOf = (data: object) => refundMessage({ reason: "order_cancelled", ...data } as never);
+
 describe("order notices", () => {
 	const cases: [OrderNoticeType, string][] = [
 		["order.paid", "order_paid"],
@@ -47,7 +51,7 @@ describe("order notices", () => {
 	];
 
 	it.each(cases)("%s gives a %s notice naming the order", (type, kind) => {
-		const message = orderMessage(type, withSecrets(order));
+		const message = notice(type, withSecrets(order));
 		expect(message.kind).toBe(kind);
 		expect(message.title.length).toBeGreaterThan(0);
 		expect(message.body).toContain("ord-123");
@@ -55,31 +59,32 @@ describe("order notices", () => {
 	});
 
 	it("shows the total as money, not as minor units", () => {
-		const paid = orderMessage("order.paid", order);
+		const paid = notice("order.paid", order);
 		expect(paid.body).toContain("$1,234.56");
 		expect(paid.body).not.toContain("123456");
-		expect(orderMessage("order.payment_failed", { ...order, total: 999, currency: "EUR" }).body).toContain("€9.99");
-		expect(orderMessage("order.cancelled", { ...order, total: 500, currency: "GBP" }).body).toContain("£5.00");
+		expect(notice("order.payment_failed", { ...order, total: 999, currency: "EUR" }).body).toContain("€9.99");
+		expect(notice("order.cancelled", { ...order, total: 500, currency: "GBP" }).body).toContain("£5.00");
 	});
 
 	it("lists the items, and counts those it does not name", () => {
-		expect(orderMessage("order.paid", order).body).toContain("2 × Blue mug, 1 × Green tea");
+		expect(notice("order.paid", order).body).toContain("2 × Blue mug, 1 × Green tea");
 		const many = Array.from({ length: 5 }, (_, i) => ({ ...order.items[0], name: `Item ${i}`, quantity: 1 }));
 		expect(itemsSummary(many)).toBe("1 × Item 0, 1 × Item 1, 1 × Item 2 and 2 more items");
 		expect(itemsSummary(many.slice(0, 4))).toBe("1 × Item 0, 1 × Item 1, 1 × Item 2 and 1 more item");
 	});
 
 	it("says why a payment failed, in words, and falls back for an unknown reason", () => {
-		expect(orderMessage("order.payment_failed", { ...order, reason: "insufficient_funds" }).body).toContain("insufficient funds");
-		const unknown = orderMessage("order.payment_failed", { ...order, reason: "weird_code" }).body;
+		expect(notice("order.payment_failed", { ...order, reason: "insufficient_funds" }).body).toContain("insufficient funds");
+		const unknown = notice("order.payment_failed", { ...order, reason: "weird_code" }).body;
 		expect(unknown).toContain("declined");
 		expect(unknown).not.toContain("weird_code");
 	});
 
 	it("says why an order was cancelled", () => {
-		expect(orderMessage("order.cancelled", { ...order, reason: "out_of_stock" }).body).toContain("out of stock");
-		expect(orderMessage("order.cancelled", { ...order, reason: "cancelled_by_request" }).body).toContain("as you asked");
-		expect(orderMessage("order.cancelled", { ...order, reason: null }).body).toMatch(/was cancelled\. /);
+		expect(notice("order.cancelled", { ...order, reason: "out_of_stock" }).body).toContain("out of stock");
+		expect(notice("order.cancelled", { ...order, reason: "cancelled_by_request" }).body).toContain("as you asked");
+		expect(notice("order.cancelled", { ...order, reason: "refunded" }).body).toContain("because its payment was refunded");
+		expect(notice("order.cancelled", { ...order, reason: null }).body).toContain("because it could not be completed");
 	});
 });
 
@@ -91,7 +96,7 @@ it("welcomes a new user by name", () => {
 });
 
 it("tells the refunded amount as money", () => {
-	const message = refundMessage(withSecrets({ paymentId: "pay-1", orderId: "ord-9", userId: "u1", amount: 2500, currency: "USD" }));
+	const message = refundOf(withSecrets({ paymentId: "pay-1", orderId: "ord-9", userId: "u1", amount: 2500, currency: "USD" }));
 	expect(message.kind).toBe("refund");
 	expect(message.title).toContain("$25.00");
 	expect(message.body).toContain("$25.00");
@@ -107,8 +112,8 @@ it("passes a promotion on as written, with a one-line title", () => {
 it("every kind has a template", () => {
 	const kinds = new Set([
 		welcomeMessage({ userId: "u", email: "e@x.test", name: "N" }).kind,
-		...(["order.paid", "order.payment_failed", "order.cancelled", "order.shipped", "order.delivered"] as const).map(t => orderMessage(t, order).kind),
-		refundMessage({ paymentId: "p", orderId: "o", userId: "u", amount: 1, currency: "USD" }).kind,
+		...(["order.paid", "order.payment_failed", "order.cancelled", "order.shipped", "order.delivered"] as const).map(t => notice(t, order).kind),
+		refundOf({ paymentId: "p", orderId: "o", userId: "u", amount: 1, currency: "USD" }).kind,
 		promotionMessage({ promotionId: "p", title: "t", message: "m" }).kind,
 	]);
 	expect([...kinds].sort()).toEqual([...NOTIFICATION_KINDS].sort());

@@ -6,7 +6,8 @@ import type { PaymentEventData } from "../../src/events";
 import { paymentEvent, type NewPayment, type Payment, type PaymentEventType, type PaymentPorts, type PaymentStore } from "../../src/payments/payment";
 import type { ChargeRequest, ChargeResult, PaymentProvider, RefundRequest } from "../../src/payments/provider";
 import { finishRefund, refundOrderPayment, refundPayment } from "../../src/payments/refund";
-import { sandboxDecision } from "../../src/payments/sandbox-provider";
+import { SANDBOX_CARDS, sandboxDecision } from "../../src/payments/sandbox-provider";
+import { testCard } from "../helpers/fixtures";
 
 const tick = () => new Promise(resolve => setImmediate(resolve));
 
@@ -85,7 +86,7 @@ function setup(options: { chargeFails?: boolean; refundFails?: boolean } = {}) {
 	return { store, ports, charges, refunds, events, warnings };
 }
 
-const card = (number = "4242424242424242"): CardInput => ({ number, expMonth: 12, expYear: 2030, cvc: "123" });
+const card = (number: string = SANDBOX_CARDS.succeeds): CardInput => ({ ...testCard(number), expYear: 2030 });
 const command = (overrides: Partial<ChargeCommand> = {}): ChargeCommand => ({ orderId: "o1", userId: "u1", amount: 2500, currency: "USD", card: card(), ...overrides });
 
 describe("charge", () => {
@@ -100,7 +101,7 @@ describe("charge", () => {
 
 	it("records a decline as failed, emits payment.failed with the reason, and throws 402 of that reason", async () => {
 		const { ports, store, events } = setup();
-		const declined = chargeOrder(ports, command({ card: card("4000000000009995") }));
+		const declined = chargeOrder(ports, command({ card: card(SANDBOX_CARDS.insufficientFunds) }));
 		await expect(declined).rejects.toBeInstanceOf(PaymentDeclinedError);
 		await expect(chargeOrder(ports, command())).rejects.toMatchObject({ code: 402, type: "insufficient_funds", data: { paymentId: "p1", orderId: "o1" } });
 		expect(store.all()).toEqual([expect.objectContaining({ status: "failed", failureReason: "insufficient_funds" })]);
@@ -175,7 +176,7 @@ describe("refund", () => {
 
 	it("refuses a failed payment", async () => {
 		const { ports, store } = setup();
-		await chargeOrder(ports, command({ card: card("4000000000000002") })).catch(() => undefined);
+		await chargeOrder(ports, command({ card: card(SANDBOX_CARDS.declined) })).catch(() => undefined);
 		await expect(refundPayment(ports, store.all()[0], "refund_requested")).rejects.toBeInstanceOf(ConflictError);
 	});
 
@@ -200,7 +201,7 @@ describe("refund", () => {
 	it("settles a charge whose answer was lost from what the provider says of it", async () => {
 		const lost = setup({ chargeFails: true });
 		await chargeOrder(lost.ports, command()).catch(() => undefined);
-		await chargeOrder(lost.ports, command({ orderId: "o2", card: card("4000000000000002") })).catch(() => undefined);
+		await chargeOrder(lost.ports, command({ orderId: "o2", card: card(SANDBOX_CARDS.declined) })).catch(() => undefined);
 		const [charged, declined] = lost.store.all();
 		expect([charged.status, declined.status]).toEqual(["processing", "processing"]);
 		expect(await settleProcessing(lost.ports, charged)).toMatchObject({ status: "succeeded", providerRef: expect.any(String) });
@@ -238,7 +239,7 @@ describe("refund", () => {
 	it("refunds the payment of an order for its cancel: null without one or when it failed", async () => {
 		const { ports, refunds } = setup();
 		expect(await refundOrderPayment(ports, "none", "order_cancelled")).toBeNull();
-		await chargeOrder(ports, command({ orderId: "declined", card: card("4000000000000002") })).catch(() => undefined);
+		await chargeOrder(ports, command({ orderId: "declined", card: card(SANDBOX_CARDS.declined) })).catch(() => undefined);
 		expect(await refundOrderPayment(ports, "declined", "order_cancelled")).toBeNull();
 		await chargeOrder(ports, command());
 		const [a, b] = await Promise.all([refundOrderPayment(ports, "o1", "order_cancelled"), refundOrderPayment(ports, "o1", "order_cancelled")]);

@@ -3,10 +3,11 @@ import { Errors } from "moleculer";
 import { NotFoundError, PaymentDeclinedError } from "../../src/errors";
 import { placeOrder, type PlaceOrderRequest } from "../../src/orders/place-order";
 import type { AuthUser } from "../../src/types";
+import { testCard } from "../helpers/fixtures";
 import { fakeShop } from "../helpers/fake-shop";
 
 const user: AuthUser = { id: "u1", email: "u1@shop.test", name: "U", role: "customer" };
-const card = { number: "4242424242424242", expMonth: 12, expYear: 2099, cvc: "123" };
+const card = testCard();
 const request = (items: PlaceOrderRequest["items"]): PlaceOrderRequest => ({ items, payment: { method: "card", card } });
 const types = (shop: ReturnType<typeof fakeShop>) => shop.events.map(e => e.type);
 

@@ -6,10 +6,11 @@
 import { placeOrder, type PlaceOrderRequest } from "../../src/orders/place-order";
 import { finishCancel, releaseOwedStock, settleAbandoned } from "../../src/orders/settle-order";
 import type { AuthUser } from "../../src/types";
+import { testCard } from "../helpers/fixtures";
 import { fakeShop, type FakeShop } from "../helpers/fake-shop";
 
 const user: AuthUser = { id: "u1", email: "u1@shop.test", name: "U", role: "customer" };
-const card = { number: "4242424242424242", expMonth: 12, expYear: 2099, cvc: "123" };
+const card = testCard();
 const order2 = (): PlaceOrderRequest => ({ items: [{ productId: "mug", quantity: 2 }, { productId: "pen", quantity: 1 }], payment: { method: "card", card } });
 const INITIAL = { mug: 10, pen: 1 };
 
