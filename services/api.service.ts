@@ -10,7 +10,7 @@ import ApiGateway, { Errors as WebErrors, type ApiSettingsSchema, type IncomingR
 import { config } from "../src/config";
 import { Errors } from "moleculer";
 import { errorType, ForbiddenError, UnauthorizedError } from "../src/errors";
-import { rateLimitStoreFor } from "../src/gateway/rate-limit-store";
+import { rateLimitStoreFor, type RateLimitStoreClass } from "../src/gateway/rate-limit-store";
 import { toErrorResponse } from "../src/http-errors";
 import type { AppContext, AuthRequirement, AuthUser, Meta } from "../src/types";
 
@@ -59,14 +59,18 @@ type RoutedAction = { rest?: unknown; visibility?: string };
 /** An action the gateway builds a route for: it has `rest` and is published. */
 const isRouted = (action: RoutedAction) => Boolean(action.rest) && (action.visibility ?? "published") === "published";
 
-type GatewayThis = {
-	aliases: { action?: string | null }[];
-	broker: ServiceBroker;
+/** What the gateway's methods use: moleculer-web's alias list and error sender, and its own. */
+type GatewayMethods = {
 	unroutedServices(): string[];
 	sendError(req: IncomingRequest, res: ServerResponse, err: Error): void;
+	limitPasswordChecks(req: IncomingRequest, user: AuthUser): Promise<void>;
 };
 
-const ApiService: ServiceSchema<ApiSettingsSchema> = {
+type GatewayVars = { aliases: { action?: string | null }[]; passwordChecks: InstanceType<RateLimitStoreClass> };
+
+type GatewayThis = GatewayMethods & GatewayVars & { broker: ServiceBroker };
+
+const ApiService: ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> = {
 	name: "api",
 	mixins: [ApiGateway],
 

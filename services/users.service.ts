@@ -13,7 +13,7 @@ import { outboxOnInsert } from "../src/durable-events/outbox";
 import { newEvent } from "../src/events";
 import { mapPage, pageParams, type PageRequest } from "../src/pagination";
 import { idRule } from "../src/params";
-import type { AppContext, AuthUser, Role } from "../src/types";
+import type { AppContext, AuthUser, NoVars, Role } from "../src/types";
 import { normalizeEmail, publicUser, type Account, type PublicUser } from "../src/users/accounts";
 
 type UsersMethods = DbMethods & {
@@ -34,7 +34,7 @@ const passwordRule = { type: "string", min: PASSWORD_MIN_LENGTH, max: PASSWORD_M
 
 type Methods = UsersMethods & DurableEventsMethods;
 
-const UsersService: ServiceSchema<{ rest: string }, Methods> = {
+const UsersService: ServiceSchema<{ rest: string }, Methods, NoVars> = {
 	name: "users",
 
 	mixins: [

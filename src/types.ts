@@ -33,3 +33,6 @@ declare module "moleculer" {
 		}
 	}
 }
+
+/** The third type argument of a ServiceSchema whose service keeps no state of its own: `this.typo` does not compile. */
+export type NoVars = Record<never, never>;
