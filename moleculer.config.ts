@@ -87,16 +87,15 @@ const brokerConfig: BrokerOptions = {
 		? { enabled: true, reporter: [{ type: "Prometheus", options: { port: opts.metricsPort } }] }
 		: false,
 
-	// Spans keep params and meta only through traceTags, which blanks every secret.
-	tracing: opts.tracing
-		? ({
-				enabled: true,
-				exporter: [opts.tracing],
-				tags: { action: traceTags, event: traceTags },
-				// An error's `data` can quote what was sent (a validator's `actual`): spans keep its kind only.
-				errorFields: ["name", "message", "code", "type"],
-			} as BrokerOptions["tracing"])
-		: false,
+	// Spans keep params and meta only through traceTags, which blanks every secret, for every
+	// action and event: the rule is here even while tracing is off, for whoever turns it on.
+	tracing: {
+		enabled: Boolean(opts.tracing),
+		exporter: opts.tracing ? [opts.tracing] : [],
+		tags: { action: traceTags, event: traceTags },
+		// An error's `data` can quote what was sent (a validator's `actual`): spans keep its kind only.
+		errorFields: ["name", "message", "code", "type"],
+	} as BrokerOptions["tracing"],
 
 	middlewares: [RequestContextMiddleware],
 

@@ -236,6 +236,30 @@ export const DurableEvents: Partial<ServiceSchema> = {
 	},
 };
 
+/**
+ * Runs a handler in a span of its own that continues the trace of the request that caused
+ * the event, when tracing is on: one order's saga and its asynchronous tail are one trace.
+ */
+async function traced(service: DurableThis, event: BusinessEvent, handle: () => Promise<void>): Promise<void> {
+	const { broker } = service;
+	if (!broker.isTracingEnabled() || !event.trace) return handle();
+	const span = broker.tracer.startSpan(`event '${event.type}' in ${service.name}`, {
+		type: "event",
+		traceID: event.trace.traceId,
+		parentID: event.trace.parentId,
+		service,
+		tags: { eventId: event.id, eventType: event.type, group: service.name, requestID: event.requestId },
+	});
+	try {
+		await handle();
+	} catch (err) {
+		span.setError(err as Error);
+		throw err;
+	} finally {
+		span.finish();
+	}
+}
+
 /** Starts the outbox relay, if the service has an outbox, and subscribes the service's handlers. */
 async function startDurableEvents(service: DurableThis): Promise<void> {
 	if (service.outboxStore) {
@@ -254,7 +278,7 @@ async function startDurableEvents(service: DurableThis): Promise<void> {
 	const bus = await service.bus();
 	service.eventSubscriptions = [];
 	for (const [type, handler] of Object.entries(handlers)) {
-		const handle = (event: BusinessEvent) => runWithRequestID(event.requestId, () => handler.call(service, event));
+		const handle = (event: BusinessEvent) => runWithRequestID(event.requestId, () => traced(service, event, () => handler.call(service, event)));
 		service.eventSubscriptions.push(await bus.subscribe(service.name, type, handle));
 	}
 }

@@ -3,12 +3,13 @@
  * durable-events mixin, consumers and the notification templates all import, so that a
  * payload or a reason the consumers do not know fails to compile.
  *
- * Every event travels as `{ id, type, at, data, requestId? }`: `id` is unique (consumers
- * drop a second delivery of it; JetStream stores a repeated publish once), `requestId`
- * names the request that caused it, so that consumers log with it.
+ * Every event travels as `{ id, type, at, data, requestId?, trace? }`: `id` is unique
+ * (consumers drop a second delivery of it; JetStream stores a repeated publish once),
+ * `requestId` names the request that caused it, so that consumers log with it, and
+ * `trace` lets the consumer's span continue the trace of that request.
  */
 import { randomUUID } from "node:crypto";
-import { currentRequestID } from "./request-context";
+import { currentRequestID, currentTraceParent } from "./request-context";
 
 /** Why a card was declined (the 402's `type`, payment.failed's and order.payment_failed's `reason`). */
 export type DeclineReason = "card_declined" | "insufficient_funds" | "expired_card" | "incorrect_cvc" | "processing_error";
@@ -100,16 +101,20 @@ export const EVENT_TYPES = [
 	"promotion.created",
 ] as const satisfies readonly EventType[];
 
+/** Where a trace continues: the trace, and the span of the request that caused the event. */
+export type TraceParent = { traceId: string; parentId: string };
+
 /** A business event as it travels. Without a type argument: any event, its data unknown in shape. */
-export type BusinessEvent<T = Record<string, unknown>> = { id: string; type: string; at: string; data: T; requestId?: string };
+export type BusinessEvent<T = Record<string, unknown>> = { id: string; type: string; at: string; data: T; requestId?: string; trace?: TraceParent };
 
 /** An event of a known type, its data typed from the catalog. */
 export type EventOf<K extends EventType> = BusinessEvent<EventPayloads[K]> & { type: K };
 
-/** A new event of a catalogued type, carrying the request id of the request being handled. */
+/** A new event of a catalogued type, carrying the request id and the trace of the request being handled. */
 export function newEvent<K extends EventType>(type: K, data: EventPayloads[K]): EventOf<K> {
 	const requestId = currentRequestID();
-	return { id: randomUUID(), type, at: new Date().toISOString(), data, ...(requestId ? { requestId } : {}) };
+	const trace = currentTraceParent();
+	return { id: randomUUID(), type, at: new Date().toISOString(), data, ...(requestId ? { requestId } : {}), ...(trace ? { trace } : {}) };
 }
 
 /** An event of any type (tests and tools that send events the catalog does not list). */
