@@ -18,7 +18,7 @@ import {
 	type ProductChanges,
 	type ProductView,
 } from "../src/catalog/products";
-import { adjustUpdate, lowStockRecovered, lowStockReport, releaseUpdate, reserveUpdate, settleUpdate, type ConditionalUpdate } from "../src/catalog/stock";
+import { adjustUpdate, holdOutcome, lowStockRecovered, lowStockReport, releaseUpdate, reserveUpdate, settleUpdate, type ConditionalUpdate } from "../src/catalog/stock";
 import { config } from "../src/config";
 import { ConflictError, NotFoundError } from "../src/errors";
 import { DurableEvents, type DurableEventsMethods } from "../mixins/durable-events.mixin";
@@ -37,11 +37,13 @@ type Methods = DbMethods &
 	checkLowStock(product: Product): Promise<void>;
 	/** Reports, or forgets, low stock that a crash between a stock change and its check left unreported. */
 	sweepLowStock(): Promise<void>;
+	/** Gives back what orders given up still hold, and lets delivered orders' holds go: holds only of orders in play remain. */
+	reconcileHolds(): Promise<number>;
 	applyStockUpdate(productId: string, change: ConditionalUpdate): Promise<boolean>;
 	seedDatabase(): Promise<void>;
 };
 
-type Vars = { sweepTimer?: NodeJS.Timeout };
+type Vars = { sweepTimer?: NodeJS.Timeout; holdsTimer?: NodeJS.Timeout };
 
 const CatalogService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 	name: "catalog",
@@ -280,6 +282,31 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 		},
 
 		/** Called by the db mixin when the collection is empty. */
+		async reconcileHolds() {
+			let changed = 0;
+			for (const product of await this.findEntities<Product>({ query: { "holds.0": { $exists: true } }, limit: 100 })) {
+				const orders = await this.broker.call<{ id: string; status: string; items: { productId: string; quantity: number }[] }[], { ids: string[] }>(
+					"orders.statusesOf",
+					{ ids: product.holds.slice(0, 100) },
+				);
+				const byId = new Map(orders.map(order => [order.id, order]));
+				for (const orderId of product.holds.slice(0, 100)) {
+					const order = byId.get(orderId);
+					const outcome = holdOutcome(order?.status);
+					const quantity = order?.items.find(item => item.productId === product._id)?.quantity;
+					if (outcome === "release" && quantity) {
+						const { query, update } = releaseUpdate(product._id, quantity, orderId);
+						changed += await this.updateEntities(query, update);
+					} else if (outcome === "settle") {
+						const { query, update } = settleUpdate(product._id, orderId);
+						changed += await this.updateEntities(query, update);
+					}
+				}
+			}
+			if (changed > 0) this.logger.warn(`Reconciled ${changed} stock holds of orders given up or delivered`);
+			return changed;
+		},
+
 		async seedDatabase() {
 			if (!config.catalog.seedDemo) return;
 			const now = new Date();
@@ -292,10 +319,14 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 		this.sweepTimer = setInterval(() => {
 			this.sweepLowStock().catch(err => this.logger.warn("The low-stock sweeper will try again:", String(err)));
 		}, config.sweeper.intervalMs);
+		this.holdsTimer = setInterval(() => {
+			this.reconcileHolds().catch(err => this.logger.warn("The reconciliation of stock holds will try again:", String(err)));
+		}, config.catalog.holdsReconcileIntervalMs);
 	},
 
 	stopped() {
 		clearInterval(this.sweepTimer);
+		clearInterval(this.holdsTimer);
 	},
 };
 

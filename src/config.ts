@@ -101,6 +101,8 @@ export const config = {
 	catalog: {
 		/** inventory.low goes out when a product's stock falls below this. */
 		lowStockThreshold: int("LOW_STOCK_THRESHOLD", 5),
+		/** How often each catalog instance lets go of the stock holds of orders given up (a late reservation) or delivered. */
+		holdsReconcileIntervalMs: int("HOLDS_RECONCILE_INTERVAL_MS", 5 * 60 * 1000),
 		/** Seed the demo catalog when the product collection is empty (embedded runs). */
 		seedDemo: flag("SEED_DEMO_CATALOG", !text("MONGO_URI") && nodeEnv !== "test"),
 	},

@@ -31,6 +31,17 @@ export function releaseUpdate(productId: string, quantity: number, orderId: stri
 	return { query: { _id: productId, holds: orderId }, update: { $inc: { stock: quantity }, $pull: { holds: orderId } } };
 }
 
+/**
+ * What to do with a hold, by its order's status: a failed or cancelled order gives its
+ * stock back, a delivered one keeps it sold and lets the hold go; any other (or an order
+ * the orders service does not know) is left alone.
+ */
+export function holdOutcome(status: string | undefined): "release" | "settle" | "keep" {
+	if (status === "cancelled" || status === "payment_failed") return "release";
+	if (status === "delivered") return "settle";
+	return "keep";
+}
+
 /** Ends the hold of a delivered order: its stock is sold for good. */
 export function settleUpdate(productId: string, orderId: string): ConditionalUpdate {
 	return { query: { _id: productId, holds: orderId }, update: { $pull: { holds: orderId } } };

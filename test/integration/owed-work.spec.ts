@@ -159,3 +159,21 @@ it("answers 503, never 404, until the gateway can route, and 404 for a path that
 		await gateway.stop();
 	}
 });
+
+it("gives back stock that a reservation took after its order was given up, and lets a delivered order's hold go", async () => {
+	const productId = await newProduct(5);
+	const { order: cancelled, token } = await paidOrder(productId, 1);
+	expect((await api.post(`/api/orders/${cancelled.id}/cancel`, undefined, { token })).status).toBe(200);
+	// A reservation of the saga that arrives late, after the order's last release.
+	await front.call("catalog.reserve", { orderId: cancelled.id, productId, quantity: 1 });
+	const { order: delivered } = await paidOrder(productId, 1);
+	for (const status of ["shipped", "delivered"]) {
+		expect((await api.patch(`/api/orders/${delivered.id}/status`, { status }, { token: admin })).status).toBe(200);
+	}
+	expect(await stockOf(productId)).toBe(5 - 1 - 1);
+
+	const catalog = catalogNode.getLocalService("catalog") as unknown as { reconcileHolds(): Promise<number> };
+	await catalog.reconcileHolds();
+	expect(await stockOf(productId)).toBe(5 - 1);
+	expect(await catalog.reconcileHolds()).toBe(0);
+});

@@ -1,4 +1,4 @@
-import { adjustUpdate, lowStockRecovered, lowStockReport, releaseUpdate, reserveUpdate, settleUpdate } from "../../src/catalog/stock";
+import { adjustUpdate, holdOutcome, lowStockRecovered, lowStockReport, releaseUpdate, reserveUpdate, settleUpdate } from "../../src/catalog/stock";
 
 const lacks = (field: string, value: string) => ({ [field]: { $ne: value } });
 
@@ -34,4 +34,11 @@ it("reports low stock once: only below the threshold, only at the stock it saw, 
 		update: { $set: { lowStockReported: true } },
 	});
 	expect(lowStockRecovered("p", 5)).toEqual({ query: { _id: "p", stock: { $gte: 5 }, lowStockReported: true }, update: { $set: { lowStockReported: false } } });
+});
+
+it("lets go of a hold by its order's status: given back when the order was given up, kept sold when delivered, else left alone", () => {
+	expect(holdOutcome("cancelled")).toBe("release");
+	expect(holdOutcome("payment_failed")).toBe("release");
+	expect(holdOutcome("delivered")).toBe("settle");
+	for (const status of ["pending", "paid", "cancelling", "shipped", undefined]) expect(holdOutcome(status)).toBe("keep");
 });
