@@ -120,7 +120,7 @@ export async function placeOrder(ports: OrderPorts, user: AuthUser, request: Pla
 		// Our own "no": not enough stock, or the product went away (a missing service is not that).
 		const outOfStock = errorType(err) === "OUT_OF_STOCK" || errorType(err) === "NOT_FOUND";
 		// The order is settled first; its stock is given back now and once more by a sweeper.
-		await failPlacement(ports, order, "cancelled", outOfStock ? "out_of_stock" : "reservation_failed");
+		await failPlacement(ports, order, { to: "cancelled", reason: outOfStock ? "out_of_stock" : "reservation_failed" });
 		if (outOfStock) {
 			throw new ConflictError("Not enough stock for this order", "OUT_OF_STOCK", { orderId: order._id, ...(err as { data?: object }).data });
 		}
@@ -134,12 +134,12 @@ export async function placeOrder(ports: OrderPorts, user: AuthUser, request: Pla
 		const code = errorCode(err);
 		if (err instanceof PaymentDeclinedError || code === 402) {
 			// A definite "no" from payments: nothing was charged.
-			await failPlacement(ports, order, "payment_failed", (errorType(err) ?? "card_declined") as DeclineReason);
+			await failPlacement(ports, order, { to: "payment_failed", reason: (errorType(err) ?? "card_declined") as DeclineReason });
 			throw err;
 		}
 		if (code >= 400 && code < 500 && !(err as { retryable?: boolean }).retryable) {
 			// Refused before any charge (the card's details, a conflicting charge): nothing was charged.
-			await failPlacement(ports, order, "payment_failed", "processing_error");
+			await failPlacement(ports, order, { to: "payment_failed", reason: "processing_error" });
 			throw err;
 		}
 		// No answer (timeout, payments or provider down): the charge may still go through.

@@ -10,6 +10,7 @@
  *   any reservation of its saga can still apply, and then owes nothing.
  * - settleAbandoned: a `pending` order whose saga died is settled from its payment.
  */
+import type { CancelReason, DeclineReason } from "../events";
 import type { Order } from "./order";
 import type { SettlePorts } from "./ports";
 
@@ -47,7 +48,10 @@ export async function releaseOwedStock(ports: SettlePorts, order: Order): Promis
 }
 
 /** Ends a pending order that its saga can no longer finish: cancelled (or payment_failed), its stock owed back. */
-async function fail(ports: SettlePorts, order: Order, to: "cancelled" | "payment_failed", reason: Order["reason"]): Promise<Order | null> {
+/** How an order ends when it fails: cancelled for a cancel reason, payment_failed for a decline reason, never crossed. */
+export type Failure = { to: "cancelled"; reason: CancelReason } | { to: "payment_failed"; reason: DeclineReason };
+
+async function fail(ports: SettlePorts, order: Order, { to, reason }: Failure): Promise<Order | null> {
 	const failed = await ports.transition(order, to, { reason, releaseOwedAfter: releaseDeadline(ports) }, to === "cancelled" ? "order.cancelled" : "order.payment_failed");
 	if (failed) {
 		// Given back now if it can be; the sweeper's pass after the deadline makes sure.
@@ -66,12 +70,12 @@ export async function settleAbandoned(ports: SettlePorts, order: Order): Promise
 	const payment = await ports.paymentOf(order._id);
 	if (payment?.status === "processing") return null;
 	if (payment?.status === "succeeded") return ports.transition(order, "paid", { paymentId: payment.id }, "order.paid");
-	if (payment?.status === "failed") return fail(ports, order, "payment_failed", payment.failureReason ?? "card_declined");
+	if (payment?.status === "failed") return fail(ports, order, { to: "payment_failed", reason: payment.failureReason ?? "card_declined" });
 	// No payment, or one refunded already: nothing was kept.
-	return fail(ports, order, "cancelled", "abandoned");
+	return fail(ports, order, { to: "cancelled", reason: "abandoned" });
 }
 
 /** Ends a pending order the saga itself gave up on (its stock could not be taken, the card was declined). */
-export function failPlacement(ports: SettlePorts, order: Order, to: "cancelled" | "payment_failed", reason: Order["reason"]): Promise<Order | null> {
-	return fail(ports, order, to, reason);
+export function failPlacement(ports: SettlePorts, order: Order, failure: Failure): Promise<Order | null> {
+	return fail(ports, order, failure);
 }
