@@ -19,6 +19,7 @@ import { DuplicateOrderError, placeOrder, type PlaceOrderRequest } from "../src/
 import type { OrderEventType, OrderPorts, PaymentOutcome, SettlePorts } from "../src/orders/ports";
 import { finishCancel, releaseOwedStock, settleAbandoned } from "../src/orders/settle-order";
 import { mapPage, pageParams, type PageRequest } from "../src/pagination";
+import { idFromKey } from "../src/ids";
 import { idRule } from "../src/params";
 import { cardRule, checkCard } from "../src/payments/cards";
 import { canSee, requireUser, visibleTo } from "../src/auth/caller";
@@ -262,14 +263,14 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				reserve: async (orderId, productId, quantity) => void (await ctx.call("catalog.reserve", { orderId, productId, quantity })),
 				charge: payment => ctx.call("payments.charge", payment),
 				insertOrder: async fields => {
-					const _id = this.newId();
+					const _id = idFromKey(`order:${fields.idempotencyScope}`);
 					const created = newEvent("order.created", orderEventData({ _id, ...fields }));
 					const inserted = await this.insertEntityIfNew<Order>({ _id, ...fields, ...outboxOnInsert([created]) });
 					if (!inserted) throw new DuplicateOrderError();
 					this.relayOwed(inserted);
 					return inserted;
 				},
-				findByScope: idempotencyScope => this.findEntity<Order>({ idempotencyScope }),
+				findByScope: idempotencyScope => this.findEntityById<Order>(idFromKey(`order:${idempotencyScope}`)),
 				sleep: ms => new Promise(resolve => setTimeout(resolve, ms)),
 			};
 		},

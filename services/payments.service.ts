@@ -21,6 +21,7 @@ import { providerNamed } from "../src/payments/providers";
 import { finishRefund, refundOrderPayment, refundPayment } from "../src/payments/refund";
 import type { RefundReason } from "../src/events";
 import { canSee, requireUser, visibleTo } from "../src/auth/caller";
+import { idFromKey } from "../src/ids";
 import { idRule } from "../src/params";
 import type { AppContext } from "../src/types";
 
@@ -154,7 +155,7 @@ const PaymentsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			visibility: "public",
 			params: { orderId: idRule },
 			async handler(ctx: AppContext<{ orderId: string }>): Promise<PaymentView | null> {
-				const payment = await this.findEntity<Payment>({ orderId: ctx.params.orderId });
+				const payment = await this.findEntityById<Payment>(idFromKey(`payment:${ctx.params.orderId}`));
 				return payment && publicPayment(payment);
 			},
 		},
@@ -179,9 +180,10 @@ const PaymentsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			return {
 				provider: this.provider,
 				store: {
-					insertIfNew: payment => this.insertEntityIfNew<Payment>(payment),
+					// One payment per order: its id comes from the order's, so a second charge of the order fails on _id.
+					insertIfNew: payment => this.insertEntityIfNew<Payment>({ _id: idFromKey(`payment:${payment.orderId}`), ...payment }),
 					byId: id => this.findEntityById<Payment>(id),
-					byOrder: orderId => this.findEntity<Payment>({ orderId }),
+					byOrder: orderId => this.findEntityById<Payment>(idFromKey(`payment:${orderId}`)),
 					transition: async (payment, changes, event?: PaymentEventType) => {
 						const after = { ...payment, ...changes };
 						// (paymentEvent's overloads pick the payload by type; the union goes through the implementation's signature.)
