@@ -138,6 +138,19 @@ declare module "moleculer" {
 }
 
 export const DurableEvents: Partial<ServiceSchema> = {
+	actions: {
+		/** For operators (REPL, metrics): the events this service's documents owe and have not published yet. */
+		outboxBacklog: {
+			visibility: "public",
+			async handler(this: Service): Promise<{ service: string; documents: number; events: number }> {
+				const service = this as DurableThis;
+				if (!service.outboxStore) return { service: service.name, documents: 0, events: 0 };
+				const owing = await service.outboxStore().owing(1000);
+				return { service: service.name, documents: owing.length, events: owing.reduce((sum, doc) => sum + (doc.outboxSize ?? 0), 0) };
+			},
+		},
+	},
+
 	methods: {
 		/** The bus, opened on first use; a bus that failed to open is tried again next time. */
 		async bus(this: DurableThis): Promise<EventBus> {

@@ -129,9 +129,11 @@ it("answers 201 to a registration while the event bus fails, and delivers user.r
 	const mine = () => seen.filter(e => e.event === "user.registered" && (e.payload as BusinessEvent<{ userId: string }>).data.userId === res.body.user.id);
 	await new Promise(resolve => setTimeout(resolve, 600));
 	expect(mine()).toHaveLength(0);
+	expect(await front.call("users.outboxBacklog")).toMatchObject({ service: "users", documents: 1, events: 1 });
 
 	bus.publish = publish;
 	await waitFor(() => mine()[0], "user.registered after the bus recovered");
+	await waitFor(async () => ((await front.call<{ events: number }>("users.outboxBacklog")).events === 0 ? true : undefined), "an empty outbox");
 	await new Promise(resolve => setTimeout(resolve, 600));
 	expect(mine()).toHaveLength(1);
 });
