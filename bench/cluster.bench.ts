@@ -1,0 +1,72 @@
+/**
+ * `npm run bench:cluster`: the shop as docker-compose runs it, one process per compose
+ * service (started by the cluster tier's harness, test/cluster/compose-cluster.ts, with
+ * the compose environment) over NATS, Redis and FerretDB or MONGO_URI (test/cluster/servers.ts),
+ * beside its baseline of the same run: a bare moleculer-web gateway calling a trivial action
+ * in a worker process over the same NATS. Load comes from this process.
+ */
+import path from "node:path";
+import { startCluster } from "../test/cluster/running-cluster";
+import { startServers } from "../test/cluster/servers";
+import { remoteMoleculerWeb } from "./lib/baselines";
+import { bytes, count, ms } from "./lib/format";
+import { drainShown, measureShop } from "./lib/measure-shop";
+import { CACHE_DIR, rssBytes } from "./lib/processes";
+import { figure } from "./lib/report";
+import { finish, loadAverage, machine, progress, settings } from "./lib/run";
+import { TARGET_SUSTAINED_SECONDS, TARGETS } from "./lib/targets";
+
+async function main(): Promise<void> {
+	const startedAt = new Date().toISOString();
+	const loadAtStart = loadAverage();
+	const logDir = path.join(CACHE_DIR, "logs", `cluster-${startedAt.replace(/[:.]/g, "-")}`);
+	progress(`cluster benchmark; baseline logs in ${path.relative(process.cwd(), logDir)}`);
+
+	const servers = await startServers();
+	try {
+		const baseline = await remoteMoleculerWeb(logDir, servers.natsUrl);
+
+		progress("starting one process per compose service");
+		const { cluster, adminToken } = await startCluster({}, servers);
+		try {
+			progress(`service logs in ${path.relative(process.cwd(), cluster.logs())}`);
+			const result = await measureShop(cluster.apiUrls()[0], adminToken, baseline, TARGETS.cluster);
+			const rss = await Promise.all(cluster.instances.map(async i => ({ name: i.nodeID, bytes: await rssBytes(i.child.pid!) })));
+			const { sustained, orders, drain } = result;
+
+			finish("cluster", {
+				title: "Cluster: one process per compose service, over NATS, Redis and FerretDB",
+				startedAt,
+				machine: { ...machine(), loadAverage: { start: loadAtStart, end: loadAverage() } },
+				settings,
+				scenarios: [{ name: baseline.name, ...baseline.measured }, ...result.scenarios],
+				sustained,
+				figures: [
+					figure(`orders/s over ${settings.seconds} s`, orders.perSecond, `${count(orders.perSecond)} orders/s`),
+					figure(`sustained orders/s (${settings.sustainedSeconds} s)`, sustained.perSecond, `${count(sustained.perSecond)} orders/s`),
+					figure("sustained p50", sustained.p50, ms(sustained.p50)),
+					figure("sustained p99", sustained.p99, ms(sustained.p99)),
+					figure("paid orders in the run", result.paidOrders, count(result.paidOrders)),
+					figure(
+						"analytics counted every paid order after",
+						drain.seconds,
+						drainShown(drain),
+						TARGETS.cluster.analyticsDrainSeconds,
+						settings.sustainedSeconds >= TARGET_SUSTAINED_SECONDS,
+					),
+					...rss.map(r => figure(`RSS of ${r.name}`, r.bytes, bytes(r.bytes), TARGETS.serviceRss)),
+					...baseline.rss.map(r => figure(`RSS of ${r.name}`, r.bytes, bytes(r.bytes))),
+				],
+			});
+		} finally {
+			await cluster.stopAll();
+		}
+	} finally {
+		await servers.stop();
+	}
+}
+
+main().catch(err => {
+	console.error(err);
+	process.exit(1);
+});

@@ -1,0 +1,116 @@
+/**
+ * `npm run bench`: the embedded shop (every service in one process, no transporter, NeDB
+ * files in a temp DATA_DIR), as `npm start` runs it, beside its baselines of the same run:
+ * bare node:http and a bare moleculer-web action, each in its own process. Load comes from
+ * this process. Settings: see the README's Performance section.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { freePort, until } from "../test/cluster/servers";
+import { client } from "../test/helpers/http";
+import { moleculerWeb, nodeHttp } from "./lib/baselines";
+import { compactedSize } from "./lib/disk";
+import { bytes, count, ms, percent } from "./lib/format";
+import { drainShown, measureShop } from "./lib/measure-shop";
+import { CACHE_DIR, rssBytes, startNode, waitForOk, type Child } from "./lib/processes";
+import { compared, figure } from "./lib/report";
+import { finish, loadAverage, machine, progress, settings } from "./lib/run";
+import { lastOverFirst } from "./lib/stats";
+import { TARGET_SUSTAINED_SECONDS, TARGETS } from "./lib/targets";
+import { loginAdmin } from "./lib/shop";
+
+const ADMIN = { email: "admin@shop.bench", password: "bench-admin-password-1" };
+/** The shop compacts its files every NEDB_COMPACT_INTERVAL_MS (its default: 60 s); the benchmark waits for one round. */
+const COMPACT_INTERVAL_MS = Number(process.env.NEDB_COMPACT_INTERVAL_MS ?? 60_000);
+
+/** The built shop, as `npm start` runs it, with its data in `dataDir`. */
+function startShop(port: number, dataDir: string, logDir: string): Child {
+	return startNode(
+		"shop",
+		["node_modules/moleculer/bin/moleculer-runner.js", "--config", "dist/moleculer.config.js"],
+		{
+			SERVICEDIR: "dist/services",
+			NODE_OPTIONS: "--disable-warning=DEP0174",
+			PORT: String(port),
+			DATA_DIR: dataDir,
+			JWT_SECRET: randomBytes(32).toString("hex"),
+			ADMIN_EMAIL: ADMIN.email,
+			ADMIN_PASSWORD: ADMIN.password,
+			NEDB_COMPACT_INTERVAL_MS: String(COMPACT_INTERVAL_MS),
+		},
+		logDir,
+	);
+}
+
+/** Ready when the gateway says so and the admin can read what the benchmark uses. */
+async function waitForShop(shop: Child, url: string): Promise<string> {
+	await waitForOk(shop, `${url}/ready`, 120_000);
+	const token = await loginAdmin(url, ADMIN.email, ADMIN.password);
+	const api = client(url);
+	await until(async () => (await Promise.all(["/api/products", "/api/orders", "/api/analytics/summary"].map(p => api.get(p, { token })))).every(r => r.status === 200), "the shop's routes", 30_000);
+	return token;
+}
+
+async function main(): Promise<void> {
+	const startedAt = new Date().toISOString();
+	const loadAtStart = loadAverage();
+	const logDir = path.join(CACHE_DIR, "logs", `embedded-${startedAt.replace(/[:.]/g, "-")}`);
+	progress(`embedded benchmark; process logs in ${path.relative(process.cwd(), logDir)}`);
+
+	const bareHttp = await nodeHttp(logDir);
+	const bareGateway = await moleculerWeb(logDir);
+
+	const dataDir = mkdtempSync(path.join(os.tmpdir(), "shop-bench-data-"));
+	const port = await freePort();
+	const shop = startShop(port, dataDir, logDir);
+	try {
+		const url = `http://127.0.0.1:${port}`;
+		progress(`starting the shop (data in ${dataDir})`);
+		const adminToken = await waitForShop(shop, url);
+		const result = await measureShop(url, adminToken, bareGateway, TARGETS.embedded);
+
+		progress(`waiting for every data file to be compacted (every ${COMPACT_INTERVAL_MS / 1000} s)`);
+		const diskBytes = await compactedSize(dataDir, COMPACT_INTERVAL_MS + 30_000);
+		const shopRss = await rssBytes(shop.child.pid!);
+		const { sustained, orders } = result;
+		const t = TARGETS.embedded;
+		const slowdown = lastOverFirst(sustained.windows, settings.windowSeconds * 1000);
+
+		finish("embedded", {
+			title: "Embedded: one process, NeDB files",
+			startedAt,
+			machine: { ...machine(), loadAverage: { start: loadAtStart, end: loadAverage() } },
+			settings,
+			scenarios: [
+				{ name: bareHttp.name, ...bareHttp.measured },
+				compared(bareGateway.name, bareGateway.measured, bareHttp.name, bareHttp.measured),
+				...result.scenarios,
+			],
+			sustained,
+			figures: [
+				figure(`orders/s over ${settings.seconds} s`, orders.perSecond, `${count(orders.perSecond)} orders/s`, t.ordersPerSecond),
+				figure("its p99", orders.p99, ms(orders.p99), t.ordersP99Ms),
+				figure(`sustained orders/s (${settings.sustainedSeconds} s)`, sustained.perSecond, `${count(sustained.perSecond)} orders/s`, t.ordersPerSecond),
+				figure("sustained p50", sustained.p50, ms(sustained.p50)),
+				figure("sustained p99", sustained.p99, ms(sustained.p99), t.ordersP99Ms),
+				figure("last full 10 s window of the first", slowdown, percent(slowdown), t.lastWindowOfFirst, settings.sustainedSeconds >= TARGET_SUSTAINED_SECONDS),
+				figure("paid orders in the run", result.paidOrders, count(result.paidOrders)),
+				figure("data directory after compaction", diskBytes, bytes(diskBytes)),
+				figure("on disk per paid order (directory ÷ orders)", diskBytes / result.paidOrders, bytes(diskBytes / result.paidOrders), t.diskPerOrder),
+				figure("analytics counted every paid order after", result.drain.seconds, drainShown(result.drain)),
+				figure("RSS of the shop process", shopRss, bytes(shopRss), TARGETS.serviceRss),
+				...[...bareHttp.rss, ...bareGateway.rss].map(r => figure(`RSS of ${r.name}`, r.bytes, bytes(r.bytes))),
+			],
+		});
+	} finally {
+		await shop.stop();
+		rmSync(dataDir, { recursive: true, force: true });
+	}
+}
+
+main().catch(err => {
+	console.error(err);
+	process.exit(1);
+});

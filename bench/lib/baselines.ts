@@ -1,0 +1,63 @@
+/**
+ * The baselines, each started in processes of its own, measured on GET /api/hello, and
+ * stopped before the next: bare node:http, a bare moleculer-web gateway with its one
+ * trivial action, and that gateway calling the action in a worker process over NATS.
+ */
+import path from "node:path";
+import { buildSync } from "esbuild";
+import { freePort } from "../../test/cluster/servers";
+import type { Measured, Scenario } from "./load";
+import { CACHE_DIR, ROOT, rssBytes, startNode, waitForOk, type Child } from "./processes";
+import { run } from "./run";
+
+export type Baseline = { name: string; measured: Measured; rss: { name: string; bytes: number }[] };
+
+const hello: Omit<Scenario, "name"> = { method: "GET", path: "/api/hello" };
+
+const BUILT = path.join(CACHE_DIR, "baselines");
+let built = false;
+
+/**
+ * Starts a baseline of bench/baselines/ compiled to plain JavaScript, as the shop runs from
+ * dist/: no TypeScript loader in the process to add to its memory or its start.
+ */
+function startBaseline(name: string, file: string, env: Record<string, string>, logDir: string): Child {
+	if (!built) {
+		const entryPoints = ["hello", "node-http", "gateway", "worker"].map(f => path.join(ROOT, "bench", "baselines", `${f}.ts`));
+		buildSync({ entryPoints, outdir: BUILT, format: "cjs", platform: "node", target: "node22", logLevel: "warning" });
+		built = true;
+	}
+	return startNode(name, [path.join(BUILT, `${file}.js`)], env, logDir);
+}
+
+async function measureBaseline(name: string, start: (port: number) => Child[]): Promise<Baseline> {
+	const port = await freePort();
+	const processes = start(port);
+	try {
+		const url = `http://127.0.0.1:${port}`;
+		await waitForOk(processes[processes.length - 1], url + hello.path);
+		const measured = await run(url, { name, ...hello });
+		const rss = await Promise.all(processes.map(async p => ({ name: p.name, bytes: await rssBytes(p.child.pid!) })));
+		return { name, measured, rss };
+	} finally {
+		await Promise.all(processes.map(p => p.stop()));
+	}
+}
+
+export function nodeHttp(logDir: string): Promise<Baseline> {
+	return measureBaseline("node:http", port => [startBaseline("baseline-node-http", "node-http", { PORT: String(port) }, logDir)]);
+}
+
+export function moleculerWeb(logDir: string): Promise<Baseline> {
+	const env = (port: number) => ({ PORT: String(port), NAMESPACE: `bench-${process.pid}` });
+	return measureBaseline("moleculer-web", port => [startBaseline("baseline-moleculer-web", "gateway", env(port), logDir)]);
+}
+
+/** The gateway and the worker meet on `natsUrl`, in a namespace of their own. */
+export function remoteMoleculerWeb(logDir: string, natsUrl: string): Promise<Baseline> {
+	const env = { TRANSPORTER: natsUrl, NAMESPACE: `bench-remote-${process.pid}` };
+	return measureBaseline("moleculer-web → NATS → worker", port => [
+		startBaseline("baseline-worker", "worker", env, logDir),
+		startBaseline("baseline-remote-gateway", "gateway", { ...env, PORT: String(port) }, logDir),
+	]);
+}

@@ -1,0 +1,80 @@
+/**
+ * HTTP load with autocannon, from the benchmark's own process (the servers under test each
+ * run in theirs). A rate counts 2xx answers only, so a server that fails fast does not
+ * look fast; everything else is reported as errors.
+ */
+import autocannon from "autocannon";
+import { percentile, windows, type Sample, type Window } from "./stats";
+
+export type Scenario = { name: string; method: "GET" | "POST"; path: string; token?: string; body?: unknown };
+
+export type Load = { connections: number; seconds: number };
+
+export type Measured = { perSecond: number; p50: number; p99: number; ok: number; errors: number; statuses: Record<string, number> };
+
+export type Sustained = Measured & { seconds: number; windows: Window[] };
+
+function options(baseUrl: string, scenario: Scenario, load: Load): autocannon.Options {
+	return {
+		url: baseUrl + scenario.path,
+		method: scenario.method,
+		connections: load.connections,
+		duration: load.seconds,
+		headers: {
+			...(scenario.token ? { authorization: `Bearer ${scenario.token}` } : {}),
+			...(scenario.body ? { "content-type": "application/json" } : {}),
+		},
+		body: scenario.body ? JSON.stringify(scenario.body) : undefined,
+	};
+}
+
+function summary(result: autocannon.Result): Omit<Measured, "perSecond" | "p50" | "p99"> {
+	const statuses = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stat]) => [code, stat?.count ?? 0]));
+	return { ok: result["2xx"], errors: result.non2xx + result.errors + result.timeouts, statuses };
+}
+
+/** Runs one scenario for `load.seconds`: 2xx answers per second and their p50/p99 latency. */
+export async function measure(baseUrl: string, scenario: Scenario, load: Load): Promise<Measured> {
+	const result = await autocannon(options(baseUrl, scenario, load));
+	return { ...summary(result), perSecond: result["2xx"] / result.duration, p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+/**
+ * Runs one scenario for `load.seconds` and keeps every answer, to report it per window of
+ * `windowSeconds`; `onWindow` hears each window as it ends (progress lines).
+ */
+export function sustain(baseUrl: string, scenario: Scenario, load: Load, windowSeconds: number, onWindow: (w: Window) => void): Promise<Sustained> {
+	const samples: Sample[] = [];
+	const windowMs = windowSeconds * 1000;
+	let started = Date.now();
+	let reported = 0;
+	return new Promise((resolve, reject) => {
+		const instance = autocannon(options(baseUrl, scenario, load), (err, result) => {
+			if (err) return reject(err);
+			const all = windows(samples, load.seconds * 1000, windowMs);
+			all.slice(reported).forEach(onWindow);
+			const latencies = samples.filter(s => s.ok).map(s => s.latencyMs);
+			resolve({
+				...summary(result),
+				seconds: result.duration,
+				perSecond: result["2xx"] / result.duration,
+				p50: percentile(latencies, 50),
+				p99: percentile(latencies, 99),
+				windows: all,
+			});
+		});
+		instance.on("start", () => (started = Date.now()));
+		instance.on("response", (_client, statusCode, _bytes, responseTime) => {
+			samples.push({ atMs: Date.now() - started, latencyMs: responseTime, ok: statusCode >= 200 && statusCode < 300 });
+		});
+		instance.on("tick", () => {
+			const elapsedMs = Date.now() - started;
+			const done = Math.floor(elapsedMs / windowMs);
+			if (done > reported && elapsedMs < load.seconds * 1000) {
+				const ended = samples.filter(s => s.atMs < done * windowMs);
+				windows(ended, done * windowMs, windowMs).slice(reported).forEach(onWindow);
+				reported = done;
+			}
+		});
+	});
+}

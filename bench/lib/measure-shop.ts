@@ -1,0 +1,63 @@
+/**
+ * The shop's part of both benchmarks, against a gateway that is up: the four scenarios
+ * beside the baseline, the sustained order run, and the time analytics takes to count
+ * every paid order of the run.
+ */
+import { count, seconds } from "./format";
+import { sustain, type Measured, type Sustained } from "./load";
+import { compared, type ScenarioResult } from "./report";
+import { progress, run, settings } from "./run";
+import { analyticsDrain, countedOrders, prepareShop, shopScenarios, type ShopFixture } from "./shop";
+import type { Target } from "./targets";
+
+export type ShopRun = {
+	fixture: ShopFixture;
+	scenarios: ScenarioResult[];
+	orders: Measured;
+	sustained: Sustained & { name: string };
+	/** Orders answered 201 (paid) during the whole run, warm-ups included. */
+	paidOrders: number;
+	/** From the end of the sustained run until analytics counted every paid order; Infinity if it did not within the timeout. */
+	drain: { seconds: number; counted: number; expected: number };
+};
+
+/** The drain as the tables show it. */
+export function drainShown(drain: ShopRun["drain"]): string {
+	return Number.isFinite(drain.seconds) ? seconds(drain.seconds) : `not within ${settings.drainTimeoutSeconds} s (${count(drain.counted)} of ${count(drain.expected)})`;
+}
+
+export async function measureShop(
+	url: string,
+	adminToken: string,
+	baseline: { name: string; measured: Measured },
+	targets: { productGet: Target; productList: Target; me: Target },
+): Promise<ShopRun> {
+	const fixture = await prepareShop(url, adminToken);
+	const countedBefore = await countedOrders(fixture);
+	const scenario = shopScenarios(fixture);
+	let paidOrders = 0;
+	const countPaid = (ok: number) => (paidOrders += ok);
+
+	const versus = (name: string, measured: Measured, target?: Target) => compared(name, measured, baseline.name, baseline.measured, target);
+	const scenarios = [
+		versus(scenario.productGet.name, await run(url, scenario.productGet), targets.productGet),
+		versus(scenario.productList.name, await run(url, scenario.productList), targets.productList),
+		versus(scenario.me.name, await run(url, scenario.me), targets.me),
+	];
+	const orders = await run(url, scenario.order, countPaid);
+	scenarios.push(versus(scenario.order.name, orders));
+
+	progress(`sustained ${scenario.order.name}: ${settings.sustainedSeconds} s`);
+	const load = { connections: settings.connections, seconds: settings.sustainedSeconds };
+	const sustained = await sustain(url, scenario.order, load, settings.windowSeconds, w =>
+		progress(`  ${w.fromS}-${w.toS} s: ${Math.round(w.perSecond)} orders/s, p50 ${Math.round(w.p50)} ms, p99 ${Math.round(w.p99)} ms`),
+	);
+	paidOrders += sustained.ok;
+
+	const expected = countedBefore + paidOrders;
+	progress(`waiting for analytics to count ${expected} paid orders (at most ${settings.drainTimeoutSeconds} s)`);
+	const drain = await analyticsDrain(fixture, expected, settings.drainTimeoutSeconds * 1000);
+	progress(Number.isFinite(drain.seconds) ? `  counted after ${drain.seconds.toFixed(1)} s` : `  counted ${drain.counted} of ${expected}: gave up`);
+
+	return { fixture, scenarios, orders, sustained: { name: scenario.order.name, ...sustained }, paidOrders, drain: { ...drain, expected } };
+}

@@ -1,0 +1,65 @@
+/** What every run of the shop needs: a product with ample stock, a customer, and the four scenarios. */
+import { client, newCustomer, type Client } from "../../test/helpers/http";
+import type { Scenario } from "./load";
+
+export type ShopFixture = { api: Client; adminToken: string; productId: string; customerToken: string };
+
+export type ShopScenarios = { productGet: Scenario; productList: Scenario; me: Scenario; order: Scenario };
+
+/** Logs in as the admin the shop was started with. */
+export async function loginAdmin(url: string, email: string, password: string): Promise<string> {
+	const res = await client(url).post("/api/auth/login", { email, password });
+	if (res.status !== 200) throw new Error(`admin login failed: ${res.status} ${JSON.stringify(res.body)}`);
+	return res.body.token;
+}
+
+/** Adds the product every order buys (stock enough for any run) and registers the customer who buys it. */
+export async function prepareShop(url: string, adminToken: string): Promise<ShopFixture> {
+	const api = client(url);
+	const product = await api.post(
+		"/api/products",
+		{ name: "Bench mug", description: "bought by the benchmark", price: 900, currency: "USD", category: "bench", stock: 100_000_000 },
+		{ token: adminToken },
+	);
+	if (product.status !== 201) throw new Error(`creating the product failed: ${product.status} ${JSON.stringify(product.body)}`);
+	const { token } = await newCustomer(api, "Bench customer");
+	return { api, adminToken, productId: product.body.id, customerToken: token };
+}
+
+export function shopScenarios(fixture: ShopFixture): ShopScenarios {
+	const card = { number: "4242424242424242", expMonth: 12, expYear: new Date().getFullYear() + 2, cvc: "123" };
+	return {
+		productGet: { name: "GET /api/products/:id", method: "GET", path: `/api/products/${fixture.productId}` },
+		productList: { name: "GET /api/products", method: "GET", path: "/api/products" },
+		me: { name: "GET /api/users/me", method: "GET", path: "/api/users/me", token: fixture.customerToken },
+		order: {
+			name: "POST /api/orders",
+			method: "POST",
+			path: "/api/orders",
+			token: fixture.customerToken,
+			body: { items: [{ productId: fixture.productId, quantity: 1 }], payment: { method: "card", card } },
+		},
+	};
+}
+
+/** Paid orders that analytics has counted. */
+export async function countedOrders(fixture: ShopFixture): Promise<number> {
+	const res = await fixture.api.get("/api/analytics/summary", { token: fixture.adminToken });
+	if (res.status !== 200) throw new Error(`analytics summary answered ${res.status}`);
+	return res.body.orders as number;
+}
+
+/**
+ * Polls the analytics summary until it counts `expected` paid orders. Returns the seconds
+ * that took, or Infinity (and what it counted) when `timeoutMs` passed first.
+ */
+export async function analyticsDrain(fixture: ShopFixture, expected: number, timeoutMs: number): Promise<{ seconds: number; counted: number }> {
+	const started = Date.now();
+	for (;;) {
+		const counted = await countedOrders(fixture).catch(() => -1);
+		const elapsed = Date.now() - started;
+		if (counted >= expected) return { seconds: elapsed / 1000, counted };
+		if (elapsed > timeoutMs) return { seconds: Number.POSITIVE_INFINITY, counted };
+		await new Promise(resolve => setTimeout(resolve, 250));
+	}
+}
