@@ -2,19 +2,21 @@
  * `npm run bench:cluster`: the shop as docker-compose runs it, one process per compose
  * service (started by the cluster tier's harness, test/cluster/compose-cluster.ts, with
  * the compose environment) over NATS, Redis and FerretDB or MONGO_URI (test/cluster/servers.ts),
- * beside its baseline of the same run: a bare moleculer-web gateway calling a trivial action
- * in a worker process over the same NATS. Load comes from this process.
+ * beside its baseline of the same run, measured before and after the shop: a bare
+ * moleculer-web gateway calling a trivial action in a worker process over the same NATS.
+ * Load comes from this process.
  */
 import path from "node:path";
-import { startCluster } from "../test/cluster/running-cluster";
+import { startCluster, type RunningCluster } from "../test/cluster/running-cluster";
 import { startServers } from "../test/cluster/servers";
-import { remoteMoleculerWeb } from "./lib/baselines";
+import { bestReading, remoteMoleculerWeb } from "./lib/baselines";
 import { bytes, count, ms } from "./lib/format";
+import type { Measured } from "./lib/load";
 import { drainShown, measureShop } from "./lib/measure-shop";
 import { CACHE_DIR, rssBytes } from "./lib/processes";
-import { figure } from "./lib/report";
+import { baselineRows, compared, figure, spreadWarning } from "./lib/report";
 import { finish, loadAverage, machine, progress, settings } from "./lib/run";
-import { TARGET_SUSTAINED_SECONDS, TARGETS } from "./lib/targets";
+import { TARGET_SUSTAINED_SECONDS, TARGETS, type Target } from "./lib/targets";
 
 async function main(): Promise<void> {
 	const startedAt = new Date().toISOString();
@@ -23,45 +25,52 @@ async function main(): Promise<void> {
 	progress(`cluster benchmark; baseline logs in ${path.relative(process.cwd(), logDir)}`);
 
 	const servers = await startServers();
+	let running: RunningCluster | undefined;
+	const baseline = await remoteMoleculerWeb(logDir, servers.natsUrl).catch(async err => {
+		await servers.stop();
+		throw err;
+	});
 	try {
-		const baseline = await remoteMoleculerWeb(logDir, servers.natsUrl);
+		await baseline.measure();
 
 		progress("starting one process per compose service");
-		const { cluster, adminToken } = await startCluster({}, servers);
-		try {
-			progress(`service logs in ${path.relative(process.cwd(), cluster.logs())}`);
-			const result = await measureShop(cluster.apiUrls()[0], adminToken, baseline, TARGETS.cluster);
-			const rss = await Promise.all(cluster.instances.map(async i => ({ name: i.nodeID, bytes: await rssBytes(i.child.pid!) })));
-			const { sustained, orders, drain } = result;
+		running = await startCluster({}, servers);
+		const { cluster, adminToken } = running;
+		progress(`service logs in ${path.relative(process.cwd(), cluster.logs())}`);
+		const result = await measureShop(cluster.apiUrls()[0], adminToken);
 
-			finish("cluster", {
-				title: "Cluster: one process per compose service, over NATS, Redis and FerretDB",
-				startedAt,
-				machine: { ...machine(), loadAverage: { start: loadAtStart, end: loadAverage() } },
-				settings,
-				scenarios: [{ name: baseline.name, ...baseline.measured }, ...result.scenarios],
-				sustained,
-				figures: [
-					figure(`orders/s over ${settings.seconds} s`, orders.perSecond, `${count(orders.perSecond)} orders/s`),
-					figure(`sustained orders/s (${settings.sustainedSeconds} s)`, sustained.perSecond, `${count(sustained.perSecond)} orders/s`),
-					figure("sustained p50", sustained.p50, ms(sustained.p50)),
-					figure("sustained p99", sustained.p99, ms(sustained.p99)),
-					figure("paid orders in the run", result.paidOrders, count(result.paidOrders)),
-					figure(
-						"analytics counted every paid order after",
-						drain.seconds,
-						drainShown(drain),
-						TARGETS.cluster.analyticsDrainSeconds,
-						settings.sustainedSeconds >= TARGET_SUSTAINED_SECONDS,
-					),
-					...rss.map(r => figure(`RSS of ${r.name}`, r.bytes, bytes(r.bytes), TARGETS.serviceRss)),
-					...baseline.rss.map(r => figure(`RSS of ${r.name}`, r.bytes, bytes(r.bytes))),
-				],
-			});
-		} finally {
-			await cluster.stopAll();
-		}
+		progress("the baseline again, the shop idle");
+		await baseline.measure();
+		const rss = await Promise.all(cluster.instances.map(async i => ({ name: i.nodeID, bytes: await rssBytes(i.child.pid!) })));
+		const baselineRss = await baseline.rss();
+
+		const { scenarios: s, sustained, drain } = result;
+		const t = TARGETS.cluster;
+		const versus = (row: { name: string; measured: Measured }, target?: Target) => compared(row.name, row.measured, baseline.name, bestReading(baseline), target);
+		const orders = s.order.measured;
+
+		finish("cluster", {
+			title: "Cluster: one process per compose service, over NATS, Redis and FerretDB",
+			startedAt,
+			machine: { ...machine(), loadAverage: { start: loadAtStart, end: loadAverage() } },
+			settings,
+			scenarios: [...baselineRows(baseline.name, baseline.readings), versus(s.productGet, t.productGet), versus(s.productList, t.productList), versus(s.me, t.me), versus(s.order)],
+			notes: [`Ratios are to the faster reading of ${baseline.name}.`, ...[spreadWarning(baseline.name, baseline.readings)].filter(note => note !== undefined)],
+			sustained,
+			figures: [
+				figure(`orders/s over ${settings.seconds} s`, orders.perSecond, `${count(orders.perSecond)} orders/s`),
+				figure(`sustained orders/s (${settings.sustainedSeconds} s)`, sustained.perSecond, `${count(sustained.perSecond)} orders/s`),
+				figure("sustained p50", sustained.p50, ms(sustained.p50)),
+				figure("sustained p99", sustained.p99, ms(sustained.p99)),
+				figure("paid orders in the run", result.paidOrders, count(result.paidOrders)),
+				figure("analytics counted every paid order after", drain.seconds, drainShown(drain), t.analyticsDrainSeconds, settings.sustainedSeconds >= TARGET_SUSTAINED_SECONDS),
+				...rss.map(r => figure(`RSS of ${r.name}`, r.bytes, bytes(r.bytes), TARGETS.serviceRss)),
+				...baselineRss.map(r => figure(`RSS of ${r.name}`, r.bytes, bytes(r.bytes))),
+			],
+		});
 	} finally {
+		await running?.cluster.stopAll();
+		await baseline.stop();
 		await servers.stop();
 	}
 }

@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: the embedded shop (every service in one process, no transporter, NeDB
  * files in a temp DATA_DIR), as `npm start` runs it, beside its baselines of the same run:
- * bare node:http and a bare moleculer-web action, each in its own process. Load comes from
- * this process. Settings: see the README's Performance section.
+ * bare node:http and a bare moleculer-web action, each in its own process, measured before
+ * and after the shop. Load comes from this process. Settings: see the README's Performance section.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -10,16 +10,17 @@ import os from "node:os";
 import path from "node:path";
 import { freePort, until } from "../test/cluster/servers";
 import { client } from "../test/helpers/http";
-import { moleculerWeb, nodeHttp } from "./lib/baselines";
+import { bestReading, moleculerWeb, nodeHttp, type Baseline } from "./lib/baselines";
 import { compactedSize } from "./lib/disk";
 import { bytes, count, ms, percent } from "./lib/format";
+import type { Measured } from "./lib/load";
 import { drainShown, measureShop } from "./lib/measure-shop";
 import { CACHE_DIR, rssBytes, startNode, waitForOk, type Child } from "./lib/processes";
-import { compared, figure } from "./lib/report";
+import { baselineRows, compared, figure, spreadWarning } from "./lib/report";
 import { finish, loadAverage, machine, progress, settings } from "./lib/run";
-import { lastOverFirst } from "./lib/stats";
-import { TARGET_SUSTAINED_SECONDS, TARGETS } from "./lib/targets";
 import { loginAdmin } from "./lib/shop";
+import { lastOverFirst } from "./lib/stats";
+import { TARGET_SUSTAINED_SECONDS, TARGETS, type Target } from "./lib/targets";
 
 const ADMIN = { email: "admin@shop.bench", password: "bench-admin-password-1" };
 /** The shop compacts its files every NEDB_COMPACT_INTERVAL_MS (its default: 60 s); the benchmark waits for one round. */
@@ -59,24 +60,34 @@ async function main(): Promise<void> {
 	const logDir = path.join(CACHE_DIR, "logs", `embedded-${startedAt.replace(/[:.]/g, "-")}`);
 	progress(`embedded benchmark; process logs in ${path.relative(process.cwd(), logDir)}`);
 
-	const bareHttp = await nodeHttp(logDir);
-	const bareGateway = await moleculerWeb(logDir);
-
+	const baselines: Baseline[] = [];
 	const dataDir = mkdtempSync(path.join(os.tmpdir(), "shop-bench-data-"));
-	const port = await freePort();
-	const shop = startShop(port, dataDir, logDir);
+	let shop: Child | undefined;
 	try {
+		const [bareHttp, bareGateway] = [await nodeHttp(logDir), await moleculerWeb(logDir)];
+		baselines.push(bareHttp, bareGateway);
+		for (const baseline of baselines) await baseline.measure();
+
+		const port = await freePort();
 		const url = `http://127.0.0.1:${port}`;
 		progress(`starting the shop (data in ${dataDir})`);
+		shop = startShop(port, dataDir, logDir);
 		const adminToken = await waitForShop(shop, url);
-		const result = await measureShop(url, adminToken, bareGateway, TARGETS.embedded);
+		const result = await measureShop(url, adminToken);
 
+		progress("the baselines again, the shop idle");
+		for (const baseline of baselines) await baseline.measure();
 		progress(`waiting for every data file to be compacted (every ${COMPACT_INTERVAL_MS / 1000} s)`);
 		const diskBytes = await compactedSize(dataDir, COMPACT_INTERVAL_MS + 30_000);
 		const shopRss = await rssBytes(shop.child.pid!);
-		const { sustained, orders } = result;
+		const baselineRss = (await Promise.all(baselines.map(b => b.rss()))).flat();
+
+		const { scenarios: s, sustained } = result;
 		const t = TARGETS.embedded;
+		const versus = (row: { name: string; measured: Measured }, target?: Target) =>
+			compared(row.name, row.measured, bareGateway.name, bestReading(bareGateway), target);
 		const slowdown = lastOverFirst(sustained.windows, settings.windowSeconds * 1000);
+		const orders = s.order.measured;
 
 		finish("embedded", {
 			title: "Embedded: one process, NeDB files",
@@ -84,9 +95,15 @@ async function main(): Promise<void> {
 			machine: { ...machine(), loadAverage: { start: loadAtStart, end: loadAverage() } },
 			settings,
 			scenarios: [
-				{ name: bareHttp.name, ...bareHttp.measured },
-				compared(bareGateway.name, bareGateway.measured, bareHttp.name, bareHttp.measured),
-				...result.scenarios,
+				...baselines.flatMap(b => baselineRows(b.name, b.readings)),
+				versus(s.productGet, t.productGet),
+				versus(s.productList, t.productList),
+				versus(s.me, t.me),
+				versus(s.order),
+			],
+			notes: [
+				`Ratios are to the faster reading of ${bareGateway.name}.`,
+				...baselines.map(b => spreadWarning(b.name, b.readings)).filter(note => note !== undefined),
 			],
 			sustained,
 			figures: [
@@ -101,11 +118,12 @@ async function main(): Promise<void> {
 				figure("on disk per paid order (directory ÷ orders)", diskBytes / result.paidOrders, bytes(diskBytes / result.paidOrders), t.diskPerOrder),
 				figure("analytics counted every paid order after", result.drain.seconds, drainShown(result.drain)),
 				figure("RSS of the shop process", shopRss, bytes(shopRss), TARGETS.serviceRss),
-				...[...bareHttp.rss, ...bareGateway.rss].map(r => figure(`RSS of ${r.name}`, r.bytes, bytes(r.bytes))),
+				...baselineRss.map(r => figure(`RSS of ${r.name}`, r.bytes, bytes(r.bytes))),
 			],
 		});
 	} finally {
-		await shop.stop();
+		await shop?.stop();
+		await Promise.all(baselines.map(b => b.stop()));
 		rmSync(dataDir, { recursive: true, force: true });
 	}
 }

@@ -1,19 +1,16 @@
 /**
- * The shop's part of both benchmarks, against a gateway that is up: the four scenarios
- * beside the baseline, the sustained order run, and the time analytics takes to count
- * every paid order of the run.
+ * The shop's part of both benchmarks, against a gateway that is up: the four scenarios,
+ * the sustained order run, and the time analytics takes to count every paid order of the run.
  */
 import { count, seconds } from "./format";
 import { sustain, type Measured, type Sustained } from "./load";
-import { compared, type ScenarioResult } from "./report";
 import { progress, run, settings } from "./run";
-import { analyticsDrain, countedOrders, prepareShop, shopScenarios, type ShopFixture } from "./shop";
-import type { Target } from "./targets";
+import { analyticsDrain, countedOrders, prepareShop, shopScenarios, type ShopFixture, type ShopScenarios } from "./shop";
 
 export type ShopRun = {
 	fixture: ShopFixture;
-	scenarios: ScenarioResult[];
-	orders: Measured;
+	/** Each scenario's name and what it measured, in the order they ran. */
+	scenarios: Record<keyof ShopScenarios, { name: string; measured: Measured }>;
 	sustained: Sustained & { name: string };
 	/** Orders answered 201 (paid) during the whole run, warm-ups included. */
 	paidOrders: number;
@@ -26,26 +23,21 @@ export function drainShown(drain: ShopRun["drain"]): string {
 	return Number.isFinite(drain.seconds) ? seconds(drain.seconds) : `not within ${settings.drainTimeoutSeconds} s (${count(drain.counted)} of ${count(drain.expected)})`;
 }
 
-export async function measureShop(
-	url: string,
-	adminToken: string,
-	baseline: { name: string; measured: Measured },
-	targets: { productGet: Target; productList: Target; me: Target },
-): Promise<ShopRun> {
+export async function measureShop(url: string, adminToken: string): Promise<ShopRun> {
 	const fixture = await prepareShop(url, adminToken);
 	const countedBefore = await countedOrders(fixture);
 	const scenario = shopScenarios(fixture);
 	let paidOrders = 0;
-	const countPaid = (ok: number) => (paidOrders += ok);
-
-	const versus = (name: string, measured: Measured, target?: Target) => compared(name, measured, baseline.name, baseline.measured, target);
-	const scenarios = [
-		versus(scenario.productGet.name, await run(url, scenario.productGet), targets.productGet),
-		versus(scenario.productList.name, await run(url, scenario.productList), targets.productList),
-		versus(scenario.me.name, await run(url, scenario.me), targets.me),
-	];
-	const orders = await run(url, scenario.order, countPaid);
-	scenarios.push(versus(scenario.order.name, orders));
+	const measured = async (name: keyof ShopScenarios) => ({
+		name: scenario[name].name,
+		measured: await run(url, scenario[name], name === "order" ? ok => (paidOrders += ok) : undefined),
+	});
+	const scenarios = {
+		productGet: await measured("productGet"),
+		productList: await measured("productList"),
+		me: await measured("me"),
+		order: await measured("order"),
+	};
 
 	progress(`sustained ${scenario.order.name}: ${settings.sustainedSeconds} s`);
 	const load = { connections: settings.connections, seconds: settings.sustainedSeconds };
@@ -56,8 +48,8 @@ export async function measureShop(
 
 	const expected = countedBefore + paidOrders;
 	progress(`waiting for analytics to count ${expected} paid orders (at most ${settings.drainTimeoutSeconds} s)`);
-	const drain = await analyticsDrain(fixture, expected, settings.drainTimeoutSeconds * 1000);
+	const drain = await analyticsDrain(fixture, expected, settings.drainTimeoutSeconds * 1000, counted => progress(`  counted ${counted} so far`));
 	progress(Number.isFinite(drain.seconds) ? `  counted after ${drain.seconds.toFixed(1)} s` : `  counted ${drain.counted} of ${expected}: gave up`);
 
-	return { fixture, scenarios, orders, sustained: { name: scenario.order.name, ...sustained }, paidOrders, drain: { ...drain, expected } };
+	return { fixture, scenarios, sustained: { name: scenario.order.name, ...sustained }, paidOrders, drain: { ...drain, expected } };
 }

@@ -18,9 +18,28 @@ export type BenchReport = {
 	machine: { cpus: number; cpuModel: string; memoryBytes: number; node: string; platform: string; loadAverage: { start: number; end: number } };
 	settings: { connections: number; seconds: number; warmupSeconds: number; sustainedSeconds: number; windowSeconds: number };
 	scenarios: ScenarioResult[];
+	/** Printed under the scenarios: how the ratios were taken, and any doubt about the run. */
+	notes: string[];
 	sustained: Sustained & { name: string };
 	figures: Figure[];
 };
+
+/** Readings of one baseline further apart than this (of the faster) mean the machine was busy. */
+export const BASELINE_SPREAD_LIMIT = 0.15;
+
+/** A baseline's readings, before and after the shop, as rows of the scenarios table. */
+export function baselineRows(name: string, readings: readonly Measured[]): ScenarioResult[] {
+	const when = ["before the shop", "after the shop"];
+	return readings.map((reading, i) => ({ name: `${name}, ${when[i] ?? `reading ${i + 1}`}`, ...reading }));
+}
+
+/** A warning when a baseline's readings disagree by more than BASELINE_SPREAD_LIMIT. */
+export function spreadWarning(name: string, readings: readonly Measured[]): string | undefined {
+	const rates = readings.map(r => r.perSecond);
+	const spread = 1 - Math.min(...rates) / Math.max(...rates);
+	if (!(spread > BASELINE_SPREAD_LIMIT)) return undefined;
+	return `The readings of ${name} differ by ${percent(spread)}: other work was running on the machine, so every figure of this run is less certain.`;
+}
 
 /** A scenario beside its baseline and, if set, the target for that ratio. */
 export function compared(name: string, measured: Measured, baselineName: string, baseline: Measured, target?: Target): ScenarioResult {
@@ -37,7 +56,14 @@ export function figure(name: string, value: number, shown: string, target?: Targ
 	return { name, value, shown, target: target.label, verdict: comparable ? check(target, value) : "not measured" };
 }
 
-const errorsOf = (m: Measured) => (m.errors ? `${count(m.errors)} (${Object.entries(m.statuses).filter(([code]) => !code.startsWith("2")).map(([code, n]) => `${n}×${code}`).join(", ") || "socket"})` : "0");
+/** Errors with what they were: "5 (3×503, 2 without an answer)". */
+function errorsOf(m: Measured): string {
+	if (!m.errors) return "0";
+	const statuses = Object.entries(m.statuses).filter(([code]) => !code.startsWith("2"));
+	const unanswered = m.errors - statuses.reduce((sum, [, n]) => sum + n, 0);
+	const parts = [...statuses.map(([code, n]) => `${n}×${code}`), ...(unanswered > 0 ? [`${unanswered} without an answer`] : [])];
+	return `${count(m.errors)} (${parts.join(", ")})`;
+}
 
 export function render(report: BenchReport): string {
 	const { machine, settings } = report;
@@ -78,6 +104,7 @@ export function render(report: BenchReport): string {
 		"",
 		scenarios,
 		"",
+		...report.notes.flatMap(note => [note, ""]),
 		`Sustained ${report.sustained.name}, ${settings.sustainedSeconds} s, ${settings.connections} connections` +
 			(report.sustained.errors ? `, ${errorsOf(report.sustained)} errors` : ""),
 		"",

@@ -51,15 +51,26 @@ export async function countedOrders(fixture: ShopFixture): Promise<number> {
 
 /**
  * Polls the analytics summary until it counts `expected` paid orders. Returns the seconds
- * that took, or Infinity (and what it counted) when `timeoutMs` passed first.
+ * that took, or Infinity (and what it counted) when `timeoutMs` passed first; `onProgress`
+ * hears the count every 10 s.
  */
-export async function analyticsDrain(fixture: ShopFixture, expected: number, timeoutMs: number): Promise<{ seconds: number; counted: number }> {
+export async function analyticsDrain(
+	fixture: ShopFixture,
+	expected: number,
+	timeoutMs: number,
+	onProgress: (counted: number) => void,
+): Promise<{ seconds: number; counted: number }> {
 	const started = Date.now();
+	let told = started;
 	for (;;) {
 		const counted = await countedOrders(fixture).catch(() => -1);
-		const elapsed = Date.now() - started;
-		if (counted >= expected) return { seconds: elapsed / 1000, counted };
-		if (elapsed > timeoutMs) return { seconds: Number.POSITIVE_INFINITY, counted };
+		const now = Date.now();
+		if (counted >= expected) return { seconds: (now - started) / 1000, counted };
+		if (now - started > timeoutMs) return { seconds: Number.POSITIVE_INFINITY, counted };
+		if (now - told >= 10_000) {
+			onProgress(counted);
+			told = now;
+		}
 		await new Promise(resolve => setTimeout(resolve, 250));
 	}
 }

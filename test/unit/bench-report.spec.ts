@@ -1,6 +1,6 @@
 import { bytes, count, ms, percent, table } from "../../bench/lib/format";
 import type { Measured } from "../../bench/lib/load";
-import { compared, figure, render } from "../../bench/lib/report";
+import { baselineRows, compared, figure, render, spreadWarning } from "../../bench/lib/report";
 import { atLeast, atMost, check } from "../../bench/lib/targets";
 
 const measured = (perSecond: number): Measured => ({ perSecond, p50: 1, p99: 2, ok: perSecond, errors: 0, statuses: { "200": perSecond } });
@@ -51,6 +51,15 @@ describe("benchmark report", () => {
 	});
 });
 
+describe("baseline readings", () => {
+	it("warns when the readings before and after the shop disagree by more than 15%", () => {
+		expect(spreadWarning("moleculer-web", [measured(37_600), measured(33_000)])).toBeUndefined();
+		expect(spreadWarning("moleculer-web", [measured(6_628), measured(3_297)])).toBe(
+			"The readings of moleculer-web differ by 50%: other work was running on the machine, so every figure of this run is less certain.",
+		);
+	});
+});
+
 describe("the printed report", () => {
 	it("shows the scenarios, the windows of the sustained run and the figures, and tallies the targets", () => {
 		const text = render({
@@ -59,10 +68,11 @@ describe("the printed report", () => {
 			machine: { cpus: 2, cpuModel: "Xeon", memoryBytes: 8 * 1024 ** 3, node: "24.21.0", platform: "Linux", loadAverage: { start: 1, end: 2 } },
 			settings: { connections: 32, seconds: 10, warmupSeconds: 2, sustainedSeconds: 20, windowSeconds: 10 },
 			scenarios: [
-				{ name: "moleculer-web", ...measured(37_600) },
+				...baselineRows("moleculer-web", [measured(37_600), measured(36_000)]),
 				compared("GET /api/products/:id", measured(24_600), "moleculer-web", measured(37_600), atLeast(0.85, "85% of moleculer-web")),
-				compared("GET /api/users/me", { ...measured(20_000), errors: 3, statuses: { "200": 20_000, "503": 3 } }, "moleculer-web", measured(37_600), atLeast(0.5, "50% of moleculer-web")),
+				compared("GET /api/users/me", { ...measured(20_000), errors: 5, statuses: { "200": 20_000, "503": 3 } }, "moleculer-web", measured(37_600), atLeast(0.5, "50% of moleculer-web")),
 			],
+			notes: ["Ratios are to the faster reading of moleculer-web."],
 			sustained: {
 				name: "POST /api/orders",
 				...measured(232),
@@ -74,9 +84,11 @@ describe("the printed report", () => {
 			},
 			figures: [figure("last window of the first", 97 / 232, "42%", atLeast(0.9, "90%"), false), figure("paid orders", 3290, "3,290")],
 		});
-		expect(text).toContain("| baseline: moleculer-web");
+		expect(text).toMatch(/\| baseline: moleculer-web, before the shop \| +37,600 \|/);
+		expect(text).toMatch(/\| baseline: moleculer-web, after the shop +\| +36,000 \|/);
+		expect(text).toContain("\nRatios are to the faster reading of moleculer-web.\n");
 		expect(text).toMatch(/\| GET \/api\/products\/:id +\| +24,600 \|.*\| 65% of moleculer-web +\| ≥ 85% of moleculer-web \| not met/);
-		expect(text).toMatch(/\| GET \/api\/users\/me .*\| 3 \(3×503\) +\| 53% of moleculer-web .*\| met /);
+		expect(text).toMatch(/\| GET \/api\/users\/me .*\| 5 \(3×503, 2 without an answer\) \| 53% of moleculer-web .*\| met /);
 		expect(text).toMatch(/\| 10-20 s +\| +97 \| 300 ms \| 600 ms \|/);
 		expect(text).toMatch(/\| last window of the first \| 42% +\| ≥ 90% +\| not measured \|/);
 		expect(text).toContain("Targets: 1 met, 1 not met, 1 not measured by this run.");
