@@ -9,7 +9,7 @@ import { buildSync } from "esbuild";
 import { freePort } from "../../test/cluster/servers";
 import type { Measured, Scenario } from "./load";
 import { CACHE_DIR, ROOT, rssBytes, startNode, waitForOk, type Child } from "./processes";
-import { run } from "./run";
+import { warmAndMeasure } from "./run";
 
 const hello: Omit<Scenario, "name"> = { method: "GET", path: "/api/hello" };
 
@@ -54,7 +54,7 @@ async function startBaselineServer(name: string, start: (port: number) => Child[
 		name,
 		readings,
 		async measure() {
-			const measured = await run(url, { name, ...hello });
+			const measured = await warmAndMeasure(url, { name, ...hello });
 			readings.push(measured);
 			return measured;
 		},

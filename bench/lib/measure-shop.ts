@@ -4,7 +4,7 @@
  */
 import { count, seconds } from "./format";
 import { sustain, type Measured, type Sustained } from "./load";
-import { progress, run, settings } from "./run";
+import { progress, settings, warmAndMeasure } from "./run";
 import { analyticsDrain, countedOrders, prepareShop, shopScenarios, type ShopFixture, type ShopScenarios } from "./shop";
 
 export type ShopRun = {
@@ -30,7 +30,7 @@ export async function measureShop(url: string, adminToken: string): Promise<Shop
 	let paidOrders = 0;
 	const measured = async (name: keyof ShopScenarios) => ({
 		name: scenario[name].name,
-		measured: await run(url, scenario[name], name === "order" ? ok => (paidOrders += ok) : undefined),
+		measured: await warmAndMeasure(url, scenario[name], name === "order" ? ok => (paidOrders += ok) : undefined),
 	});
 	const scenarios = {
 		productGet: await measured("productGet"),

@@ -30,7 +30,7 @@ export function progress(message: string): void {
 }
 
 /** Warms the server up on `scenario`, then measures it; `onOk` hears every 2xx count (warm-up included). */
-export async function run(baseUrl: string, scenario: Scenario, onOk: (ok: number) => void = () => undefined): Promise<Measured> {
+export async function warmAndMeasure(baseUrl: string, scenario: Scenario, onOk: (ok: number) => void = () => undefined): Promise<Measured> {
 	progress(`${scenario.name}: ${settings.warmupSeconds} s warm-up, ${settings.seconds} s measured`);
 	const warmup = await measure(baseUrl, scenario, { connections: settings.connections, seconds: settings.warmupSeconds });
 	onOk(warmup.ok);
