@@ -12,7 +12,7 @@ import { startServers } from "../test/cluster/servers";
 import { bestReading, remoteMoleculerWeb } from "./lib/baselines";
 import { bytes, count, ms } from "./lib/format";
 import type { Measured } from "./lib/load";
-import { drainShown, measureShop } from "./lib/measure-shop";
+import { drainNote, drainShown, measureShop } from "./lib/measure-shop";
 import { CACHE_DIR, rssBytes } from "./lib/processes";
 import { baselineRows, compared, figure, spreadWarning } from "./lib/report";
 import { finish, loadAverage, machine, progress, settings } from "./lib/run";
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
 		progress(`service logs in ${path.relative(process.cwd(), cluster.logs())}`);
 		const result = await measureShop(cluster.apiUrls()[0], adminToken);
 
-		progress("the baseline again, the shop idle");
+		progress("the baseline again");
 		await baseline.measure();
 		const rss = await Promise.all(cluster.instances.map(async i => ({ name: i.nodeID, bytes: await rssBytes(i.child.pid!) })));
 		const baselineRss = await baseline.rss();
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
 			machine: { ...machine(), loadAverage: { start: loadAtStart, end: loadAverage() } },
 			settings,
 			scenarios: [...baselineRows(baseline.name, baseline.readings), versus(s.productGet, t.productGet), versus(s.productList, t.productList), versus(s.me, t.me), versus(s.order)],
-			notes: [`Ratios are to the faster reading of ${baseline.name}.`, ...[spreadWarning(baseline.name, baseline.readings)].filter(note => note !== undefined)],
+			notes: [`Ratios are to the faster reading of ${baseline.name}.`, ...[spreadWarning(baseline.name, baseline.readings), drainNote(drain)].filter(note => note !== undefined)],
 			sustained,
 			figures: [
 				figure(`orders/s over ${settings.seconds} s`, orders.perSecond, `${count(orders.perSecond)} orders/s`),

@@ -14,7 +14,7 @@ import { bestReading, moleculerWeb, nodeHttp, type Baseline } from "./lib/baseli
 import { compactedSize } from "./lib/disk";
 import { bytes, count, ms, percent } from "./lib/format";
 import type { Measured } from "./lib/load";
-import { drainShown, measureShop } from "./lib/measure-shop";
+import { drainNote, drainShown, measureShop } from "./lib/measure-shop";
 import { CACHE_DIR, rssBytes, startNode, waitForOk, type Child } from "./lib/processes";
 import { baselineRows, compared, figure, spreadWarning } from "./lib/report";
 import { finish, loadAverage, machine, progress, settings } from "./lib/run";
@@ -75,10 +75,11 @@ async function main(): Promise<void> {
 		const adminToken = await waitForShop(shop, url);
 		const result = await measureShop(url, adminToken);
 
-		progress("the baselines again, the shop idle");
+		progress("the baselines again");
 		for (const baseline of baselines) await baseline.measure();
 		progress(`waiting for every data file to be compacted (every ${COMPACT_INTERVAL_MS / 1000} s)`);
-		const diskBytes = await compactedSize(dataDir, COMPACT_INTERVAL_MS + 30_000);
+		const disk = await compactedSize(dataDir, COMPACT_INTERVAL_MS + 30_000);
+		const [largestFile, largestBytes] = Object.entries(disk.files).sort(([, a], [, b]) => b - a)[0] ?? ["-", 0];
 		const shopRss = await rssBytes(shop.child.pid!);
 		const baselineRss = (await Promise.all(baselines.map(b => b.rss()))).flat();
 
@@ -103,7 +104,7 @@ async function main(): Promise<void> {
 			],
 			notes: [
 				`Ratios are to the faster reading of ${bareGateway.name}.`,
-				...baselines.map(b => spreadWarning(b.name, b.readings)).filter(note => note !== undefined),
+				...[...baselines.map(b => spreadWarning(b.name, b.readings)), drainNote(result.drain)].filter(note => note !== undefined),
 			],
 			sustained,
 			figures: [
@@ -114,8 +115,9 @@ async function main(): Promise<void> {
 				figure("sustained p99", sustained.p99, ms(sustained.p99), t.ordersP99Ms),
 				figure("last full 10 s window of the first", slowdown, percent(slowdown), t.lastWindowOfFirst, settings.sustainedSeconds >= TARGET_SUSTAINED_SECONDS),
 				figure("paid orders in the run", result.paidOrders, count(result.paidOrders)),
-				figure("data directory after compaction", diskBytes, bytes(diskBytes)),
-				figure("on disk per paid order (directory ÷ orders)", diskBytes / result.paidOrders, bytes(diskBytes / result.paidOrders), t.diskPerOrder),
+				figure("data directory after compaction", disk.total, bytes(disk.total)),
+				figure(`its largest file (${largestFile})`, largestBytes, bytes(largestBytes)),
+				figure("on disk per paid order (directory ÷ orders)", disk.total / result.paidOrders, bytes(disk.total / result.paidOrders), t.diskPerOrder),
 				figure("analytics counted every paid order after", result.drain.seconds, drainShown(result.drain)),
 				figure("RSS of the shop process", shopRss, bytes(shopRss), TARGETS.serviceRss),
 				...baselineRss.map(r => figure(`RSS of ${r.name}`, r.bytes, bytes(r.bytes))),

@@ -38,7 +38,7 @@ export function spreadWarning(name: string, readings: readonly Measured[]): stri
 	const rates = readings.map(r => r.perSecond);
 	const spread = 1 - Math.min(...rates) / Math.max(...rates);
 	if (!(spread > BASELINE_SPREAD_LIMIT)) return undefined;
-	return `The readings of ${name} differ by ${percent(spread)}: other work was running on the machine, so every figure of this run is less certain.`;
+	return `The readings of ${name} differ by ${percent(spread)}: other work was using the CPU during one of them, so every figure of this run is less certain.`;
 }
 
 /** A scenario beside its baseline and, if set, the target for that ratio. */

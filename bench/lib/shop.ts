@@ -51,24 +51,26 @@ export async function countedOrders(fixture: ShopFixture): Promise<number> {
 
 /**
  * Polls the analytics summary until it counts `expected` paid orders. Returns the seconds
- * that took, or Infinity (and what it counted) when `timeoutMs` passed first; `onProgress`
- * hears the count every 10 s.
+ * that took, or Infinity (and the last count it got) when `timeoutMs` passed first;
+ * `onProgress` hears the last count every 10 s, and whether the latest poll got an answer.
  */
 export async function analyticsDrain(
 	fixture: ShopFixture,
 	expected: number,
 	timeoutMs: number,
-	onProgress: (counted: number) => void,
+	onProgress: (counted: number, answered: boolean) => void,
 ): Promise<{ seconds: number; counted: number }> {
 	const started = Date.now();
 	let told = started;
+	let counted = 0;
 	for (;;) {
-		const counted = await countedOrders(fixture).catch(() => -1);
+		const latest = await countedOrders(fixture).catch(() => undefined);
+		if (latest !== undefined) counted = latest;
 		const now = Date.now();
 		if (counted >= expected) return { seconds: (now - started) / 1000, counted };
 		if (now - started > timeoutMs) return { seconds: Number.POSITIVE_INFINITY, counted };
 		if (now - told >= 10_000) {
-			onProgress(counted);
+			onProgress(counted, latest !== undefined);
 			told = now;
 		}
 		await new Promise(resolve => setTimeout(resolve, 250));

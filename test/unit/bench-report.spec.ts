@@ -55,7 +55,7 @@ describe("baseline readings", () => {
 	it("warns when the readings before and after the shop disagree by more than 15%", () => {
 		expect(spreadWarning("moleculer-web", [measured(37_600), measured(33_000)])).toBeUndefined();
 		expect(spreadWarning("moleculer-web", [measured(6_628), measured(3_297)])).toBe(
-			"The readings of moleculer-web differ by 50%: other work was running on the machine, so every figure of this run is less certain.",
+			"The readings of moleculer-web differ by 50%: other work was using the CPU during one of them, so every figure of this run is less certain.",
 		);
 	});
 });
