@@ -2,7 +2,7 @@
  * The shop's part of both benchmarks, against a gateway that is up: the four scenarios,
  * the sustained order run, and the time analytics takes to count every paid order of the run.
  */
-import { count, seconds } from "./format";
+import { count, ms, seconds } from "./format";
 import { sustain, type Measured, type Sustained } from "./load";
 import { progress, settings, warmAndMeasure } from "./run";
 import { analyticsDrain, countedOrders, prepareShop, shopScenarios, type ShopFixture, type ShopScenarios } from "./shop";
@@ -48,7 +48,7 @@ export async function measureShop(url: string, adminToken: string): Promise<Shop
 	progress(`sustained ${scenario.order.name}: ${settings.sustainedSeconds} s`);
 	const load = { connections: settings.connections, seconds: settings.sustainedSeconds };
 	const sustained = await sustain(url, scenario.order, load, settings.windowSeconds, w =>
-		progress(`  ${w.fromS}-${w.toS} s: ${Math.round(w.perSecond)} orders/s, p50 ${Math.round(w.p50)} ms, p99 ${Math.round(w.p99)} ms`),
+		progress(`  ${w.fromS}-${w.toS} s: ${Math.round(w.perSecond)} orders/s, p50 ${ms(w.p50)}, p99 ${ms(w.p99)}`),
 	);
 	paidOrders += sustained.ok;
 
