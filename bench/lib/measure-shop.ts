@@ -18,15 +18,18 @@ export type ShopRun = {
 	drain: { seconds: number; counted: number; expected: number };
 };
 
+const counting = (drain: ShopRun["drain"]) =>
+	Number.isNaN(drain.counted) ? "not answered a single poll of its summary" : `counted ${count(drain.counted)} of ${count(drain.expected)} paid orders`;
+
 /** A note for the report when analytics was still busy as the run went on (second baseline readings, disk use). */
 export function drainNote(drain: ShopRun["drain"]): string | undefined {
 	if (Number.isFinite(drain.seconds)) return undefined;
-	return `Analytics had counted ${count(drain.counted)} of ${count(drain.expected)} paid orders when the benchmark stopped waiting: the shop was still working through its events for the rest of the run (the second baseline readings, and the disk figures of an embedded run).`;
+	return `Analytics had ${counting(drain)} when the benchmark stopped waiting: the shop was still working through its events for the rest of the run (the second baseline readings, and the disk figures of an embedded run).`;
 }
 
 /** The drain as the tables show it. */
 export function drainShown(drain: ShopRun["drain"]): string {
-	return Number.isFinite(drain.seconds) ? seconds(drain.seconds) : `not within ${settings.drainTimeoutSeconds} s (${count(drain.counted)} of ${count(drain.expected)})`;
+	return Number.isFinite(drain.seconds) ? seconds(drain.seconds) : `not within ${settings.drainTimeoutSeconds} s (it had ${counting(drain)})`;
 }
 
 export async function measureShop(url: string, adminToken: string): Promise<ShopRun> {
@@ -55,9 +58,9 @@ export async function measureShop(url: string, adminToken: string): Promise<Shop
 	const expected = countedBefore + paidOrders;
 	progress(`waiting for analytics to count ${expected} paid orders (at most ${settings.drainTimeoutSeconds} s)`);
 	const drain = await analyticsDrain(fixture, expected, settings.drainTimeoutSeconds * 1000, (counted, answered) =>
-		progress(`  counted ${counted} so far${answered ? "" : " (the summary did not answer the latest poll)"}`),
+		progress(`  counted ${Number.isNaN(counted) ? "?" : counted} so far${answered ? "" : " (the summary did not answer the latest poll)"}`),
 	);
-	progress(Number.isFinite(drain.seconds) ? `  counted after ${drain.seconds.toFixed(1)} s` : `  counted ${drain.counted} of ${expected}: gave up`);
+	progress(Number.isFinite(drain.seconds) ? `  counted after ${drain.seconds.toFixed(1)} s` : `  gave up: analytics had ${counting({ ...drain, expected })}`);
 
 	return { fixture, scenarios, sustained: { name: scenario.order.name, ...sustained }, paidOrders, drain: { ...drain, expected } };
 }

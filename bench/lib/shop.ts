@@ -51,7 +51,7 @@ export async function countedOrders(fixture: ShopFixture): Promise<number> {
 
 /**
  * Polls the analytics summary until it counts `expected` paid orders. Returns the seconds
- * that took, or Infinity (and the last count it got) when `timeoutMs` passed first;
+ * that took, or Infinity (and the last count it got, NaN if none) when `timeoutMs` passed first;
  * `onProgress` hears the last count every 10 s, and whether the latest poll got an answer.
  */
 export async function analyticsDrain(
@@ -62,7 +62,7 @@ export async function analyticsDrain(
 ): Promise<{ seconds: number; counted: number }> {
 	const started = Date.now();
 	let told = started;
-	let counted = 0;
+	let counted = Number.NaN;
 	for (;;) {
 		const latest = await countedOrders(fixture).catch(() => undefined);
 		if (latest !== undefined) counted = latest;
