@@ -36,7 +36,14 @@ function summary(result: autocannon.Result): Omit<Measured, "perSecond" | "p50" 
 /** Runs one scenario for `load.seconds`: 2xx answers per second and their p50/p99 latency. */
 export async function measure(baseUrl: string, scenario: Scenario, load: Load): Promise<Measured> {
 	const result = await autocannon(options(baseUrl, scenario, load));
-	return { ...summary(result), perSecond: result["2xx"] / result.duration, p50: result.latency.p50, p99: result.latency.p99 };
+	// autocannon's latencies are of 2xx answers; without any, its 0 ms would read as fast.
+	const answered = result["2xx"] > 0;
+	return {
+		...summary(result),
+		perSecond: result["2xx"] / result.duration,
+		p50: answered ? result.latency.p50 : Number.NaN,
+		p99: answered ? result.latency.p99 : Number.NaN,
+	};
 }
 
 /**

@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { ms } from "./format";
 import { measure, type Measured, type Scenario } from "./load";
 import { CACHE_DIR } from "./processes";
 import { render, type BenchReport } from "./report";
@@ -36,7 +37,7 @@ export async function warmAndMeasure(baseUrl: string, scenario: Scenario, onOk: 
 	onOk(warmup.ok);
 	const measured = await measure(baseUrl, scenario, { connections: settings.connections, seconds: settings.seconds });
 	onOk(measured.ok);
-	progress(`  ${Math.round(measured.perSecond)} req/s, p50 ${measured.p50} ms, p99 ${measured.p99} ms, ${measured.errors} errors`);
+	progress(`  ${Math.round(measured.perSecond)} req/s, p50 ${ms(measured.p50)}, p99 ${ms(measured.p99)}, ${measured.errors} errors`);
 	return measured;
 }
 
