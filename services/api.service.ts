@@ -4,14 +4,18 @@
  * checked here in one place.
  */
 import { randomUUID } from "node:crypto";
+import { createReadStream } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Context, ServiceBroker, ServiceSchema } from "moleculer";
 import ApiGateway, { Errors as WebErrors, type ApiSettingsSchema, type IncomingRequest } from "moleculer-web";
 import { config } from "../src/config";
 import { Errors } from "moleculer";
-import { errorType, ForbiddenError, UnauthorizedError } from "../src/errors";
+import { errorType, ForbiddenError, NotFoundError, UnauthorizedError } from "../src/errors";
 import { rateLimitStoreFor, type RateLimitStoreClass } from "../src/gateway/rate-limit-store";
 import { toErrorResponse } from "../src/http-errors";
+import { docsAsset, docsPage } from "../src/openapi/docs-page";
+import { buildOpenApiDocument, routesFromAliases, type ListedAlias } from "../src/openapi/document";
+import { ACTION_DOCS } from "../src/openapi/responses";
 import type { AppContext, AuthRequirement, AuthUser, Meta } from "../src/types";
 
 const { gateway } = config;
@@ -36,6 +40,29 @@ function clientAddress(req: IncomingMessage): string {
 
 /** The web console's Content-Security-Policy: its own files, its own API, no framing. */
 const WEB_CONSOLE_CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+function sendError(res: ServerResponse, err: Error): void {
+	const { status, body } = toErrorResponse(err);
+	res.setHeader("Content-Type", "application/json; charset=utf-8");
+	res.writeHead(status);
+	res.end(JSON.stringify(body));
+}
+
+/** GET /api/docs: Swagger UI on the document below. */
+function sendDocsPage(_req: IncomingRequest, res: ServerResponse): void {
+	res.setHeader("Content-Type", "text/html; charset=utf-8");
+	res.end(docsPage("/api/docs", "/api/openapi.json"));
+}
+
+/** GET /api/docs/<file>: the page's scripts and styles, from the swagger-ui-dist package. */
+function sendDocsAsset(req: IncomingRequest, res: ServerResponse): void {
+	const name = (req.$params as { file?: string }).file ?? "";
+	const asset = docsAsset(name);
+	if (!asset) return sendError(res, new NotFoundError("File", name));
+	res.setHeader("Content-Type", asset.contentType);
+	res.setHeader("Cache-Control", "public, max-age=3600");
+	createReadStream(asset.file).pipe(res);
+}
 
 const bodyParsers = { json: { limit: gateway.bodyLimit }, urlencoded: false };
 
@@ -111,6 +138,14 @@ const ApiService: ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> 
 			},
 			{ ...apiRoute, name: "api", blacklist: CREDENTIAL_ACTIONS },
 			{
+				// The API's contract: generated from the routes above, and a page to try it.
+				path: "/api",
+				name: "docs",
+				mappingPolicy: "restrict",
+				bodyParsers: false,
+				aliases: { "GET openapi.json": "api.openapi", "GET docs": sendDocsPage, "GET docs/:file": sendDocsAsset },
+			},
+			{
 				path: "/",
 				name: "probes",
 				mappingPolicy: "restrict",
@@ -142,18 +177,28 @@ const ApiService: ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> 
 		log4XXResponses: false,
 
 		onError(this: { logger: { error(...args: unknown[]): void } }, req: IncomingRequest, res: ServerResponse, err: Error) {
-			const { status, body } = toErrorResponse(err);
 			// A gateway that cannot route yet is expected at start; the client is told to retry.
-			if (status >= 500 && errorType(err) !== "GATEWAY_NOT_READY") this.logger.error(`${req.method} ${req.originalUrl ?? req.url} failed:`, err);
-			res.setHeader("Content-Type", "application/json; charset=utf-8");
-			res.writeHead(status);
-			res.end(JSON.stringify(body));
+			if (toErrorResponse(err).status >= 500 && errorType(err) !== "GATEWAY_NOT_READY") this.logger.error(`${req.method} ${req.originalUrl ?? req.url} failed:`, err);
+			sendError(res, err);
 		},
 	},
 
 	actions: {
 		// moleculer-web's route list: for the operators (REPL, tests), never over HTTP.
 		listAliases: { visibility: "public" },
+
+		/** The OpenAPI 3.1 document of the routes this gateway has now, from moleculer-web's alias list. */
+		openapi: {
+			async handler() {
+				const aliases = (await this.actions.listAliases({ withActionSchema: true })) as ListedAlias[];
+				const routes = routesFromAliases(aliases, action => CREDENTIAL_ACTIONS.includes(action));
+				return buildOpenApiDocument(routes, ACTION_DOCS, {
+					title: "Moleculer shop",
+					version: "1",
+					description: "The shop's HTTP API. Routes come from the services' actions; sign in with `POST /api/auth/login` and send the token as a bearer token.",
+				});
+			},
+		},
 
 		/** Liveness: the process answers. */
 		health: {

@@ -66,6 +66,10 @@ it("routes exactly the API of the contract, each route with its access rule", as
 			"POST /api/discovery/dead-letters/:id/replay discovery.replayDeadLetter admin",
 			"GET /health api.health anyone",
 			"GET /ready api.ready anyone",
+			"GET /api/openapi.json api.openapi anyone",
+			// The docs page and its files: served by the gateway itself, no action behind them.
+			"GET /api/docs null anyone",
+			"GET /api/docs/:file null anyone",
 		].sort(),
 	);
 });

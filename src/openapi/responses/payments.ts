@@ -1,0 +1,13 @@
+import type { ActionDocs } from "../action-doc";
+import { page, ref } from "../schemas";
+
+export const paymentsDocs: ActionDocs = {
+	"payments.list": { summary: "Own payments (every payment for an admin), newest first", body: page(ref("Payment")) },
+	"payments.get": { summary: "One payment, its owner's or for an admin", body: ref("Payment") },
+	"payments.refund": {
+		summary: "Refund a payment in full",
+		description: "The payment's order is cancelled and its stock given back.",
+		body: ref("Payment"),
+		responses: { 409: { description: "The payment cannot be refunded (`NOT_REFUNDABLE`)" } },
+	},
+};
