@@ -1,4 +1,8 @@
-/** A small JSON client for the gateway, as a shop's front end would call it. */
+/**
+ * A small JSON client for the gateway, as a shop's front end would call it. Every answer
+ * is checked against the gateway's OpenAPI document (./contract.ts).
+ */
+import { checkAgainstContract } from "./contract";
 
 export type Reply<T = any> = { status: number; body: T; headers: Headers };
 
@@ -17,11 +21,14 @@ export async function request<T = any>(baseUrl: string, method: string, path: st
 	const res = await fetch(`${baseUrl}${path}`, { method, headers, body: payload });
 	const text = await res.text();
 	let parsed: unknown = text;
+	let isJson = false;
 	try {
 		parsed = text ? JSON.parse(text) : undefined;
+		isJson = text !== "";
 	} catch {
 		// not JSON: the test sees the text
 	}
+	await checkAgainstContract(baseUrl, method, path, res.status, parsed, isJson);
 	return { status: res.status, body: parsed as T, headers: res.headers };
 }
 
