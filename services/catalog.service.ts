@@ -24,6 +24,7 @@ import { ConflictError, NotFoundError } from "../src/errors";
 import { DurableEvents, type DurableEventsMethods } from "../mixins/durable-events.mixin";
 import { outboxOnInsert, withOutbox } from "../src/durable-events/outbox";
 import { newEvent } from "../src/events";
+import { countRefusedReservation } from "../src/metrics";
 import { mapPage, pageParams, type Page, type PageRequest } from "../src/pagination";
 import type { AppContext } from "../src/types";
 
@@ -212,6 +213,7 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 					const product = await this.findEntityById<Product>(productId);
 					if (!product?.active) throw new NotFoundError("Product", productId);
 					if (product.holds?.includes(orderId)) return { productId, quantity, stock: product.stock };
+					countRefusedReservation(this.broker);
 					throw new ConflictError("Not enough stock", "OUT_OF_STOCK", { productId, requested: quantity });
 				}
 				// The stock right after: a report, not a decision (the update above decided).
