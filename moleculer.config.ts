@@ -4,6 +4,8 @@
  */
 import type { BrokerOptions, Errors } from "moleculer";
 import { config } from "./src/config";
+import { healthProbes } from "./src/health/health-probes";
+import { prometheusMetrics, ShopMetricsMiddleware } from "./src/metrics";
 import { RequestContextMiddleware, currentRequestID } from "./src/request-context";
 import { traceTags } from "./src/tracing";
 
@@ -83,9 +85,8 @@ const brokerConfig: BrokerOptions = {
 
 	validator: true,
 
-	metrics: opts.metricsPort
-		? { enabled: true, reporter: [{ type: "Prometheus", options: { port: opts.metricsPort } }] }
-		: false,
+	// Prometheus on METRICS_PORT (/metrics): Moleculer's metrics and the shop's, labelled with namespace and node.
+	metrics: opts.metricsPort ? prometheusMetrics(opts.metricsPort) : false,
 
 	// Spans keep params and meta only through traceTags, which blanks every secret, for every
 	// action and event: the rule is here even while tracing is off, for whoever turns it on.
@@ -97,7 +98,12 @@ const brokerConfig: BrokerOptions = {
 		errorFields: ["name", "message", "code", "type"],
 	} as BrokerOptions["tracing"],
 
-	middlewares: [RequestContextMiddleware],
+	middlewares: [
+		RequestContextMiddleware,
+		ShopMetricsMiddleware,
+		// /live and /ready of this node on HEALTH_PORT, for compose healthchecks and orchestrators.
+		...(opts.healthPort !== undefined ? [healthProbes({ port: opts.healthPort })] : []),
+	],
 
 	// Discovery reports each node's uptime from this.
 	metadata: { startedAt: new Date().toISOString() },

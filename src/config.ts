@@ -63,6 +63,8 @@ export const config = {
 		strategy: text("REGISTRY_STRATEGY", "RoundRobin"),
 		shutdownTimeout: int("SHUTDOWN_TIMEOUT", 10_000),
 		metricsPort: text("METRICS_PORT") ? int("METRICS_PORT", 3030) : undefined,
+		/** Liveness and readiness of the node on this port (/live, /ready); unset: no probe port. */
+		healthPort: text("HEALTH_PORT") ? int("HEALTH_PORT", 3001) : undefined,
 		tracing: text("TRACING"),
 	},
 

@@ -3,7 +3,7 @@
  * of the Dockerfile's runtime stage (or the service's `command`), with the environment of
  * the Dockerfile and of the compose service, the compose hostnames (nats, mongo, redis)
  * pointed at the servers of servers.ts. What the harness changes on top is listed in
- * TEST_OVERRIDES and per-instance values (node ID, gateway port); nothing else.
+ * TEST_OVERRIDES and per-instance values (node ID; gateway, metrics and health ports); nothing else.
  *
  * If compose and the project disagree (a service without a container, a server the
  * harness cannot provide, a ${VAR:?} it cannot fill), starting fails.
@@ -42,7 +42,10 @@ type ComposeService = {
 	environment?: Record<string, string | number | boolean | null> | string[];
 };
 
-export type Instance = { service: string; nodeID: string; port?: number; child: ChildProcess; logFile: string };
+/** Ports a container has to itself; as local processes, each instance gets free ones instead. */
+const INSTANCE_PORTS = ["PORT", "METRICS_PORT", "HEALTH_PORT"];
+
+export type Instance = { service: string; nodeID: string; port?: number; ports: Record<string, number>; child: ChildProcess; logFile: string };
 
 /** Resolves ${VAR}, ${VAR:-default} and ${VAR:?message} the way compose does. */
 export function interpolate(value: string, variables: Record<string, string>): string {
@@ -181,15 +184,19 @@ export class ComposeCluster {
 		const service = this.appServices[name];
 		const command = service.command ? ([] as string[]).concat(service.command) : this.dockerfile.cmd;
 		const env = this.environment(name, nodeID);
-		const port = env.PORT ? await freePort() : undefined;
-		if (port) env.PORT = String(port);
+		const ports: Record<string, number> = {};
+		for (const key of INSTANCE_PORTS.filter(k => env[k])) {
+			ports[key] = await freePort();
+			env[key] = String(ports[key]);
+		}
+		const port = ports.PORT;
 		const [program, ...args] = command;
 		const logFile = path.join(this.logDir, `${nodeID}.log`);
 		const log = createWriteStream(logFile, { flags: "a" });
 		const child = spawn(program === "node" ? process.execPath : program, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
 		child.stdout.pipe(log);
 		child.stderr.pipe(log);
-		const instance = { service: name, nodeID, port, child, logFile };
+		const instance = { service: name, nodeID, port, ports, child, logFile };
 		this.instances.push(instance);
 		return instance;
 	}

@@ -4,7 +4,7 @@
  */
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
-import { ServiceBroker, type ServiceSchema } from "moleculer";
+import { ServiceBroker, type BrokerOptions, type ServiceSchema } from "moleculer";
 import brokerConfig from "../../moleculer.config";
 import { DurableEvents } from "../../mixins/durable-events.mixin";
 import type { BusinessEvent } from "../../src/events";
@@ -42,9 +42,11 @@ export type NodeOptions = {
 	services: string[];
 	/** Joins the node to the others of its namespace over the in-memory Fake transporter. */
 	networked?: boolean;
+	/** Broker options of this node over the test defaults (metrics, middlewares). */
+	brokerOptions?: Partial<BrokerOptions>;
 };
 
-export async function startNode({ nodeID, namespace, services, networked = false }: NodeOptions): Promise<ServiceBroker> {
+export async function startNode({ nodeID, namespace, services, networked = false, brokerOptions = {} }: NodeOptions): Promise<ServiceBroker> {
 	const broker = new ServiceBroker({
 		...brokerConfig,
 		nodeID,
@@ -56,6 +58,7 @@ export async function startNode({ nodeID, namespace, services, networked = false
 		// Fast failure detection for tests that stop nodes.
 		heartbeatInterval: 1,
 		heartbeatTimeout: 3,
+		...brokerOptions,
 	});
 	for (const name of services) {
 		const schema = ALL_SERVICES[name];
