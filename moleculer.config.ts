@@ -90,9 +90,10 @@ const brokerConfig: BrokerOptions = {
 
 	// Spans keep params and meta only through traceTags, which blanks every secret, for every
 	// action and event: the rule is here even while tracing is off, for whoever turns it on.
+	// (Moleculer's typings list the exporters by name only; it takes an object with options too.)
 	tracing: {
 		enabled: Boolean(opts.tracing),
-		exporter: opts.tracing ? [opts.tracing] : [],
+		exporter: opts.tracing ? [opts.tracing === "Zipkin" && opts.zipkinUrl ? { type: "Zipkin", options: { baseURL: opts.zipkinUrl } } : opts.tracing] : [],
 		tags: { action: traceTags, event: traceTags },
 		// An error's `data` can quote what was sent (a validator's `actual`): spans keep its kind only.
 		errorFields: ["name", "message", "code", "type"],

@@ -66,6 +66,8 @@ export const config = {
 		/** Liveness and readiness of the node on this port (/live, /ready); unset: no probe port. */
 		healthPort: text("HEALTH_PORT") ? int("HEALTH_PORT", 3001) : undefined,
 		tracing: text("TRACING"),
+		/** Where the Zipkin exporter sends spans when TRACING=Zipkin. */
+		zipkinUrl: text("ZIPKIN_URL"),
 	},
 
 	storage: {
