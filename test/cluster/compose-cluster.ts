@@ -33,6 +33,8 @@ export const COMPOSE_VARIABLES: Record<string, string> = {
 	JWT_SECRET: "cluster-test-secret",
 	ADMIN_EMAIL: "admin@shop.test",
 	ADMIN_PASSWORD: "admin-password-1",
+	// Unused while TRACING is unset; a local address, as the harness provides no Zipkin.
+	ZIPKIN_URL: "http://127.0.0.1:9411",
 };
 
 type ComposeService = {
