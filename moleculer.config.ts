@@ -6,6 +6,7 @@ import type { BrokerOptions, Errors } from "moleculer";
 import { config } from "./src/config";
 import { healthProbes } from "./src/health/health-probes";
 import { prometheusMetrics, ShopMetricsMiddleware } from "./src/metrics";
+import { replCommands } from "./src/repl/commands";
 import { RequestContextMiddleware, currentRequestID } from "./src/request-context";
 import { traceTags } from "./src/tracing";
 
@@ -109,7 +110,8 @@ const brokerConfig: BrokerOptions = {
 	// Discovery reports each node's uptime from this.
 	metadata: { startedAt: new Date().toISOString() },
 
-	replOptions: { delimiter: "shop $" },
+	// The REPL of `npm run dev` and `npm run cli`, with the shop's commands (src/repl/commands.ts).
+	replOptions: { delimiter: "shop $", customCommands: replCommands() },
 };
 
 export = brokerConfig;

@@ -1,10 +1,14 @@
 /**
- * Every process of the cluster, started as compose starts it, answers its own health
- * probes (HEALTH_PORT) and its Prometheus endpoint (METRICS_PORT), and the shop's
- * counters move on the nodes that do the work.
+ * What operators have of the cluster: every process, started as compose starts it,
+ * answers its own health probes (HEALTH_PORT) and its Prometheus endpoint (METRICS_PORT),
+ * the shop's counters move on the nodes that do the work, and `npm run cli` opens a REPL
+ * on the cluster with the shop's commands.
  */
+import { spawn } from "node:child_process";
+import path from "node:path";
 import type { ComposeCluster } from "./compose-cluster";
 import { startCluster } from "./running-cluster";
+import { testServers } from "./servers-from-env";
 import { waitFor } from "../helpers/cluster";
 import { newCustomer, type Client } from "../helpers/http";
 
@@ -51,4 +55,29 @@ it("counts an order on the orders node and its charge on the payments node", asy
 
 	expect(await metricsOf("orders")).toMatch(/^shop_orders_total\{[^}]*outcome="paid"[^}]*\} 1$/m);
 	expect(await metricsOf("payments")).toMatch(/^shop_payments_total\{[^}]*outcome="succeeded"[^}]*\} 1$/m);
+});
+
+it("opens a REPL on the cluster (npm run cli) whose shop commands show orders and stock", async () => {
+	const product = await api.post("/api/products", { name: "Console lamp", price: 4200, currency: "USD", category: "tests", stock: 7 }, { token: admin });
+	// The compiled CLI, as `docker compose exec api node dist/src/repl/cli.js` runs it.
+	const cli = spawn(process.execPath, [path.join(__dirname, "../../dist/src/repl/cli.js")], {
+		env: { PATH: process.env.PATH, HOME: process.env.HOME, TRANSPORTER: testServers().natsUrl, NAMESPACE: cluster.namespace, LOGLEVEL: "warn", NODE_ENV: "production", JWT_SECRET: "unused-by-the-cli" },
+		stdio: ["pipe", "pipe", "pipe"],
+	});
+	let output = "";
+	cli.stdout.on("data", chunk => (output += chunk));
+	cli.stderr.on("data", chunk => (output += chunk));
+	const exited = new Promise<number | null>(resolve => cli.once("exit", resolve));
+	try {
+		await waitFor(() => (output.includes("shop $") ? true : undefined), "the REPL prompt", 30_000);
+		cli.stdin.write(`stock ${product.body.id}\n`);
+		await waitFor(() => (output.includes("Console lamp") ? true : undefined), "the stock command");
+		expect(output).toMatch(/Console lamp\s+7\s+\$42\.00\s+active/);
+		cli.stdin.write("orders paid\n");
+		await waitFor(() => (/\d+ paid orders?/.test(output) ? true : undefined), "the orders command");
+		cli.stdin.write("quit\n");
+		expect(await exited).toBe(0);
+	} finally {
+		cli.kill();
+	}
 });
