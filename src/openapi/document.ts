@@ -154,13 +154,13 @@ export type ListedAlias = {
 };
 
 /**
- * The gateway's routes from its alias list; aliases that call a function rather than an
- * action are not part of the API. `rateLimited` tells the actions of rate-limited routes.
+ * The gateway's routes from its alias list. Not part of the API: aliases that call a
+ * function rather than an action, and those whose action has no instance at the moment
+ * (its `auth` and `params` are not known; the route answers 503 or 404 until it is back).
+ * `rateLimited` tells the actions of rate-limited routes.
  */
 export function routesFromAliases(aliases: ListedAlias[], rateLimited: (action: string) => boolean = () => false): RoutedAction[] {
-	return aliases.flatMap(alias =>
-		alias.actionName
-			? [{ method: alias.methods, path: alias.fullPath, action: alias.actionName, auth: alias.action?.auth, params: alias.action?.params, rateLimited: rateLimited(alias.actionName) }]
-			: [],
+	return aliases.flatMap(({ actionName, action, methods, fullPath }) =>
+		actionName && action ? [{ method: methods, path: fullPath, action: actionName, auth: action.auth, params: action.params, rateLimited: rateLimited(actionName) }] : [],
 	);
 }
