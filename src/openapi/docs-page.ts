@@ -34,7 +34,6 @@ window.ui = SwaggerUIBundle({
 	url: ${JSON.stringify(documentUrl)},
 	dom_id: "#swagger-ui",
 	deepLinking: true,
-	persistAuthorization: true,
 	presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
 	layout: "StandaloneLayout",
 });
