@@ -146,6 +146,18 @@ export const COMPONENT_SCHEMAS = {
 		services: arrayOf(object({ name: { type: "string" }, instances: count })),
 		missing: arrayOf({ type: "string" }),
 	}),
+	BusinessEvent: object(
+		{ id, type: { type: "string", examples: ["order.paid"] }, at: timestamp, data: {}, requestId: { type: "string" } },
+		["requestId"],
+	),
+	DeadLetter: object({
+		id: { type: "string", description: "The dead letter's id (not the event's)" },
+		group: { type: "string", description: "The consuming service that gave up on the event" },
+		event: { $ref: "#/components/schemas/BusinessEvent" },
+		error: { type: "string", description: "The handler's last error" },
+		failedAt: timestamp,
+		deliveries: { type: "integer", minimum: 1 },
+	}),
 	MembershipChange: object({ at: timestamp, nodeID: { type: "string" }, change: { enum: ["joined", "rejoined", "left", "lost"] } }),
 
 	Liveness: object({ status: { const: "ok" }, nodeID: { type: "string" }, uptime: count }),

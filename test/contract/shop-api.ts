@@ -114,6 +114,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/discovery/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Events a service gave up on, oldest first */
+        get: operations["discovery.deadLetters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/discovery/dead-letters/{id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a dead letter's event again and drop the dead letter
+         * @description Consumers are idempotent by event id: only the service that gave up acts on it.
+         */
+        post: operations["discovery.replayDeadLetter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/discovery/health": {
         parameters: {
             query?: never;
@@ -316,7 +353,7 @@ export interface paths {
         put?: never;
         /**
          * Cancel a paid order
-         * @description Refunds the payment and gives the stock back; asking again after a failure finishes it.
+         * @description Claims the order (it cannot ship then), refunds the payment and gives the stock back.
          */
         post: operations["orders.cancel"];
         delete?: never;
@@ -387,7 +424,7 @@ export interface paths {
         put?: never;
         /**
          * Refund a payment in full
-         * @description The payment's order is cancelled and its stock given back.
+         * @description The payment's paid order is cancelled with it and its stock given back.
          */
         post: operations["payments.refund"];
         delete?: never;
@@ -639,7 +676,7 @@ export interface components {
             id: string;
             userId: string;
             /** @enum {unknown} */
-            status: "pending" | "paid" | "shipped" | "delivered" | "cancelled" | "payment_failed";
+            status: "pending" | "paid" | "shipped" | "delivered" | "cancelling" | "cancelled" | "payment_failed";
             items: {
                 productId: string;
                 name: string;
@@ -656,7 +693,7 @@ export interface components {
             reason: string | null;
             history: {
                 /** @enum {unknown} */
-                status: "pending" | "paid" | "shipped" | "delivered" | "cancelled" | "payment_failed";
+                status: "pending" | "paid" | "shipped" | "delivered" | "cancelling" | "cancelled" | "payment_failed";
                 /** Format: date-time */
                 at: string;
             }[];
@@ -673,7 +710,7 @@ export interface components {
             amount: number;
             currency: string;
             /** @enum {unknown} */
-            status: "processing" | "succeeded" | "failed" | "refunded";
+            status: "processing" | "succeeded" | "failed" | "refunding" | "refunded";
             card: {
                 brand: string;
                 last4: string;
@@ -780,6 +817,27 @@ export interface components {
                 instances: number;
             }[];
             missing: string[];
+        };
+        BusinessEvent: {
+            id: string;
+            /** @example order.paid */
+            type: string;
+            /** Format: date-time */
+            at: string;
+            data: unknown;
+            requestId?: string;
+        };
+        DeadLetter: {
+            /** @description The dead letter's id (not the event's) */
+            id: string;
+            /** @description The consuming service that gave up on the event */
+            group: string;
+            event: components["schemas"]["BusinessEvent"];
+            /** @description The handler's last error */
+            error: string;
+            /** Format: date-time */
+            failedAt: string;
+            deliveries: number;
         };
         MembershipChange: {
             /** Format: date-time */
@@ -1277,6 +1335,172 @@ export interface operations {
             };
             /** @description Too many requests from this client; try again later */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something went wrong on our side */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service is unavailable; try again shortly (`SERVICE_UNAVAILABLE`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service did not answer in time (`REQUEST_TIMEOUT`) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "discovery.deadLetters": {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Events a service gave up on, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        rows: components["schemas"]["DeadLetter"][];
+                    };
+                };
+            };
+            /** @description No token, or a token that is invalid or has expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This needs an admin account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A parameter is not valid; `data` lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something went wrong on our side */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service is unavailable; try again shortly (`SERVICE_UNAVAILABLE`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service did not answer in time (`REQUEST_TIMEOUT`) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "discovery.replayDeadLetter": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Send a dead letter's event again and drop the dead letter */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        replayed: true;
+                    };
+                };
+            };
+            /** @description No token, or a token that is invalid or has expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This needs an admin account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`NOT_FOUND`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A parameter is not valid; `data` lists the fields */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1901,7 +2125,7 @@ export interface operations {
             query?: {
                 page?: number;
                 pageSize?: number;
-                status?: "pending" | "paid" | "shipped" | "delivered" | "cancelled" | "payment_failed";
+                status?: "pending" | "paid" | "shipped" | "delivered" | "cancelling" | "cancelled" | "payment_failed";
             };
             header?: never;
             path?: never;
@@ -2087,7 +2311,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A service is unavailable; try again shortly (`SERVICE_UNAVAILABLE`) */
+            /** @description The charge's outcome is not known yet (`PAYMENT_PENDING`): the order stays `pending` and is settled; or a service is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2196,6 +2420,15 @@ export interface operations {
         responses: {
             /** @description Cancel a paid order */
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            /** @description Claimed and `cancelling`: the refund or release could not finish yet, a sweeper finishes it */
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2550,6 +2783,15 @@ export interface operations {
         responses: {
             /** @description Refund a payment in full */
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payment"];
+                };
+            };
+            /** @description Accepted: the provider has not confirmed the refund yet (`refunding`); it is finished later */
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -11,4 +11,13 @@ export const discoveryDocs: ActionDocs = {
 		responses: { 503: { description: "A service has no instance (`degraded`)", body: ref("ClusterHealth") } },
 	},
 	"discovery.history": { summary: "The latest nodes that joined or left", body: { type: "array", items: ref("MembershipChange") } },
+	"discovery.deadLetters": {
+		summary: "Events a service gave up on, oldest first",
+		body: { type: "object", properties: { rows: { type: "array", items: ref("DeadLetter") } }, required: ["rows"], additionalProperties: false },
+	},
+	"discovery.replayDeadLetter": {
+		summary: "Send a dead letter's event again and drop the dead letter",
+		description: "Consumers are idempotent by event id: only the service that gave up acts on it.",
+		body: { type: "object", properties: { replayed: { const: true } }, required: ["replayed"], additionalProperties: false },
+	},
 };

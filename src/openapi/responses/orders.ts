@@ -23,15 +23,19 @@ export const ordersDocs: ActionDocs = {
 			},
 			402: { description: "The card was declined (`card_declined`, `insufficient_funds`); the order is `payment_failed`" },
 			409: { description: "Out of stock (`OUT_OF_STOCK`; the order is `cancelled`), or the key was used for other items (`IDEMPOTENCY_KEY_REUSED`)" },
+			503: { description: "The charge's outcome is not known yet (`PAYMENT_PENDING`): the order stays `pending` and is settled; or a service is unavailable" },
 		},
 	},
 	"orders.list": { summary: "Own orders (every order for an admin), newest first", body: page(ref("Order")) },
 	"orders.get": { summary: "One order, its owner's or for an admin", body: ref("Order") },
 	"orders.cancel": {
 		summary: "Cancel a paid order",
-		description: "Refunds the payment and gives the stock back; asking again after a failure finishes it.",
+		description: "Claims the order (it cannot ship then), refunds the payment and gives the stock back.",
 		body: ref("Order"),
-		responses: { 409: { description: "The order cannot be cancelled in its state (`INVALID_TRANSITION`, `ORDER_IN_PROGRESS`)" } },
+		responses: {
+			202: { description: "Claimed and `cancelling`: the refund or release could not finish yet, a sweeper finishes it", body: ref("Order") },
+			409: { description: "The order cannot be cancelled in its state (`INVALID_TRANSITION`, `ORDER_IN_PROGRESS`)" },
+		},
 	},
 	"orders.setStatus": {
 		summary: "Mark an order shipped or delivered",

@@ -6,8 +6,11 @@ export const paymentsDocs: ActionDocs = {
 	"payments.get": { summary: "One payment, its owner's or for an admin", body: ref("Payment") },
 	"payments.refund": {
 		summary: "Refund a payment in full",
-		description: "The payment's order is cancelled and its stock given back.",
+		description: "The payment's paid order is cancelled with it and its stock given back.",
 		body: ref("Payment"),
-		responses: { 409: { description: "The payment cannot be refunded (`NOT_REFUNDABLE`)" } },
+		responses: {
+			202: { description: "Accepted: the provider has not confirmed the refund yet (`refunding`); it is finished later", body: ref("Payment") },
+			409: { description: "The payment cannot be refunded (`NOT_REFUNDABLE`)" },
+		},
 	},
 };
