@@ -47,14 +47,16 @@ it("gives every service process a Prometheus endpoint labelled with its node", a
 	}
 });
 
-it("counts an order on the orders node and its charge on the payments node", async () => {
-	const product = await api.post("/api/products", { name: "Scraped kettle", price: 3100, currency: "EUR", category: "tests", stock: 5 }, { token: admin });
+it("counts orders on the orders node and a refused reservation on the catalog node", async () => {
+	const product = await api.post("/api/products", { name: "Scraped kettle", price: 3100, currency: "EUR", category: "tests", stock: 1 }, { token: admin });
 	const { token } = await newCustomer(api);
 	const card = { method: "card", card: { number: "4242424242424242", expMonth: 12, expYear: new Date().getFullYear() + 2, cvc: "123" } };
-	expect((await api.post("/api/orders", { items: [{ productId: product.body.id, quantity: 1 }], payment: card }, { token })).status).toBe(201);
+	const order = () => api.post("/api/orders", { items: [{ productId: product.body.id, quantity: 1 }], payment: card }, { token });
+	expect((await order()).status).toBe(201);
+	expect((await order()).status).toBe(409);
 
-	expect(await metricsOf("orders")).toMatch(/^shop_orders_total\{[^}]*outcome="paid"[^}]*\} 1$/m);
-	expect(await metricsOf("payments")).toMatch(/^shop_payments_total\{[^}]*outcome="succeeded"[^}]*\} 1$/m);
+	expect(await metricsOf("orders")).toMatch(/^moleculer_request_total\{[^}]*action="orders\.create"[^}]*\} [1-9]/m);
+	expect(await metricsOf("catalog")).toMatch(/^shop_stock_reservations_refused_total\{[^}]*\} 1$/m);
 });
 
 it("opens a REPL on the cluster (npm run cli) whose shop commands show orders and stock", async () => {
