@@ -76,6 +76,14 @@ describe("the observability profile", () => {
 		for (const name of ["nats", "mongo", "redis", "traefik"]) expect(profiled(name)).toEqual([]);
 	});
 
+	it("publishes its consoles on the host's loopback only", () => {
+		for (const name of ["prometheus", "grafana", "zipkin"]) {
+			const ports = (compose.services[name] as { ports?: string[] }).ports ?? [];
+			expect(ports.length).toBeGreaterThan(0);
+			for (const port of ports) expect(port).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+		}
+	});
+
 	it("has Prometheus scrape every shop service, each on its metrics port", () => {
 		const config = parse(read(mountedFile("prometheus", "/etc/prometheus/prometheus.yml"))) as {
 			scrape_configs: { job_name: string; dns_sd_configs?: { names: string[]; port: number }[] }[];
