@@ -93,7 +93,10 @@ type GatewayMethods = {
 	limitPasswordChecks(req: IncomingRequest, user: AuthUser): Promise<void>;
 };
 
-type GatewayVars = { aliases: { action?: string | null }[]; passwordChecks: InstanceType<RateLimitStoreClass> };
+/** One of moleculer-web's aliases, with the options of the route it belongs to. */
+type GatewayAlias = { action?: string | null; method: string; fullPath: string; route: { opts: { authentication?: unknown; rateLimit?: unknown } } };
+
+type GatewayVars = { aliases: GatewayAlias[]; passwordChecks: InstanceType<RateLimitStoreClass> };
 
 type GatewayThis = GatewayMethods & GatewayVars & { broker: ServiceBroker };
 
@@ -191,7 +194,11 @@ const ApiService: ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> 
 		openapi: {
 			async handler() {
 				const aliases = (await this.actions.listAliases({ withActionSchema: true })) as ListedAlias[];
-				const routes = routesFromAliases(aliases, action => CREDENTIAL_ACTIONS.includes(action));
+				// What each alias's gateway route adds: listAliases names the route's path only, and two routes share /api.
+				const traits = new Map(
+					this.aliases.map(a => [`${a.method} ${a.fullPath}`, { authenticates: Boolean(a.route.opts.authentication), rateLimited: Boolean(a.route.opts.rateLimit) }]),
+				);
+				const routes = routesFromAliases(aliases, alias => traits.get(`${alias.methods} ${alias.fullPath}`) ?? {});
 				return buildOpenApiDocument(routes, ACTION_DOCS, {
 					title: "Moleculer shop",
 					version: "1",

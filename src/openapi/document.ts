@@ -16,6 +16,12 @@ export type RoutedAction = {
 	action: string;
 	auth?: string;
 	params?: Record<string, Rule>;
+} & RouteTraits;
+
+/** What the gateway's route (moleculer-web's, not the action) adds to every path on it. */
+export type RouteTraits = {
+	/** The route reads a bearer token when one is sent (a bad one is a 401, whatever the action). */
+	authenticates?: boolean;
 	/** The route counts requests per client (429 when over). */
 	rateLimited?: boolean;
 };
@@ -62,6 +68,7 @@ function gatewayErrors(route: RoutedAction, hasPathParams: boolean, hasInput: bo
 		errors[413] = { description: "The body is too large (`PAYLOAD_TOO_LARGE`)" };
 	}
 	if (route.auth) errors[401] = { description: "No token, or a token that is invalid or has expired" };
+	else if (route.authenticates) errors[401] = { description: "A token was sent and it is invalid or has expired (none is needed here)" };
 	if (route.auth === "admin") errors[403] = { description: "This needs an admin account" };
 	if (hasPathParams) errors[404] = { description: "Not found (`NOT_FOUND`)" };
 	if (hasInput) errors[422] = { description: "A parameter is not valid; `data` lists the fields" };
@@ -157,10 +164,11 @@ export type ListedAlias = {
  * The gateway's routes from its alias list. Not part of the API: aliases that call a
  * function rather than an action, and those whose action has no instance at the moment
  * (its `auth` and `params` are not known; the route answers 503 or 404 until it is back).
- * `rateLimited` tells the actions of rate-limited routes.
+ * `traitsOf` tells what the gateway route of an alias adds (token check, rate limit).
  */
-export function routesFromAliases(aliases: ListedAlias[], rateLimited: (action: string) => boolean = () => false): RoutedAction[] {
-	return aliases.flatMap(({ actionName, action, methods, fullPath }) =>
-		actionName && action ? [{ method: methods, path: fullPath, action: actionName, auth: action.auth, params: action.params, rateLimited: rateLimited(actionName) }] : [],
-	);
+export function routesFromAliases(aliases: ListedAlias[], traitsOf: (alias: ListedAlias) => RouteTraits = () => ({})): RoutedAction[] {
+	return aliases.flatMap(alias => {
+		const { actionName, action, methods, fullPath } = alias;
+		return actionName && action ? [{ method: methods, path: fullPath, action: actionName, auth: action.auth, params: action.params, ...traitsOf(alias) }] : [];
+	});
 }

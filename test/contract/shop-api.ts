@@ -1555,6 +1555,15 @@ export interface operations {
                     "application/json": components["schemas"]["ClusterHealth"];
                 };
             };
+            /** @description A token was sent and it is invalid or has expired (none is needed here) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something went wrong on our side */
             500: {
                 headers: {
@@ -2903,6 +2912,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description A token was sent and it is invalid or has expired (none is needed here) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description A parameter is not valid; `data` lists the fields */
             422: {
                 headers: {
@@ -3069,6 +3087,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Product"];
+                };
+            };
+            /** @description A token was sent and it is invalid or has expired (none is needed here) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not found (`NOT_FOUND`) */

@@ -115,5 +115,10 @@ describe("a client generated from the document", () => {
 		const anonymous = await client.GET("/api/orders", {});
 		expect(anonymous.response.status).toBe(401);
 		expect(anonymous.error!.code).toBe(401);
+
+		// A public route reads a token when one is sent; the document says a bad one is a 401 there too.
+		const badToken = await client.GET("/api/products", { headers: { authorization: "Bearer not-a-token" } });
+		expect(badToken.response.status).toBe(401);
+		expect(document.paths["/api/products"].get.responses["401"]).toBeDefined();
 	});
 });

@@ -75,19 +75,24 @@ describe("the OpenAPI document built from the routes", () => {
 		expect(post.responses["200"].headers["Idempotent-Replayed"]).toBeDefined();
 	});
 
-	it("takes the routes of actions from the alias list, and lists 429 only for rate-limited ones", () => {
+	it("takes the routes of actions from the alias list, with what their gateway route adds (429, 401)", () => {
 		const aliases = [
 			{ actionName: "users.login", fullPath: "/api/auth/login", methods: "POST", action: { params: { email: { type: "string" } } } },
 			{ actionName: "users.me", fullPath: "/api/users/me", methods: "GET", action: { auth: "required" } },
+			{ actionName: "catalog.list", fullPath: "/api/products", methods: "GET", action: {} },
 			{ actionName: null, fullPath: "/api/docs", methods: "GET" },
 			// An action with no instance at the moment: its route is left out until it is back.
 			{ actionName: "orders.list", fullPath: "/api/orders", methods: "GET" },
 		];
-		const routes = routesFromAliases(aliases, action => action === "users.login");
-		expect(routes.map(r => r.action)).toEqual(["users.login", "users.me"]);
+		const routes = routesFromAliases(aliases, alias => (alias.actionName === "users.login" ? { rateLimited: true } : { authenticates: true }));
+		expect(routes.map(r => r.action)).toEqual(["users.login", "users.me", "catalog.list"]);
 		const doc = buildOpenApiDocument(routes, ACTION_DOCS, info);
 		expect(operationOf(doc, "/api/auth/login", "post").responses["429"]).toBeDefined();
 		expect(operationOf(doc, "/api/users/me", "get").responses["429"]).toBeUndefined();
+		// A public route that reads a token when one is sent: a bad one is a 401 there too.
+		expect(operationOf(doc, "/api/products", "get").responses["401"].description).toMatch(/none is needed/);
+		expect(operationOf(doc, "/api/products", "get").security).toBeUndefined();
+		expect(operationOf(doc, "/api/auth/login", "post").responses["401"].description).toMatch(/^Wrong email or password/);
 	});
 
 	it("gives the same document whatever order the routes come in", () => {
