@@ -94,7 +94,7 @@ type GatewayMethods = {
 };
 
 /** One of moleculer-web's aliases, with the options of the route it belongs to. */
-type GatewayAlias = { action?: string | null; method: string; fullPath: string; route: { opts: { authentication?: unknown; rateLimit?: unknown } } };
+type GatewayAlias = { action?: string | null; method: string; fullPath: string; route: { opts: { authentication?: unknown; rateLimit?: unknown; etag?: unknown } } };
 
 type GatewayVars = { aliases: GatewayAlias[]; passwordChecks: InstanceType<RateLimitStoreClass> };
 
@@ -196,7 +196,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> 
 				const aliases = (await this.actions.listAliases({ withActionSchema: true })) as ListedAlias[];
 				// What each alias's gateway route adds: listAliases names the route's path only, and two routes share /api.
 				const traits = new Map(
-					this.aliases.map(a => [`${a.method} ${a.fullPath}`, { authenticates: Boolean(a.route.opts.authentication), rateLimited: Boolean(a.route.opts.rateLimit) }]),
+					this.aliases.map(a => [`${a.method} ${a.fullPath}`, { authenticates: Boolean(a.route.opts.authentication), rateLimited: Boolean(a.route.opts.rateLimit), etag: Boolean(a.route.opts.etag) }]),
 				);
 				const routes = routesFromAliases(aliases, alias => traits.get(`${alias.methods} ${alias.fullPath}`) ?? {});
 				return buildOpenApiDocument(routes, ACTION_DOCS, {

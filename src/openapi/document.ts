@@ -24,6 +24,8 @@ export type RouteTraits = {
 	authenticates?: boolean;
 	/** The route counts requests per client (429 when over). */
 	rateLimited?: boolean;
+	/** The route tags answers with an ETag: a GET with If-None-Match gets 304 while the answer is unchanged. */
+	etag?: boolean;
 };
 
 export type DocumentInfo = { title: string; version: string; description?: string };
@@ -97,18 +99,25 @@ function operation(route: RoutedAction, method: string, names: string[], doc: Ac
 			parameters.push({ name, in: "query", required: !isOptional(rule), schema });
 		}
 	}
-	for (const [name, h] of Object.entries(doc?.requestHeaders ?? {})) {
+	const conditional = route.etag === true && method === "get";
+	const requestHeaders: Record<string, HeaderDoc> = {
+		...doc?.requestHeaders,
+		...(conditional ? { "If-None-Match": { description: "The ETag of an answer you have: 304 while it is unchanged", schema: { type: "string" } } } : {}),
+	};
+	for (const [name, h] of Object.entries(requestHeaders)) {
 		parameters.push({ name, in: "header", required: h.required ?? false, description: h.description, schema: h.schema });
 	}
 
 	const bodyFields = hasBody ? Object.fromEntries(fields.filter(([name]) => !inPath.has(name))) : {};
 	const bodySchema = objectSchema(bodyFields);
 	const hasRequestBody = Object.keys(bodyFields).length > 0;
-	const hasInput = fields.length > 0 || parameters.some(p => p.in === "header");
+	const hasInput = fields.length > 0 || Object.keys(doc?.requestHeaders ?? {}).length > 0;
 
 	const status = doc?.status ?? 200;
+	const successHeaders = { ...doc?.headers, ...(conditional ? { ETag: { description: "Identifies this answer, for If-None-Match", schema: { type: "string" } } } : {}) };
 	const responses: Record<string, unknown> = {
-		[status]: response({ description: doc?.summary ?? "Success", body: doc?.body ?? {}, headers: doc?.headers }),
+		[status]: response({ description: doc?.summary ?? "Success", body: doc?.body ?? {}, headers: Object.keys(successHeaders).length ? successHeaders : undefined }),
+		...(conditional ? { 304: response({ description: "Not modified: the answer still has the ETag sent in If-None-Match (no body)" }) } : {}),
 	};
 	const errors = { ...gatewayErrors(route, names.length > 0, hasInput, hasRequestBody), ...doc?.responses };
 	for (const [code, answer] of Object.entries(errors)) responses[code] = response(answer, Number(code) >= 400 ? ref("Error") : undefined);

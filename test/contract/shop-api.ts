@@ -873,7 +873,10 @@ export interface operations {
                 pageSize?: number;
                 type?: string;
             };
-            header?: never;
+            header?: {
+                /** @description The ETag of an answer you have: 304 while it is unchanged */
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -882,6 +885,8 @@ export interface operations {
             /** @description The event log, newest first */
             200: {
                 headers: {
+                    /** @description Identifies this answer, for If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -893,6 +898,13 @@ export interface operations {
                         totalPages: number;
                     };
                 };
+            };
+            /** @description Not modified: the answer still has the ETag sent in If-None-Match (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No token, or a token that is invalid or has expired */
             401: {
@@ -957,7 +969,10 @@ export interface operations {
                 to?: string;
                 interval?: "day";
             };
-            header?: never;
+            header?: {
+                /** @description The ETag of an answer you have: 304 while it is unchanged */
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -966,11 +981,20 @@ export interface operations {
             /** @description Sales per day (at most 366 days) */
             200: {
                 headers: {
+                    /** @description Identifies this answer, for If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["SalesDay"][];
                 };
+            };
+            /** @description Not modified: the answer still has the ETag sent in If-None-Match (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No token, or a token that is invalid or has expired */
             401: {
@@ -1031,7 +1055,10 @@ export interface operations {
     "analytics.summary": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of an answer you have: 304 while it is unchanged */
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1040,11 +1067,20 @@ export interface operations {
             /** @description All-time figures: orders, revenue, sign-ups, failures, refunds */
             200: {
                 headers: {
+                    /** @description Identifies this answer, for If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AnalyticsSummary"];
                 };
+            };
+            /** @description Not modified: the answer still has the ETag sent in If-None-Match (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No token, or a token that is invalid or has expired */
             401: {
@@ -1098,7 +1134,10 @@ export interface operations {
             query?: {
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /** @description The ETag of an answer you have: 304 while it is unchanged */
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1107,11 +1146,20 @@ export interface operations {
             /** @description Products by units sold */
             200: {
                 headers: {
+                    /** @description Identifies this answer, for If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TopProduct"][];
                 };
+            };
+            /** @description Not modified: the answer still has the ETag sent in If-None-Match (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No token, or a token that is invalid or has expired */
             401: {
@@ -1376,7 +1424,10 @@ export interface operations {
             query?: {
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /** @description The ETag of an answer you have: 304 while it is unchanged */
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1385,6 +1436,8 @@ export interface operations {
             /** @description Events a service gave up on, oldest first */
             200: {
                 headers: {
+                    /** @description Identifies this answer, for If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1392,6 +1445,13 @@ export interface operations {
                         rows: components["schemas"]["DeadLetter"][];
                     };
                 };
+            };
+            /** @description Not modified: the answer still has the ETag sent in If-None-Match (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No token, or a token that is invalid or has expired */
             401: {
@@ -1540,7 +1600,10 @@ export interface operations {
     "discovery.health": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of an answer you have: 304 while it is unchanged */
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1549,11 +1612,20 @@ export interface operations {
             /** @description Whether every expected service has an instance */
             200: {
                 headers: {
+                    /** @description Identifies this answer, for If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ClusterHealth"];
                 };
+            };
+            /** @description Not modified: the answer still has the ETag sent in If-None-Match (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description A token was sent and it is invalid or has expired (none is needed here) */
             401: {
@@ -1596,7 +1668,10 @@ export interface operations {
     "discovery.history": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of an answer you have: 304 while it is unchanged */
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1605,11 +1680,20 @@ export interface operations {
             /** @description The latest nodes that joined or left */
             200: {
                 headers: {
+                    /** @description Identifies this answer, for If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MembershipChange"][];
                 };
+            };
+            /** @description Not modified: the answer still has the ETag sent in If-None-Match (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No token, or a token that is invalid or has expired */
             401: {
@@ -1661,7 +1745,10 @@ export interface operations {
     "discovery.nodes": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of an answer you have: 304 while it is unchanged */
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1670,11 +1757,20 @@ export interface operations {
             /** @description The nodes of the cluster */
             200: {
                 headers: {
+                    /** @description Identifies this answer, for If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Node"][];
                 };
+            };
+            /** @description Not modified: the answer still has the ETag sent in If-None-Match (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No token, or a token that is invalid or has expired */
             401: {
@@ -1726,7 +1822,10 @@ export interface operations {
     "discovery.services": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of an answer you have: 304 while it is unchanged */
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1735,11 +1834,20 @@ export interface operations {
             /** @description Services with their instance count and nodes */
             200: {
                 headers: {
+                    /** @description Identifies this answer, for If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ServiceSummary"][];
                 };
+            };
+            /** @description Not modified: the answer still has the ETag sent in If-None-Match (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No token, or a token that is invalid or has expired */
             401: {
@@ -1791,7 +1899,10 @@ export interface operations {
     "discovery.service": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of an answer you have: 304 while it is unchanged */
+                "If-None-Match"?: string;
+            };
             path: {
                 name: string;
             };
@@ -1802,11 +1913,20 @@ export interface operations {
             /** @description One service: instances, actions, events */
             200: {
                 headers: {
+                    /** @description Identifies this answer, for If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ServiceDetail"];
                 };
+            };
+            /** @description Not modified: the answer still has the ETag sent in If-None-Match (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No token, or a token that is invalid or has expired */
             401: {
@@ -1879,7 +1999,10 @@ export interface operations {
                 page?: number;
                 pageSize?: number;
             };
-            header?: never;
+            header?: {
+                /** @description The ETag of an answer you have: 304 while it is unchanged */
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1888,6 +2011,8 @@ export interface operations {
             /** @description Own notifications, newest first, with the unread count */
             200: {
                 headers: {
+                    /** @description Identifies this answer, for If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1900,6 +2025,13 @@ export interface operations {
                         unread: number;
                     };
                 };
+            };
+            /** @description Not modified: the answer still has the ETag sent in If-None-Match (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No token, or a token that is invalid or has expired */
             401: {
@@ -2136,7 +2268,10 @@ export interface operations {
                 pageSize?: number;
                 status?: "pending" | "paid" | "shipped" | "delivered" | "cancelling" | "cancelled" | "payment_failed";
             };
-            header?: never;
+            header?: {
+                /** @description The ETag of an answer you have: 304 while it is unchanged */
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2145,6 +2280,8 @@ export interface operations {
             /** @description Own orders (every order for an admin), newest first */
             200: {
                 headers: {
+                    /** @description Identifies this answer, for If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2156,6 +2293,13 @@ export interface operations {
                         totalPages: number;
                     };
                 };
+            };
+            /** @description Not modified: the answer still has the ETag sent in If-None-Match (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No token, or a token that is invalid or has expired */
             401: {
@@ -2343,7 +2487,10 @@ export interface operations {
     "orders.get": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of an answer you have: 304 while it is unchanged */
+                "If-None-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2354,11 +2501,20 @@ export interface operations {
             /** @description One order, its owner's or for an admin */
             200: {
                 headers: {
+                    /** @description Identifies this answer, for If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Order"];
                 };
+            };
+            /** @description Not modified: the answer still has the ETag sent in If-None-Match (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No token, or a token that is invalid or has expired */
             401: {
@@ -2635,7 +2791,10 @@ export interface operations {
                 page?: number;
                 pageSize?: number;
             };
-            header?: never;
+            header?: {
+                /** @description The ETag of an answer you have: 304 while it is unchanged */
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2644,6 +2803,8 @@ export interface operations {
             /** @description Own payments (every payment for an admin), newest first */
             200: {
                 headers: {
+                    /** @description Identifies this answer, for If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2655,6 +2816,13 @@ export interface operations {
                         totalPages: number;
                     };
                 };
+            };
+            /** @description Not modified: the answer still has the ETag sent in If-None-Match (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No token, or a token that is invalid or has expired */
             401: {
@@ -2706,7 +2874,10 @@ export interface operations {
     "payments.get": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of an answer you have: 304 while it is unchanged */
+                "If-None-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2717,11 +2888,20 @@ export interface operations {
             /** @description One payment, its owner's or for an admin */
             200: {
                 headers: {
+                    /** @description Identifies this answer, for If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Payment"];
                 };
+            };
+            /** @description Not modified: the answer still has the ETag sent in If-None-Match (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No token, or a token that is invalid or has expired */
             401: {
@@ -2891,7 +3071,10 @@ export interface operations {
                 page?: number;
                 pageSize?: number;
             };
-            header?: never;
+            header?: {
+                /** @description The ETag of an answer you have: 304 while it is unchanged */
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2900,6 +3083,8 @@ export interface operations {
             /** @description Browse active products */
             200: {
                 headers: {
+                    /** @description Identifies this answer, for If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2911,6 +3096,13 @@ export interface operations {
                         totalPages: number;
                     };
                 };
+            };
+            /** @description Not modified: the answer still has the ETag sent in If-None-Match (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description A token was sent and it is invalid or has expired (none is needed here) */
             401: {
@@ -3072,7 +3264,10 @@ export interface operations {
     "catalog.get": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of an answer you have: 304 while it is unchanged */
+                "If-None-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3083,11 +3278,20 @@ export interface operations {
             /** @description One active product */
             200: {
                 headers: {
+                    /** @description Identifies this answer, for If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Product"];
                 };
+            };
+            /** @description Not modified: the answer still has the ETag sent in If-None-Match (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description A token was sent and it is invalid or has expired (none is needed here) */
             401: {
@@ -3570,7 +3774,10 @@ export interface operations {
                 page?: number;
                 pageSize?: number;
             };
-            header?: never;
+            header?: {
+                /** @description The ETag of an answer you have: 304 while it is unchanged */
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3579,6 +3786,8 @@ export interface operations {
             /** @description A page of users */
             200: {
                 headers: {
+                    /** @description Identifies this answer, for If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3590,6 +3799,13 @@ export interface operations {
                         totalPages: number;
                     };
                 };
+            };
+            /** @description Not modified: the answer still has the ETag sent in If-None-Match (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No token, or a token that is invalid or has expired */
             401: {
@@ -3650,7 +3866,10 @@ export interface operations {
     "users.me": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of an answer you have: 304 while it is unchanged */
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3659,11 +3878,20 @@ export interface operations {
             /** @description The signed-in user */
             200: {
                 headers: {
+                    /** @description Identifies this answer, for If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
                 };
+            };
+            /** @description Not modified: the answer still has the ETag sent in If-None-Match (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No token, or a token that is invalid or has expired */
             401: {
@@ -3797,7 +4025,10 @@ export interface operations {
     "users.summary": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of an answer you have: 304 while it is unchanged */
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3806,6 +4037,8 @@ export interface operations {
             /** @description The user with order count, total spent and recent orders and payments */
             200: {
                 headers: {
+                    /** @description Identifies this answer, for If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3820,6 +4053,13 @@ export interface operations {
                         recentPayments: components["schemas"]["Payment"][];
                     };
                 };
+            };
+            /** @description Not modified: the answer still has the ETag sent in If-None-Match (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No token, or a token that is invalid or has expired */
             401: {
@@ -3862,7 +4102,10 @@ export interface operations {
     "users.get": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of an answer you have: 304 while it is unchanged */
+                "If-None-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3873,11 +4116,20 @@ export interface operations {
             /** @description One user */
             200: {
                 headers: {
+                    /** @description Identifies this answer, for If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
                 };
+            };
+            /** @description Not modified: the answer still has the ETag sent in If-None-Match (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No token, or a token that is invalid or has expired */
             401: {

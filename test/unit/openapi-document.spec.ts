@@ -95,6 +95,22 @@ describe("the OpenAPI document built from the routes", () => {
 		expect(operationOf(doc, "/api/auth/login", "post").responses["401"].description).toMatch(/^Wrong email or password/);
 	});
 
+	it("documents the conditional GET of a route with ETags: If-None-Match, ETag, and 304 without a body", () => {
+		const doc = buildOpenApiDocument(
+			[
+				{ method: "GET", path: "/api/products", action: "catalog.list", etag: true },
+				{ method: "POST", path: "/api/orders", action: "orders.create", auth: "required", etag: true },
+			],
+			ACTION_DOCS,
+			info,
+		);
+		const list = operationOf(doc, "/api/products", "get");
+		expect(list.parameters).toContainEqual(expect.objectContaining({ name: "If-None-Match", in: "header", required: false }));
+		expect(list.responses["200"].headers.ETag).toBeDefined();
+		expect(list.responses["304"]).toEqual({ description: expect.stringMatching(/^Not modified/) });
+		expect(operationOf(doc, "/api/orders", "post").responses["304"]).toBeUndefined();
+	});
+
 	it("gives the same document whatever order the routes come in", () => {
 		const routes: RoutedAction[] = [createOrder, { method: "GET", path: "/api/orders", action: "orders.list", auth: "required" }, { method: "GET", path: "/api/products", action: "catalog.list" }];
 		expect(JSON.stringify(buildOpenApiDocument([...routes].reverse(), ACTION_DOCS, info))).toEqual(JSON.stringify(buildOpenApiDocument(routes, ACTION_DOCS, info)));
