@@ -13,7 +13,7 @@ import { Errors } from "moleculer";
 import { errorType, ForbiddenError, NotFoundError, UnauthorizedError } from "../src/errors";
 import { rateLimitStoreFor, type RateLimitStoreClass } from "../src/gateway/rate-limit-store";
 import { toErrorResponse } from "../src/http-errors";
-import { docsAsset, docsPage } from "../src/openapi/docs-page";
+import { DOCS_CSP, docsAsset, docsPage } from "../src/openapi/docs-page";
 import { buildOpenApiDocument, routesFromAliases, type ListedAlias } from "../src/openapi/document";
 import { ACTION_DOCS } from "../src/openapi/responses";
 import type { AppContext, AuthRequirement, AuthUser, Meta } from "../src/types";
@@ -51,17 +51,21 @@ function sendError(res: ServerResponse, err: Error): void {
 /** GET /api/docs: Swagger UI on the document below. */
 function sendDocsPage(_req: IncomingRequest, res: ServerResponse): void {
 	res.setHeader("Content-Type", "text/html; charset=utf-8");
-	res.end(docsPage("/api/docs", "/api/openapi.json"));
+	res.setHeader("Content-Security-Policy", DOCS_CSP);
+	res.setHeader("X-Content-Type-Options", "nosniff");
+	res.end(docsPage("/api/docs"));
 }
 
 /** GET /api/docs/<file>: the page's scripts and styles, from the swagger-ui-dist package. */
 function sendDocsAsset(req: IncomingRequest, res: ServerResponse): void {
 	const name = (req.$params as { file?: string }).file ?? "";
-	const asset = docsAsset(name);
+	const asset = docsAsset(name, "/api/openapi.json");
 	if (!asset) return sendError(res, new NotFoundError("File", name));
 	res.setHeader("Content-Type", asset.contentType);
+	res.setHeader("X-Content-Type-Options", "nosniff");
 	res.setHeader("Cache-Control", "public, max-age=3600");
-	createReadStream(asset.file).pipe(res);
+	if ("text" in asset) res.end(asset.text);
+	else createReadStream(asset.file).pipe(res);
 }
 
 const bodyParsers = { json: { limit: gateway.bodyLimit }, urlencoded: false };

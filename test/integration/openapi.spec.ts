@@ -48,10 +48,13 @@ describe("GET /api/docs", () => {
 		const page = await fetch(`${shop.url}/api/docs`);
 		expect(page.status).toBe(200);
 		expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+		expect(page.headers.get("content-security-policy")).toMatch(/default-src 'self'/);
 		const html = await page.text();
-		expect(html).toContain('"/api/openapi.json"');
 		expect(html).toContain("/api/docs/swagger-ui-bundle.js");
 		expect(html).not.toMatch(/https?:\/\//);
+		// No inline script (the policy forbids it): Swagger UI starts from init.js, on this gateway's document.
+		expect(html).not.toMatch(/<script>/);
+		expect(await (await fetch(`${shop.url}/api/docs/init.js`)).text()).toContain('url: "/api/openapi.json"');
 
 		const script = await fetch(`${shop.url}/api/docs/swagger-ui-bundle.js`);
 		expect(script.status).toBe(200);
