@@ -20,6 +20,7 @@ export const usersDocs: ActionDocs = {
 		summary: "Change name or password",
 		description: "A new password needs `currentPassword`, and ends every session.",
 		body: ref("User"),
+		responses: { 429: { description: "Too many password checks for this account; try again later" } },
 	},
 	"users.summary": {
 		summary: "The user with order count, total spent and recent orders and payments",
