@@ -29,6 +29,7 @@ import { jetStreamBus } from "../src/durable-events/jetstream-bus";
 import { localBus } from "../src/durable-events/local-bus";
 import { relayDocument, type OutboxFields, type OutboxStore } from "../src/durable-events/outbox";
 import { newEvent, type BusinessEvent, type EventOf, type EventPayloads, type EventType } from "../src/events";
+import { countDeadLetter, countEventDelivery, countEventRetry, countPublishedEvent, setOutboxBacklog } from "../src/metrics";
 import { runWithRequestID } from "../src/request-context";
 
 /** What a service gets from this mixin. */
@@ -77,11 +78,13 @@ function openBus(broker: ServiceBroker): Promise<EventBus> {
 				retentionDays: config.events.retentionDays,
 				replicas: config.events.replicas,
 				log,
+				onDeadLetter: (group, event) => countDeadLetter(broker, event.type, group),
 			})
 		: Promise.resolve(
-				localBus(broker.namespace, policy, (letter, err) =>
-					log.error(`Event ${letter.event.type} ${letter.event.id} failed ${letter.deliveries} times in ${letter.group}; dead-lettered:`, err),
-				),
+				localBus(broker.namespace, policy, (letter, err) => {
+					countDeadLetter(broker, letter.event.type, letter.group);
+					log.error(`Event ${letter.event.type} ${letter.event.id} failed ${letter.deliveries} times in ${letter.group}; dead-lettered:`, err);
+				}),
 			);
 	buses.set(broker, { bus, users: 1 });
 	// A bus that could not open (NATS down) is not kept: the next use tries again.
@@ -175,7 +178,14 @@ export const DurableEvents: Partial<ServiceSchema> = {
 			this.relaying.add(doc._id);
 			try {
 				const bus = await this.bus();
-				return await relayDocument(store, event => bus.publish(event), doc);
+				return await relayDocument(
+					store,
+					async event => {
+						await bus.publish(event);
+						countPublishedEvent(this.broker, event);
+					},
+					doc,
+				);
 			} finally {
 				this.relaying.delete(doc._id);
 			}
@@ -206,7 +216,9 @@ export const DurableEvents: Partial<ServiceSchema> = {
 			const store = this.outboxStore();
 			let published = 0;
 			let failure: unknown;
-			for (const doc of await store.owing(100)) {
+			const owing = await store.owing(100);
+			setOutboxBacklog(this.broker, this.name, owing.reduce((sum, doc) => sum + (doc.outboxSize ?? 0), 0));
+			for (const doc of owing) {
 				// One document that cannot be published (the bus is down) does not hold up the others.
 				published += await this.relayDoc(store, doc).catch(err => {
 					failure = err;
@@ -291,7 +303,19 @@ async function startDurableEvents(service: DurableThis): Promise<void> {
 	const bus = await service.bus();
 	service.eventSubscriptions = [];
 	for (const [type, handler] of Object.entries(handlers)) {
-		const handle = (event: BusinessEvent) => runWithRequestID(event.requestId, () => traced(service, event, () => handler.call(service, event)));
+		const handle = (event: BusinessEvent) =>
+			runWithRequestID(event.requestId, () =>
+				traced(service, event, async () => {
+					try {
+						await handler.call(service, event);
+						countEventDelivery(service.broker, event.type, service.name, "handled");
+					} catch (err) {
+						countEventDelivery(service.broker, event.type, service.name, "failed");
+						countEventRetry(service.broker, event.type, service.name);
+						throw err;
+					}
+				}),
+			);
 		service.eventSubscriptions.push(await bus.subscribe(service.name, type, handle));
 	}
 }

@@ -98,9 +98,21 @@ type GatewayMethods = {
 };
 
 /** One of moleculer-web's aliases, with the options of the route it belongs to. */
-type GatewayAlias = { action?: string | null; method: string; fullPath: string; route: { opts: { authentication?: unknown; rateLimit?: unknown; etag?: unknown } } };
+type GatewayAlias = {
+	action?: string | null;
+	method: string;
+	fullPath: string;
+	route: { opts: { authentication?: unknown; rateLimit?: unknown; etag?: unknown } };
+	isMethod(method: string): boolean;
+	match(url: string): unknown;
+};
 
-type GatewayVars = { aliases: GatewayAlias[]; passwordChecks: InstanceType<RateLimitStoreClass> };
+type GatewayVars = {
+	aliases: GatewayAlias[];
+	passwordChecks: InstanceType<RateLimitStoreClass>;
+	/** The routes each service had when the gateway last built them for it: a path of a service that has gone answers 503. */
+	knownRoutes: Map<string, GatewayAlias[]>;
+};
 
 type GatewayThis = GatewayMethods & GatewayVars & { broker: ServiceBroker };
 
@@ -247,8 +259,17 @@ const ApiService: ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> 
 			return [...new Set([...gateway.requiredServices, ...withRoutes])].filter(name => !routed.has(name));
 		},
 
-		/** No route matched: a 404, unless the gateway is still building routes, then 503 (clients retry that). */
+		/**
+		 * No route matched: a 404, unless the gateway is still building routes, or the path is
+		 * one of a service that has no instance right now; then 503 (clients retry that).
+		 */
 		send404(this: GatewayThis, req: IncomingRequest, res: ServerResponse) {
+			const url = (req as { parsedUrl?: string }).parsedUrl ?? req.url ?? "";
+			const gone = [...this.knownRoutes].find(([service, aliases]) => !this.aliases.some(a => a.action?.startsWith(`${service}.`)) && aliases.some(a => a.isMethod(req.method ?? "GET") && a.match(url)));
+			if (gone) {
+				res.setHeader("Retry-After", "1");
+				return this.sendError(req, res, new Errors.MoleculerRetryableError(`The ${gone[0]} service is not available; try again shortly`, 503, "SERVICE_UNAVAILABLE", { service: gone[0] }));
+			}
 			const unrouted = this.unroutedServices();
 			if (unrouted.length === 0) return this.sendError(req, res, new WebErrors.NotFoundError("NOT_FOUND", null));
 			res.setHeader("Retry-After", "1");
@@ -287,8 +308,22 @@ const ApiService: ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> 
 		},
 	},
 
+	events: {
+		/** moleculer-web built its routes again: remember each service's, for when a service is gone. */
+		"$api.aliases.regenerated"() {
+			const current = new Map<string, GatewayAlias[]>();
+			for (const alias of this.aliases) {
+				const service = alias.action?.split(".")[0];
+				if (service) current.set(service, [...(current.get(service) ?? []), alias]);
+			}
+			// A service with routes now replaces what was known of it; one without keeps its last routes.
+			for (const [service, aliases] of current) this.knownRoutes.set(service, aliases);
+		},
+	},
+
 	created() {
 		this.passwordChecks = new RateLimitStore(gateway.authRateWindow, { limit: gateway.passwordCheckLimit }, this.broker);
+		this.knownRoutes = new Map();
 	},
 };
 

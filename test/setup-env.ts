@@ -9,3 +9,6 @@ process.env.OUTBOX_RELAY_INTERVAL_MS ??= "200";
 process.env.OUTBOX_SCAN_INTERVAL_MS ??= "1000";
 process.env.SWEEP_INTERVAL_MS ??= "300";
 process.env.SWEEP_GRACE_MS ??= "500";
+// A handler that keeps failing on an event gives up after five quick tries, not an hour.
+process.env.EVENTS_RETRY_FIRST_DELAY_MS ??= "100";
+process.env.EVENTS_GIVE_UP_AFTER_MS ??= "0";

@@ -23,6 +23,8 @@ export type JetStreamOptions = DeliveryPolicy & {
 	retentionDays: number;
 	replicas: number;
 	log: { info(...args: unknown[]): void; warn(...args: unknown[]): void; error(...args: unknown[]): void };
+	/** Told of each event a group gave up on, once it is kept as a dead letter. */
+	onDeadLetter?(group: string, event: BusinessEvent): void;
 };
 
 const eventCodec = JSONCodec<BusinessEvent>();
@@ -103,6 +105,7 @@ export async function jetStreamBus(options: JetStreamOptions): Promise<EventBus>
 				try {
 					await deadLetter(group, event, err, attempt);
 					message.term();
+					options.onDeadLetter?.(group, event);
 				} catch (e) {
 					// Not kept as a dead letter: it stays in the consumer and comes again.
 					options.log.error("Dead-lettering failed:", e);

@@ -76,7 +76,51 @@ const stock: ShopCommand = {
 	},
 };
 
-export const SHOP_COMMANDS: ShopCommand[] = [orders, stock];
+type DeadLetterRow = { id: string; group: string; event: { id: string; type: string; at: string }; error: string; failedAt: string; deliveries: number };
+
+const deadLetters: ShopCommand = {
+	command: "dead-letters",
+	description: "Business events a service gave up on, oldest first (replay one with: replay <id>)",
+	async run(broker) {
+		const { rows } = await broker.call<{ rows: DeadLetterRow[] }, object>("discovery.deadLetters", { limit: 100 }, asOperator);
+		if (rows.length === 0) return "No dead letters.";
+		const table = columns(
+			rows.map(letter => ({ id: letter.id, service: letter.group, event: letter.event.type, eventId: letter.event.id, failed: letter.failedAt, tries: letter.deliveries, error: letter.error.slice(0, 60) })),
+		);
+		return `${table}\n${rows.length} dead letter${rows.length === 1 ? "" : "s"}.`;
+	},
+};
+
+const replay: ShopCommand = {
+	command: "replay <deadLetterId>",
+	description: "Sends a dead letter's event again (only the service that gave up acts on it) and drops the dead letter",
+	async run(broker, args) {
+		const id = String(args.deadLetterId);
+		try {
+			await broker.call("discovery.replayDeadLetter", { id }, asOperator);
+			return `Dead letter ${id} replayed.`;
+		} catch (err) {
+			return (err as { code?: number }).code === 404 ? `No dead letter ${id}.` : `Not replayed: ${String(err)}`;
+		}
+	},
+};
+
+const OUTBOX_SERVICES = ["users", "catalog", "orders", "payments"];
+
+const outbox: ShopCommand = {
+	command: "outbox",
+	description: "Events the services' writes owe and have not published yet",
+	async run(broker) {
+		const backlogs = await Promise.all(
+			OUTBOX_SERVICES.map(service =>
+				broker.call<{ service: string; documents: number; events: number }>(`${service}.outboxBacklog`).catch(() => ({ service, documents: "-", events: "not reachable" })),
+			),
+		);
+		return columns(backlogs.map(({ service, documents, events }) => ({ service, documents, events })));
+	},
+};
+
+export const SHOP_COMMANDS: ShopCommand[] = [orders, stock, deadLetters, replay, outbox];
 
 type ReplCustomCommand = NonNullable<NonNullable<BrokerOptions["replOptions"]>["customCommands"]>[number];
 

@@ -50,6 +50,17 @@ describe("metrics", () => {
 		expect(moved("shop_stock_reservations_refused_total", labels)).toBe(1);
 		expect(moved("moleculer_request_total", ordersCreate)).toBe(2);
 		expect(moved("moleculer_request_error_total", { ...ordersCreate, errorCode: "409" })).toBe(1);
+
+		// What the outbox published and the consumers handled, once the relay and the bus have done their part.
+		await waitFor(async () => {
+			const page = await scrape();
+			const grew = (metric: string, of: Record<string, string>) => sample(page, metric, of) - sample(before, metric, of);
+			return grew("shop_orders_total", { ...labels, outcome: "paid" }) === 1 &&
+				grew("shop_payments_total", { ...labels, outcome: "succeeded" }) === 1 &&
+				grew("shop_events_deliveries_total", { ...labels, type: "order.paid", group: "notifications", outcome: "handled" }) === 1
+				? true
+				: undefined;
+		}, "the shop's order, payment and delivery counters");
 	});
 
 	it("shows Moleculer's request metrics per action next to them", async () => {

@@ -180,3 +180,23 @@ it("answers 503, never 404, until the gateway can route, and 404 for a path that
 		await gateway.stop();
 	}
 });
+
+it("answers 503, not 404, on a path of a service that has gone, and 404 on a path nobody serves", async () => {
+	const ns = freshNamespace();
+	const gatewayNode = await startNode({ nodeID: "gw", namespace: ns, services: ["api", "users"], networked: true });
+	const shelf = await startNode({ nodeID: "shelf", namespace: ns, services: ["catalog"], networked: true });
+	try {
+		const gw = client(gatewayUrl(gatewayNode));
+		await waitFor(async () => ((await gw.get("/api/products")).status === 200 ? true : undefined), "the catalog's routes");
+		await shelf.stop();
+		const gone = await waitFor(async () => {
+			const res = await gw.get("/api/products");
+			return res.status === 200 ? undefined : res;
+		}, "the catalog to leave");
+		expect(gone.status).toBe(503);
+		expect(gone.body.type).toBe("SERVICE_UNAVAILABLE");
+		expect((await gw.get("/api/nothing-here")).status).toBe(404);
+	} finally {
+		await gatewayNode.stop();
+	}
+});

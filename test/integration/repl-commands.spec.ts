@@ -1,6 +1,7 @@
 /** The shop's REPL commands against a running shop: pending orders and the stock of a product. */
 import type { Context, Middleware, ServiceBroker } from "moleculer";
 import brokerConfig from "../../moleculer.config";
+import { DurableEvents } from "../../mixins/durable-events.mixin";
 import { replCommands, SHOP_COMMANDS, type CommandArgs } from "../../src/repl/commands";
 import { ALL_SERVICES, freshNamespace, gatewayUrl, startNode, waitFor, waitForRoutes } from "../helpers/cluster";
 import { adminToken, client, newCustomer, type Client } from "../helpers/http";
@@ -71,6 +72,37 @@ it("orders lists the pending orders, then, once paid, the paid ones", async () =
 	expect(await run("orders", { status: "paid", options: { limit: "5" } })).toContain(placed.body.id);
 });
 
+it("dead-letters lists what a service gave up on, replay sends it again, and outbox shows what writes still owe", async () => {
+	expect(await run("dead-letters", {})).toBe("No dead letters.");
+	expect(await run("replay", { deadLetterId: "999" })).toBe("No dead letter 999.");
+	const failing = { id: "", calls: 0 };
+	broker.createService({
+		name: "fragile-reader",
+		mixins: [DurableEvents],
+		durableEvents: {
+			async "promotion.created"(event) {
+				failing.calls += 1;
+				if (!failing.id) throw new Error("cannot read promotions yet");
+				failing.id = event.id;
+			},
+		},
+	});
+	await broker.waitForServices("fragile-reader");
+	const admin = await adminToken(api);
+	expect((await api.post("/api/promotions", { title: "Sale", message: "Now" }, { token: admin })).status).toBe(202);
+	const listed = await waitFor(async () => {
+		const text = await run("dead-letters", {});
+		return text.includes("fragile-reader") ? text : undefined;
+	}, "the dead letter");
+	expect(listed).toMatch(/promotion\.created/);
+	const id = listed.split("\n")[1].split(/\s+/)[0];
+	failing.id = "ready";
+	expect(await run("replay", { deadLetterId: id })).toBe(`Dead letter ${id} replayed.`);
+	await waitFor(() => (failing.id !== "ready" ? true : undefined), "the replayed event");
+	expect(await run("dead-letters", {})).toBe("No dead letters.");
+	expect(await run("outbox", {})).toMatch(/^service\s+documents\s+events\nusers\s+0\s+0/);
+});
+
 it("orders refuses a status that does not exist", async () => {
 	expect(await run("orders", { status: "lost" })).toMatch(/^Unknown status "lost"; one of: pending, paid/);
 });
@@ -78,8 +110,9 @@ it("orders refuses a status that does not exist", async () => {
 it("are given to moleculer-repl as custom commands that print what they answer", async () => {
 	let printed = "";
 	const commands = replCommands(SHOP_COMMANDS, { write: text => (printed += text) });
-	expect(commands.map(c => c.command)).toEqual(["orders [status]", "stock <productId>"]);
-	expect(brokerConfig.replOptions?.customCommands?.map(c => c.command)).toEqual(["orders [status]", "stock <productId>"]);
+	const names = ["orders [status]", "stock <productId>", "dead-letters", "replay <deadLetterId>", "outbox"];
+	expect(commands.map(c => c.command)).toEqual(names);
+	expect(brokerConfig.replOptions?.customCommands?.map(c => c.command)).toEqual(names);
 	await commands[1].action(broker, { productId } as never, {});
 	expect(printed).toMatch(/Operator's mug/);
 });
