@@ -46,7 +46,8 @@ async function main(): Promise<void> {
 
 		const { scenarios: s, sustained, drain } = result;
 		const t = TARGETS.cluster;
-		const versus = (row: { name: string; measured: Measured }, target?: Target) => compared(row.name, row.measured, baseline.name, bestReading(baseline), target);
+		const versus = (row: { name: string; measured: Measured }, target?: Target) =>
+			compared(row.name, row.measured, baseline.name, bestReading(baseline), target);
 		const orders = s.order.measured;
 
 		finish("cluster", {
@@ -54,8 +55,17 @@ async function main(): Promise<void> {
 			startedAt,
 			machine: { ...machine(), loadAverage: { start: loadAtStart, end: loadAverage() } },
 			settings,
-			scenarios: [...baselineRows(baseline.name, baseline.readings), versus(s.productGet, t.productGet), versus(s.productList, t.productList), versus(s.me, t.me), versus(s.order)],
-			notes: [`Ratios are to the faster reading of ${baseline.name}.`, ...[spreadWarning(baseline.name, baseline.readings), drainNote(drain)].filter(note => note !== undefined)],
+			scenarios: [
+				...baselineRows(baseline.name, baseline.readings),
+				versus(s.productGet, t.productGet),
+				versus(s.productList, t.productList),
+				versus(s.me, t.me),
+				versus(s.order),
+			],
+			notes: [
+				`Ratios are to the faster reading of ${baseline.name}.`,
+				...[spreadWarning(baseline.name, baseline.readings), drainNote(drain)].filter(note => note !== undefined),
+			],
 			sustained,
 			figures: [
 				figure(`orders/s over ${settings.seconds} s`, orders.perSecond, `${count(orders.perSecond)} orders/s`),
@@ -63,7 +73,13 @@ async function main(): Promise<void> {
 				figure("sustained p50", sustained.p50, ms(sustained.p50)),
 				figure("sustained p99", sustained.p99, ms(sustained.p99)),
 				figure("paid orders in the run", result.paidOrders, count(result.paidOrders)),
-				figure("analytics counted every paid order after", drain.seconds, drainShown(drain), t.analyticsDrainSeconds, settings.sustainedSeconds >= TARGET_SUSTAINED_SECONDS),
+				figure(
+					"analytics counted every paid order after",
+					drain.seconds,
+					drainShown(drain),
+					t.analyticsDrainSeconds,
+					settings.sustainedSeconds >= TARGET_SUSTAINED_SECONDS,
+				),
 				...rss.map(r => figure(`RSS of ${r.name}`, r.bytes, bytes(r.bytes), TARGETS.serviceRss)),
 				...baselineRss.map(r => figure(`RSS of ${r.name}`, r.bytes, bytes(r.bytes))),
 			],

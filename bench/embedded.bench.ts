@@ -50,7 +50,11 @@ async function waitForShop(shop: Child, url: string): Promise<string> {
 	await waitForOk(shop, `${url}/ready`, 120_000);
 	const token = await loginAdmin(url, ADMIN.email, ADMIN.password);
 	const api = client(url);
-	await until(async () => (await Promise.all(["/api/products", "/api/orders", "/api/analytics/summary"].map(p => api.get(p, { token })))).every(r => r.status === 200), "the shop's routes", 30_000);
+	await until(
+		async () => (await Promise.all(["/api/products", "/api/orders", "/api/analytics/summary"].map(p => api.get(p, { token })))).every(r => r.status === 200),
+		"the shop's routes",
+		30_000,
+	);
 	return token;
 }
 

@@ -103,9 +103,14 @@ async function warnIfStandIn(adapter: DbAdapter, logger: { warn(...args: unknown
 	if (standInChecked) return;
 	standInChecked = true;
 	const db = (adapter as unknown as { db?: { admin(): { command(c: object): Promise<Record<string, unknown>> } } }).db;
-	const info = await db?.admin().command({ buildInfo: 1 }).catch(() => null);
+	const info = await db
+		?.admin()
+		.command({ buildInfo: 1 })
+		.catch(() => null);
 	if (info && Object.keys(info).some(key => key.toLowerCase().startsWith("ferretdb"))) {
-		logger.warn(`MONGO_URI points at FerretDB ${String(info.ferretdbVersion ?? "")}: a test stand-in for MongoDB, not for production (no transactions, concurrent updates not isolated)`);
+		logger.warn(
+			`MONGO_URI points at FerretDB ${String(info.ferretdbVersion ?? "")}: a test stand-in for MongoDB, not for production (no transactions, concurrent updates not isolated)`,
+		);
 	}
 }
 
@@ -130,9 +135,7 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 	const storage = mongoUri
 		? { adapter: new MongooseAdapter(mongoUri), model: mongooseModel(options) }
 		: {
-				adapter: new MemoryAdapter(
-					dataDir ? { filename: path.join(dataDir, `${options.collection}.db`), autoload: true } : {},
-				),
+				adapter: new MemoryAdapter(dataDir ? { filename: path.join(dataDir, `${options.collection}.db`), autoload: true } : {}),
 			};
 
 	return {

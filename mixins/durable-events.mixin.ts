@@ -217,7 +217,11 @@ export const DurableEvents: Partial<ServiceSchema> = {
 			let published = 0;
 			let failure: unknown;
 			const owing = await store.owing(100);
-			setOutboxBacklog(this.broker, this.name, owing.reduce((sum, doc) => sum + (doc.outboxSize ?? 0), 0));
+			setOutboxBacklog(
+				this.broker,
+				this.name,
+				owing.reduce((sum, doc) => sum + (doc.outboxSize ?? 0), 0),
+			);
 			for (const doc of owing) {
 				// One document that cannot be published (the bus is down) does not hold up the others.
 				published += await this.relayDoc(store, doc).catch(err => {

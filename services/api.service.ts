@@ -197,7 +197,8 @@ const ApiService: ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> 
 
 		onError(this: { logger: { error(...args: unknown[]): void } }, req: IncomingRequest, res: ServerResponse, err: Error) {
 			// A gateway that cannot route yet is expected at start; the client is told to retry.
-			if (toErrorResponse(err).status >= 500 && errorType(err) !== "GATEWAY_NOT_READY") this.logger.error(`${req.method} ${req.originalUrl ?? req.url} failed:`, err);
+			if (toErrorResponse(err).status >= 500 && errorType(err) !== "GATEWAY_NOT_READY")
+				this.logger.error(`${req.method} ${req.originalUrl ?? req.url} failed:`, err);
 			sendError(res, err);
 		},
 	},
@@ -212,7 +213,10 @@ const ApiService: ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> 
 				const aliases = (await this.actions.listAliases({ withActionSchema: true })) as ListedAlias[];
 				// What each alias's gateway route adds: listAliases names the route's path only, and two routes share /api.
 				const traits = new Map(
-					this.aliases.map(a => [`${a.method} ${a.fullPath}`, { authenticates: Boolean(a.route.opts.authentication), rateLimited: Boolean(a.route.opts.rateLimit), etag: Boolean(a.route.opts.etag) }]),
+					this.aliases.map(a => [
+						`${a.method} ${a.fullPath}`,
+						{ authenticates: Boolean(a.route.opts.authentication), rateLimited: Boolean(a.route.opts.rateLimit), etag: Boolean(a.route.opts.etag) },
+					]),
 				);
 				const routes = routesFromAliases(aliases, alias => traits.get(`${alias.methods} ${alias.fullPath}`) ?? {});
 				return buildOpenApiDocument(routes, ACTION_DOCS, {
@@ -265,15 +269,26 @@ const ApiService: ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> 
 		 */
 		send404(this: GatewayThis, req: IncomingRequest, res: ServerResponse) {
 			const url = (req as { parsedUrl?: string }).parsedUrl ?? req.url ?? "";
-			const gone = [...this.knownRoutes].find(([service, aliases]) => !this.aliases.some(a => a.action?.startsWith(`${service}.`)) && aliases.some(a => a.isMethod(req.method ?? "GET") && a.match(url)));
+			const gone = [...this.knownRoutes].find(
+				([service, aliases]) =>
+					!this.aliases.some(a => a.action?.startsWith(`${service}.`)) && aliases.some(a => a.isMethod(req.method ?? "GET") && a.match(url)),
+			);
 			if (gone) {
 				res.setHeader("Retry-After", "1");
-				return this.sendError(req, res, new Errors.MoleculerRetryableError(`The ${gone[0]} service is not available; try again shortly`, 503, "SERVICE_UNAVAILABLE", { service: gone[0] }));
+				return this.sendError(
+					req,
+					res,
+					new Errors.MoleculerRetryableError(`The ${gone[0]} service is not available; try again shortly`, 503, "SERVICE_UNAVAILABLE", { service: gone[0] }),
+				);
 			}
 			const unrouted = this.unroutedServices();
 			if (unrouted.length === 0) return this.sendError(req, res, new WebErrors.NotFoundError("NOT_FOUND", null));
 			res.setHeader("Retry-After", "1");
-			this.sendError(req, res, new Errors.MoleculerRetryableError("The gateway cannot route this yet; try again shortly", 503, "GATEWAY_NOT_READY", { unrouted }));
+			this.sendError(
+				req,
+				res,
+				new Errors.MoleculerRetryableError("The gateway cannot route this yet; try again shortly", 503, "GATEWAY_NOT_READY", { unrouted }),
+			);
 		},
 
 		/** The user of the bearer token, or null without one; a bad or expired token is a 401. */

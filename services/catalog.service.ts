@@ -7,7 +7,17 @@ import type { ServiceSchema } from "moleculer";
 import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { browseQuery, sortFields, type BrowseRequest } from "../src/catalog/browse";
 import { DEMO_PRODUCTS } from "../src/catalog/demo-products";
-import { browseRules, deltaRule, idsRule, initialStockRule, optional, orderIdRule, productFieldRules, productIdRule, quantityRule } from "../src/catalog/params";
+import {
+	browseRules,
+	deltaRule,
+	idsRule,
+	initialStockRule,
+	optional,
+	orderIdRule,
+	productFieldRules,
+	productIdRule,
+	quantityRule,
+} from "../src/catalog/params";
 import {
 	newProduct,
 	productChanges,
@@ -18,7 +28,16 @@ import {
 	type ProductChanges,
 	type ProductView,
 } from "../src/catalog/products";
-import { adjustUpdate, holdOutcome, lowStockRecovered, lowStockReport, releaseUpdate, reserveUpdate, settleUpdate, type ConditionalUpdate } from "../src/catalog/stock";
+import {
+	adjustUpdate,
+	holdOutcome,
+	lowStockRecovered,
+	lowStockReport,
+	releaseUpdate,
+	reserveUpdate,
+	settleUpdate,
+	type ConditionalUpdate,
+} from "../src/catalog/stock";
 import { config } from "../src/config";
 import { ConflictError, NotFoundError } from "../src/errors";
 import { DurableEvents, type DurableEventsMethods } from "../mixins/durable-events.mixin";
@@ -33,16 +52,16 @@ type StockResult = { productId: string; quantity: number; stock: number };
 
 type Methods = DbMethods &
 	DurableEventsMethods & {
-	productOr404(id: string): Promise<Product>;
-	/** inventory.low if the product is below the threshold and not reported yet; forgets the report once it is back above. */
-	checkLowStock(product: Product): Promise<void>;
-	/** Reports, or forgets, low stock that a crash between a stock change and its check left unreported. */
-	sweepLowStock(): Promise<void>;
-	/** Gives back what orders given up still hold, and lets delivered orders' holds go: holds only of orders in play remain. */
-	reconcileHolds(): Promise<number>;
-	applyStockUpdate(productId: string, change: ConditionalUpdate): Promise<boolean>;
-	seedDatabase(): Promise<void>;
-};
+		productOr404(id: string): Promise<Product>;
+		/** inventory.low if the product is below the threshold and not reported yet; forgets the report once it is back above. */
+		checkLowStock(product: Product): Promise<void>;
+		/** Reports, or forgets, low stock that a crash between a stock change and its check left unreported. */
+		sweepLowStock(): Promise<void>;
+		/** Gives back what orders given up still hold, and lets delivered orders' holds go: holds only of orders in play remain. */
+		reconcileHolds(): Promise<number>;
+		applyStockUpdate(productId: string, change: ConditionalUpdate): Promise<boolean>;
+		seedDatabase(): Promise<void>;
+	};
 
 type Vars = { sweepTimer?: NodeJS.Timeout; holdsTimer?: NodeJS.Timeout };
 
@@ -69,11 +88,7 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				holds: { type: [String], default: [] },
 				lowStockReported: { type: Boolean, default: false },
 			},
-			indexes: [
-				{ fields: { category: 1, active: 1 } },
-				{ fields: { active: 1, name: 1 } },
-				{ fields: { active: 1, price: 1 } },
-			],
+			indexes: [{ fields: { category: 1, active: 1 } }, { fields: { active: 1, name: 1 } }, { fields: { active: 1, price: 1 } }],
 			outbox: true,
 		}),
 	],
@@ -209,7 +224,12 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			params: { productId: productIdRule, quantity: quantityRule, orderId: orderIdRule },
 			async handler(ctx: AppContext<StockRequest>): Promise<StockResult> {
 				const { productId, quantity, orderId } = ctx.params;
-				if (!(await this.applyStockUpdate(productId, reserveUpdate(productId, quantity, orderId, (field, value) => this.lacks(field, value))))) {
+				if (
+					!(await this.applyStockUpdate(
+						productId,
+						reserveUpdate(productId, quantity, orderId, (field, value) => this.lacks(field, value)),
+					))
+				) {
 					const product = await this.findEntityById<Product>(productId);
 					if (!product?.active) throw new NotFoundError("Product", productId);
 					if (product.holds?.includes(orderId)) return { productId, quantity, stock: product.stock };

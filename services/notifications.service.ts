@@ -186,11 +186,8 @@ const NotificationsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 
 		async sendPromotion(event) {
 			const report = await broadcast(this.deliveryPorts(), event, promotionMessage(event.data), config.notifications.promotionBatchSize);
-			this.logger.info(
-				`Promotion ${event.data.promotionId}: ${report.users} users, ${report.created} new notifications, ${report.mailFailed} mails failed`,
-			);
+			this.logger.info(`Promotion ${event.data.promotionId}: ${report.users} users, ${report.created} new notifications, ${report.mailFailed} mails failed`);
 		},
-
 	},
 
 	created() {

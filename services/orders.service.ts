@@ -184,7 +184,9 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				if (moved.status === "delivered") {
 					// Delivered cannot be cancelled: the stock is sold for good. A hold left behind only costs space.
 					for (const { productId } of moved.items) {
-						await this.broker.call("catalog.settle", { orderId: moved._id, productId }).catch(err => this.logger.warn(`Settling ${productId} of order ${moved._id} failed:`, err));
+						await this.broker
+							.call("catalog.settle", { orderId: moved._id, productId })
+							.catch(err => this.logger.warn(`Settling ${productId} of order ${moved._id} failed:`, err));
 					}
 				}
 				return orderView(moved);
@@ -218,7 +220,9 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			async handler(ctx: AppContext<{ ids: string[] }>): Promise<{ id: string; status: OrderStatus; items: { productId: string; quantity: number }[] }[]> {
 				const ids = ctx.params.ids.filter(id => this.isValidId(id));
 				const orders = await Promise.all(ids.map(id => this.findEntityById<Order>(id)));
-				return orders.flatMap(order => (order ? [{ id: order._id, status: order.status, items: order.items.map(({ productId, quantity }) => ({ productId, quantity })) }] : []));
+				return orders.flatMap(order =>
+					order ? [{ id: order._id, status: order.status, items: order.items.map(({ productId, quantity }) => ({ productId, quantity })) }] : [],
+				);
 			},
 		},
 
@@ -336,7 +340,11 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				],
 				[
 					"finishing a cancel",
-					await this.findEntities<Order>({ query: { status: "cancelling", updatedAt: { $lt: before(config.sweeper.graceMs) } }, sort: ["updatedAt"], limit: 100 }),
+					await this.findEntities<Order>({
+						query: { status: "cancelling", updatedAt: { $lt: before(config.sweeper.graceMs) } },
+						sort: ["updatedAt"],
+						limit: 100,
+					}),
 					async order => {
 						// One that fails is touched, so it waits its turn again behind the others.
 						await finishCancel(ports, order).catch(async err => {

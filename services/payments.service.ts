@@ -27,13 +27,13 @@ import type { AppContext } from "../src/types";
 
 type Methods = DbMethods &
 	DurableEventsMethods & {
-	/** The store, provider and event sender the charge and refund flows work through. */
-	paymentPorts(): PaymentPorts;
-	/** The payment if the caller may see it; a 404 otherwise, whether or not it exists. */
-	visiblePayment(ctx: AppContext, id: string): Promise<Payment>;
-	/** Finishes charges and refunds whose answers were lost. */
-	sweep(): Promise<void>;
-};
+		/** The store, provider and event sender the charge and refund flows work through. */
+		paymentPorts(): PaymentPorts;
+		/** The payment if the caller may see it; a 404 otherwise, whether or not it exists. */
+		visiblePayment(ctx: AppContext, id: string): Promise<Payment>;
+		/** Finishes charges and refunds whose answers were lost. */
+		sweep(): Promise<void>;
+	};
 
 type Vars = { provider: PaymentProvider; sweepTimer?: NodeJS.Timeout };
 
@@ -110,7 +110,9 @@ const PaymentsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				if (!payment) throw new NotFoundError("Payment", ctx.params.id);
 				if (payment.status !== "succeeded") return publicPayment(await refundPayment(this.paymentPorts(), payment, "refund_requested"));
 				const { cancelling } = await ctx.call<{ cancelling: boolean }, { orderId: string }>("orders.cancelForRefund", { orderId: payment.orderId });
-				const refunded = cancelling ? (await this.findEntityById<Payment>(payment._id))! : await refundPayment(this.paymentPorts(), payment, "refund_requested");
+				const refunded = cancelling
+					? (await this.findEntityById<Payment>(payment._id))!
+					: await refundPayment(this.paymentPorts(), payment, "refund_requested");
 				if (refunded.status !== "refunded") ctx.meta.$statusCode = 202;
 				return publicPayment(refunded);
 			},
@@ -222,7 +224,6 @@ const PaymentsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			if (!payment || !canSee(requireUser(ctx), payment.userId)) throw new NotFoundError("Payment", id);
 			return payment;
 		},
-
 	},
 
 	created() {

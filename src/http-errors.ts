@@ -32,7 +32,10 @@ function withoutValues(data: unknown): unknown {
 export function toErrorResponse(err: Error): { status: number; body: ErrorBody } {
 	const e = err as HttpishError;
 	if (typeof e.type === "string" && UNAVAILABLE_TYPES.has(e.type)) {
-		return { status: 503, body: { name: "ServiceUnavailableError", message: "A service is unavailable; try again shortly", code: 503, type: "SERVICE_UNAVAILABLE" } };
+		return {
+			status: 503,
+			body: { name: "ServiceUnavailableError", message: "A service is unavailable; try again shortly", code: 503, type: "SERVICE_UNAVAILABLE" },
+		};
 	}
 	const code = typeof e.code === "number" ? e.code : e.status;
 	const status = typeof code === "number" && code >= 400 && code < 600 ? code : 500;

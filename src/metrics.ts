@@ -9,14 +9,34 @@ import type { BrokerOptions, Middleware, ServiceBroker } from "moleculer";
 type MetricDef = { type: "counter" | "gauge" | "histogram"; name: string; description: string; labelNames?: string[]; unit?: string; buckets?: number[] };
 
 export const SHOP_METRICS = {
-	orders: { type: "counter", name: "shop.orders.total", labelNames: ["outcome"], description: "Orders that reached a status: pending (placed), paid, payment_failed, cancelled, shipped, delivered" },
+	orders: {
+		type: "counter",
+		name: "shop.orders.total",
+		labelNames: ["outcome"],
+		description: "Orders that reached a status: pending (placed), paid, payment_failed, cancelled, shipped, delivered",
+	},
 	payments: { type: "counter", name: "shop.payments.total", labelNames: ["outcome"], description: "Charges by outcome: succeeded or failed" },
 	refunds: { type: "counter", name: "shop.refunds.total", labelNames: ["reason"], description: "Refunds by reason: refund_requested or order_cancelled" },
 	refundedAmount: { type: "counter", name: "shop.refunds.amount.total", labelNames: ["currency"], description: "Money refunded, in minor units" },
 	stockRefused: { type: "counter", name: "shop.stock.reservations.refused.total", description: "Stock reservations refused for want of stock" },
-	eventDeliveries: { type: "counter", name: "shop.events.deliveries.total", labelNames: ["type", "group", "outcome"], description: "Deliveries of business events to a consuming service, by outcome: handled or failed" },
-	eventRetries: { type: "counter", name: "shop.events.retries.total", labelNames: ["type", "group"], description: "Business events delivered again after a failed or unacknowledged delivery" },
-	deadLetters: { type: "counter", name: "shop.events.dead_letters.total", labelNames: ["type", "group"], description: "Business events given up on and moved to the dead letters" },
+	eventDeliveries: {
+		type: "counter",
+		name: "shop.events.deliveries.total",
+		labelNames: ["type", "group", "outcome"],
+		description: "Deliveries of business events to a consuming service, by outcome: handled or failed",
+	},
+	eventRetries: {
+		type: "counter",
+		name: "shop.events.retries.total",
+		labelNames: ["type", "group"],
+		description: "Business events delivered again after a failed or unacknowledged delivery",
+	},
+	deadLetters: {
+		type: "counter",
+		name: "shop.events.dead_letters.total",
+		labelNames: ["type", "group"],
+		description: "Business events given up on and moved to the dead letters",
+	},
 	outboxBacklog: { type: "gauge", name: "shop.outbox.backlog", labelNames: ["service"], description: "Business events written and not yet published" },
 } satisfies Record<string, MetricDef>;
 

@@ -39,8 +39,7 @@ export function bytes(value: number): string {
 export function table(header: readonly string[], rows: readonly (readonly string[])[], right: readonly string[] = []): string {
 	const widths = header.map((title, i) => Math.max(title.length, 3, ...rows.map(row => (row[i] ?? "").length)));
 	const isRight = header.map(title => right.includes(title));
-	const line = (cells: readonly string[]) =>
-		`| ${cells.map((cell, i) => (isRight[i] ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join(" | ")} |`;
+	const line = (cells: readonly string[]) => `| ${cells.map((cell, i) => (isRight[i] ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join(" | ")} |`;
 	const rule = `|${widths.map((w, i) => (isRight[i] ? `${"-".repeat(w + 1)}:` : "-".repeat(w + 2))).join("|")}|`;
 	return [line(header), rule, ...rows.map(row => line(header.map((_, i) => row[i] ?? "")))].join("\n");
 }

@@ -79,7 +79,9 @@ export function sustain(baseUrl: string, scenario: Scenario, load: Load, windowS
 			const done = Math.floor(elapsedMs / windowMs);
 			if (done > reported && elapsedMs < load.seconds * 1000) {
 				const ended = samples.filter(s => s.atMs < done * windowMs);
-				windows(ended, done * windowMs, windowMs).slice(reported).forEach(onWindow);
+				windows(ended, done * windowMs, windowMs)
+					.slice(reported)
+					.forEach(onWindow);
 				reported = done;
 			}
 		});

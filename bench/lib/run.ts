@@ -43,7 +43,13 @@ export async function warmAndMeasure(baseUrl: string, scenario: Scenario, onOk: 
 
 export function machine(): Omit<BenchReport["machine"], "loadAverage"> {
 	const cpus = os.cpus();
-	return { cpus: cpus.length, cpuModel: cpus[0]?.model.trim() ?? "unknown", memoryBytes: os.totalmem(), node: process.versions.node, platform: `${os.type()} ${os.release()}` };
+	return {
+		cpus: cpus.length,
+		cpuModel: cpus[0]?.model.trim() ?? "unknown",
+		memoryBytes: os.totalmem(),
+		node: process.versions.node,
+		platform: `${os.type()} ${os.release()}`,
+	};
 }
 
 export const loadAverage = () => os.loadavg()[0];

@@ -136,4 +136,3 @@ async function forgetApplied(store: AnalyticsStore, changes: RollupChange[], eve
 
 /** How long one delivery may take to count an event before another may take over. */
 export const COUNTING_LEASE_MS = 60_000;
-

@@ -11,7 +11,19 @@
  * event itself (src/durable-events/bus.ts afterFailure). A lost connection only pauses
  * the consumers: they pull again once NATS is back.
  */
-import { AckPolicy, DeliverPolicy, JSONCodec, RetentionPolicy, StorageType, connect, nanos, type Consumer, type JetStreamManager, type JsMsg, type NatsConnection } from "nats";
+import {
+	AckPolicy,
+	DeliverPolicy,
+	JSONCodec,
+	RetentionPolicy,
+	StorageType,
+	connect,
+	nanos,
+	type Consumer,
+	type JetStreamManager,
+	type JsMsg,
+	type NatsConnection,
+} from "nats";
 import type { BusinessEvent } from "../events";
 import { afterFailure, type DeadLetter, type DeliveryPolicy, type EventBus, type EventHandler } from "./bus";
 

@@ -62,7 +62,11 @@ export interface OutboxStore {
  * published. Stops at the first publish that fails (the rest stay, in order, for the next
  * run). Answers how many events it published.
  */
-export async function relayDocument(store: OutboxStore, publish: (event: BusinessEvent) => Promise<void>, doc: { _id: string } & OutboxFields): Promise<number> {
+export async function relayDocument(
+	store: OutboxStore,
+	publish: (event: BusinessEvent) => Promise<void>,
+	doc: { _id: string } & OutboxFields,
+): Promise<number> {
 	let published = 0;
 	for (const event of pendingEvents(doc)) {
 		await publish(event);

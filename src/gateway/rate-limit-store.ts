@@ -77,7 +77,14 @@ export class RedisRateLimitStore {
 		this.resetTime = window.resetTime;
 		const redisKey = `${this.prefix}:${this.windowMs}:${window.number}:${key}`;
 		try {
-			const replies = await withTimeout(this.redis.multi().incr(redisKey).pexpireat(redisKey, window.resetTime + 1000).exec(), REDIS_TIMEOUT_MS);
+			const replies = await withTimeout(
+				this.redis
+					.multi()
+					.incr(redisKey)
+					.pexpireat(redisKey, window.resetTime + 1000)
+					.exec(),
+				REDIS_TIMEOUT_MS,
+			);
 			const [error, count] = replies?.[0] ?? [new Error("no reply")];
 			if (error) throw error;
 			this.warned = false;

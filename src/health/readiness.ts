@@ -33,7 +33,13 @@ async function settlesOk(promise: Promise<unknown>, waitMs: number): Promise<boo
 		timer = setTimeout(() => resolve(false), waitMs);
 	});
 	try {
-		return await Promise.race([promise.then(() => true, () => false), late]);
+		return await Promise.race([
+			promise.then(
+				() => true,
+				() => false,
+			),
+			late,
+		]);
 	} finally {
 		clearTimeout(timer);
 	}

@@ -20,7 +20,8 @@ const PACKAGE_FILES: Record<string, string> = {
  * Scripts, and requests, from this origin only. Swagger UI sets some styles inline, so
  * styles may be inline (a style cannot run code).
  */
-export const DOCS_CSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+export const DOCS_CSP =
+	"default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 /** The page at `base` (e.g. "/api/docs"), its files under `base/`. */
 export function docsPage(base: string): string {

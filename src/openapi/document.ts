@@ -114,9 +114,16 @@ function operation(route: RoutedAction, method: string, names: string[], doc: Ac
 	const hasInput = fields.length > 0 || Object.keys(doc?.requestHeaders ?? {}).length > 0;
 
 	const status = doc?.status ?? 200;
-	const successHeaders = { ...doc?.headers, ...(conditional ? { ETag: { description: "Identifies this answer, for If-None-Match", schema: { type: "string" } } } : {}) };
+	const successHeaders = {
+		...doc?.headers,
+		...(conditional ? { ETag: { description: "Identifies this answer, for If-None-Match", schema: { type: "string" } } } : {}),
+	};
 	const responses: Record<string, unknown> = {
-		[status]: response({ description: doc?.summary ?? "Success", body: doc?.body ?? {}, headers: Object.keys(successHeaders).length ? successHeaders : undefined }),
+		[status]: response({
+			description: doc?.summary ?? "Success",
+			body: doc?.body ?? {},
+			headers: Object.keys(successHeaders).length ? successHeaders : undefined,
+		}),
 		...(conditional ? { 304: response({ description: "Not modified: the answer still has the ETag sent in If-None-Match (no body)" }) } : {}),
 	};
 	const errors = { ...gatewayErrors(route, names.length > 0, hasInput, hasRequestBody), ...doc?.responses };

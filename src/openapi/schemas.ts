@@ -36,7 +36,14 @@ const amountsByCurrency: JsonSchema = { type: "object", additionalProperties: am
 
 /** One page of a list: the rows and where they sit in the whole. */
 export function page(row: JsonSchema, extra: Record<string, JsonSchema> = {}): JsonSchema {
-	return object({ rows: arrayOf(row), total: count, page: { type: "integer", minimum: 1 }, pageSize: { type: "integer", minimum: 1 }, totalPages: count, ...extra });
+	return object({
+		rows: arrayOf(row),
+		total: count,
+		page: { type: "integer", minimum: 1 },
+		pageSize: { type: "integer", minimum: 1 },
+		totalPages: count,
+		...extra,
+	});
 }
 
 export const COMPONENT_SCHEMAS = {
@@ -54,7 +61,14 @@ export const COMPONENT_SCHEMAS = {
 		additionalProperties: false,
 	},
 
-	User: object({ id, email: { type: "string", format: "email" }, name: { type: "string" }, role: { enum: [...ROLES] }, createdAt: timestamp, updatedAt: timestamp }),
+	User: object({
+		id,
+		email: { type: "string", format: "email" },
+		name: { type: "string" },
+		role: { enum: [...ROLES] },
+		createdAt: timestamp,
+		updatedAt: timestamp,
+	}),
 	Session: object({
 		user: { $ref: "#/components/schemas/User" },
 		token: { type: "string", description: "Send it as `Authorization: Bearer <token>`" },
@@ -104,7 +118,14 @@ export const COMPONENT_SCHEMAS = {
 		["failureReason"],
 	),
 
-	Notification: object({ id, kind: { enum: [...NOTIFICATION_KINDS] }, title: { type: "string" }, body: { type: "string" }, read: { type: "boolean" }, createdAt: timestamp }),
+	Notification: object({
+		id,
+		kind: { enum: [...NOTIFICATION_KINDS] },
+		title: { type: "string" },
+		body: { type: "string" },
+		read: { type: "boolean" },
+		createdAt: timestamp,
+	}),
 
 	AnalyticsSummary: object({
 		orders: count,
@@ -146,10 +167,7 @@ export const COMPONENT_SCHEMAS = {
 		services: arrayOf(object({ name: { type: "string" }, instances: count })),
 		missing: arrayOf({ type: "string" }),
 	}),
-	BusinessEvent: object(
-		{ id, type: { type: "string", examples: ["order.paid"] }, at: timestamp, data: {}, requestId: { type: "string" } },
-		["requestId"],
-	),
+	BusinessEvent: object({ id, type: { type: "string", examples: ["order.paid"] }, at: timestamp, data: {}, requestId: { type: "string" } }, ["requestId"]),
 	DeadLetter: object({
 		id: { type: "string", description: "The dead letter's id (not the event's)" },
 		group: { type: "string", description: "The consuming service that gave up on the event" },

@@ -59,7 +59,10 @@ export function priceItems(items: PlaceOrderRequest["items"], products: CatalogP
 	}
 	const tooMany = lines.filter(l => l.quantity > RESERVE_MAX_QUANTITY);
 	if (tooMany.length) {
-		throw new InvalidInputError(`At most ${RESERVE_MAX_QUANTITY} of one product per order`, tooMany.map(l => ({ field: "items", message: `too many of ${l.productId}` })));
+		throw new InvalidInputError(
+			`At most ${RESERVE_MAX_QUANTITY} of one product per order`,
+			tooMany.map(l => ({ field: "items", message: `too many of ${l.productId}` })),
+		);
 	}
 	const total = sumAmounts(lines.map(l => l.lineTotal));
 	if (total > MAX_AMOUNT) throw new InvalidInputError("The order total is too large", [{ field: "items", message: "total over the limit" }]);
@@ -71,7 +74,7 @@ async function replay(ports: OrderPorts, existing: Order, requestFingerprint: st
 		throw new ConflictError("This Idempotency-Key was used for a different order", "IDEMPOTENCY_KEY_REUSED");
 	}
 	let order = existing;
-	for (const deadline = Date.now() + REPLAY_WAIT_MS; order.status === "pending" && Date.now() < deadline; ) {
+	for (const deadline = Date.now() + REPLAY_WAIT_MS; order.status === "pending" && Date.now() < deadline;) {
 		await ports.sleep(100);
 		order = (await ports.findByScope(existing.idempotencyScope)) ?? order;
 	}

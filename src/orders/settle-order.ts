@@ -52,7 +52,12 @@ export async function releaseOwedStock(ports: SettlePorts, order: Order): Promis
 export type Failure = { to: "cancelled"; reason: CancelReason } | { to: "payment_failed"; reason: DeclineReason };
 
 async function fail(ports: SettlePorts, order: Order, { to, reason }: Failure): Promise<Order | null> {
-	const failed = await ports.transition(order, to, { reason, releaseOwedAfter: releaseDeadline(ports) }, to === "cancelled" ? "order.cancelled" : "order.payment_failed");
+	const failed = await ports.transition(
+		order,
+		to,
+		{ reason, releaseOwedAfter: releaseDeadline(ports) },
+		to === "cancelled" ? "order.cancelled" : "order.payment_failed",
+	);
 	if (failed) {
 		// Given back now if it can be; the sweeper's pass after the deadline makes sure.
 		await releaseAll(ports, failed).catch(err => ports.warn(`Releasing the stock of order ${order._id} failed; it will be tried again: ${String(err)}`));

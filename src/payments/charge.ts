@@ -45,7 +45,10 @@ export async function chargeOrder(ports: PaymentPorts, command: ChargeCommand): 
 	const { number, expMonth, expYear, cvc } = checked.card;
 	let result: ChargeResult;
 	try {
-		result = await withDeadline(ports.provider.charge({ amount, currency, card: { number, expMonth, expYear, cvc }, reference: claimed._id }), ports.providerTimeoutMs);
+		result = await withDeadline(
+			ports.provider.charge({ amount, currency, card: { number, expMonth, expYear, cvc }, reference: claimed._id }),
+			ports.providerTimeoutMs,
+		);
 	} catch (err) {
 		ports.warn(`The ${ports.provider.name} provider failed on payment ${claimed._id} of order ${orderId}: ${errorKind(err)}`);
 		// The outcome is unknown (the provider may have charged): the payment stays "processing"

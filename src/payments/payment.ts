@@ -72,7 +72,6 @@ export function publicPayment(payment: Payment): PaymentView {
 	};
 }
 
-
 export type PaymentEventType = "payment.succeeded" | "payment.failed" | "payment.refunded";
 
 function eventData(payment: Payment, amount: number): PaymentEventData {

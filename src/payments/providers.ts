@@ -18,7 +18,9 @@ export function providerNamed(name: string, choice: Omit<ProviderChoice, "name">
 		throw new Error(`Unknown payment provider "${name}" (PAYMENT_PROVIDER); known providers: ${Object.keys(PROVIDERS).join(", ")}`);
 	}
 	if (name === "sandbox" && choice.isProduction && !choice.allowSandboxInProduction) {
-		throw new Error("The sandbox payment provider moves no money: in production set PAYMENT_PROVIDER to a real provider, or PAYMENT_ALLOW_SANDBOX=true for a demo");
+		throw new Error(
+			"The sandbox payment provider moves no money: in production set PAYMENT_PROVIDER to a real provider, or PAYMENT_ALLOW_SANDBOX=true for a demo",
+		);
 	}
 	return create();
 }

@@ -32,7 +32,11 @@ export function columns(rows: Row[]): string {
 	if (rows.length === 0) return "";
 	const keys = Object.keys(rows[0]);
 	const width = (key: string) => Math.max(key.length, ...rows.map(row => String(row[key]).length));
-	const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(width(keys[i]))).join("  ").trimEnd();
+	const line = (cells: string[]) =>
+		cells
+			.map((cell, i) => cell.padEnd(width(keys[i])))
+			.join("  ")
+			.trimEnd();
 	return [line(keys), ...rows.map(row => line(keys.map(key => String(row[key]))))].join("\n");
 }
 
@@ -85,7 +89,15 @@ const deadLetters: ShopCommand = {
 		const { rows } = await broker.call<{ rows: DeadLetterRow[] }, object>("discovery.deadLetters", { limit: 100 }, asOperator);
 		if (rows.length === 0) return "No dead letters.";
 		const table = columns(
-			rows.map(letter => ({ id: letter.id, service: letter.group, event: letter.event.type, eventId: letter.event.id, failed: letter.failedAt, tries: letter.deliveries, error: letter.error.slice(0, 60) })),
+			rows.map(letter => ({
+				id: letter.id,
+				service: letter.group,
+				event: letter.event.type,
+				eventId: letter.event.id,
+				failed: letter.failedAt,
+				tries: letter.deliveries,
+				error: letter.error.slice(0, 60),
+			})),
 		);
 		return `${table}\n${rows.length} dead letter${rows.length === 1 ? "" : "s"}.`;
 	},
@@ -113,7 +125,9 @@ const outbox: ShopCommand = {
 	async run(broker) {
 		const backlogs = await Promise.all(
 			OUTBOX_SERVICES.map(service =>
-				broker.call<{ service: string; documents: number; events: number }>(`${service}.outboxBacklog`).catch(() => ({ service, documents: "-", events: "not reachable" })),
+				broker
+					.call<{ service: string; documents: number; events: number }>(`${service}.outboxBacklog`)
+					.catch(() => ({ service, documents: "-", events: "not reachable" })),
 			),
 		);
 		return columns(backlogs.map(({ service, documents, events }) => ({ service, documents, events })));

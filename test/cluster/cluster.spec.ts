@@ -60,7 +60,12 @@ it("balances 300 requests over 3 instances, none with less than 20%", async () =
 		const node = await answeringDiscoveryNode();
 		counts[node] = (counts[node] ?? 0) + 1;
 	}
-	expect(Object.keys(counts).sort()).toEqual(cluster.of("discovery").map(i => i.nodeID).sort());
+	expect(Object.keys(counts).sort()).toEqual(
+		cluster
+			.of("discovery")
+			.map(i => i.nodeID)
+			.sort(),
+	);
 	for (const n of Object.values(counts)) expect(n).toBeGreaterThanOrEqual(60);
 });
 

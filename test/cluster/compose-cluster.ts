@@ -118,7 +118,9 @@ export class ComposeCluster {
 		const appServices = Object.fromEntries(Object.entries(compose.services).filter(([, s]) => s.build !== undefined));
 
 		// Every service of the project runs in a container of its own, and no container runs a stranger.
-		const sources = readdirSync(path.join(ROOT, "services")).filter(f => f.endsWith(".service.ts")).map(f => f.replace(".service.ts", ""));
+		const sources = readdirSync(path.join(ROOT, "services"))
+			.filter(f => f.endsWith(".service.ts"))
+			.map(f => f.replace(".service.ts", ""));
 		const composed = Object.values(appServices).map(s => environmentOf(s).SERVICES);
 		const missing = sources.filter(name => !composed.includes(name));
 		const strangers = composed.filter(name => !sources.includes(name));

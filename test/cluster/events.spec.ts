@@ -88,7 +88,14 @@ it("loses and doubles nothing when an analytics instance is killed in the middle
 	await placeOrders(token, 30);
 
 	const victim = await cluster.startInstance("analytics");
-	await waitFor(() => paidOrders().catch(() => undefined).then(n => (n !== undefined && n > before ? n : undefined)), "analytics to start on the backlog", 60_000);
+	await waitFor(
+		() =>
+			paidOrders()
+				.catch(() => undefined)
+				.then(n => (n !== undefined && n > before ? n : undefined)),
+		"analytics to start on the backlog",
+		60_000,
+	);
 	await cluster.stop(victim, "SIGKILL");
 
 	await cluster.startInstance("analytics");

@@ -143,7 +143,11 @@ it("loses no acknowledged order and no event, and delivers each event once, when
 		Promise.all(buyers.map(async buyer => (await allRows<{ kind: string }>("/api/notifications", buyer.token)).filter(n => n.kind === "order_paid").length));
 	const countedOrders = async () => (await api.get("/api/analytics/summary", { token: admin })).body.orders as number;
 	await waitFor(async () => ((await countedOrders()) >= stored.length ? true : undefined), "analytics to count every stored event", 90_000);
-	await waitFor(async () => ((await noticesPerBuyer()).reduce((a, b) => a + b, 0) >= stored.length ? true : undefined), "a notification for every stored event", 90_000);
+	await waitFor(
+		async () => ((await noticesPerBuyer()).reduce((a, b) => a + b, 0) >= stored.length ? true : undefined),
+		"a notification for every stored event",
+		90_000,
+	);
 	await sleep(3000);
 	expect(await countedOrders()).toBe(stored.length);
 	const storedPerBuyer = buyers.map(buyer => stored.filter(e => (e.data as { userId: string }).userId === buyer.user.id).length);

@@ -56,7 +56,11 @@ it("loses no event, no notification and no stock when NATS is killed and comes b
 		const n = seq++;
 		for (let attempt = 0; attempt < 20; attempt++) {
 			const reply = await api
-				.post("/api/orders", { items: [{ productId, quantity: 1 }], payment: CARD }, { token: buyers[n % 4].token, headers: { "idempotency-key": `outage-${n}` } })
+				.post(
+					"/api/orders",
+					{ items: [{ productId, quantity: 1 }], payment: CARD },
+					{ token: buyers[n % 4].token, headers: { "idempotency-key": `outage-${n}` } },
+				)
 				.catch(() => null);
 			if (reply && reply.status < 500) return reply;
 			retried += 1;
@@ -105,7 +109,9 @@ it("loses no event, no notification and no stock when NATS is killed and comes b
 					if (order) told.set(`${order.id}:${note.kind}`, (told.get(`${order.id}:${note.kind}`) ?? 0) + 1);
 				}
 			}
-			return paid.every(order => told.has(`${order.id}:order_paid`)) && givenUp.every(order => [...told.keys()].some(k => k.startsWith(order.id))) ? true : undefined;
+			return paid.every(order => told.has(`${order.id}:order_paid`)) && givenUp.every(order => [...told.keys()].some(k => k.startsWith(order.id)))
+				? true
+				: undefined;
 		},
 		"every notification",
 		90_000,

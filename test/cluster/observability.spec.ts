@@ -63,7 +63,15 @@ it("opens a REPL on the cluster (npm run cli) whose shop commands show orders an
 	const product = await api.post("/api/products", { name: "Console lamp", price: 4200, currency: "USD", category: "tests", stock: 7 }, { token: admin });
 	// The compiled CLI, as `docker compose exec api node dist/src/repl/cli.js` runs it.
 	const cli = spawn(process.execPath, [path.join(__dirname, "../../dist/src/repl/cli.js")], {
-		env: { PATH: process.env.PATH, HOME: process.env.HOME, TRANSPORTER: testServers().natsUrl, NAMESPACE: cluster.namespace, LOGLEVEL: "warn", NODE_ENV: "production", JWT_SECRET: "unused-by-the-cli" },
+		env: {
+			PATH: process.env.PATH,
+			HOME: process.env.HOME,
+			TRANSPORTER: testServers().natsUrl,
+			NAMESPACE: cluster.namespace,
+			LOGLEVEL: "warn",
+			NODE_ENV: "production",
+			JWT_SECRET: "unused-by-the-cli",
+		},
 		stdio: ["pipe", "pipe", "pipe"],
 	});
 	let output = "";

@@ -42,7 +42,11 @@ export async function loginAdmin(api: Client): Promise<string> {
  * Starts the compose services with `scale` and waits until every instance is in the registry
  * and routed; `servers` and compose `variables` as in ComposeCluster.start.
  */
-export async function startCluster(scale: Record<string, number>, servers: ServerUrls = testServers(), variables: Record<string, string> = {}): Promise<RunningCluster> {
+export async function startCluster(
+	scale: Record<string, number>,
+	servers: ServerUrls = testServers(),
+	variables: Record<string, string> = {},
+): Promise<RunningCluster> {
 	const cluster = await ComposeCluster.start(servers, scale, variables);
 	try {
 		const api = client(cluster.apiUrls()[0]);

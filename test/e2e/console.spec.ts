@@ -6,7 +6,18 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { waitFor } from "../helpers/cluster";
 import { client, newCustomer } from "../helpers/http";
-import { accessibilityProblems, ADMIN, launchBrowser, logIn, screenshot, startMailroom, startShop, startVisitorNode, type Mailroom, type Shop } from "./console";
+import {
+	accessibilityProblems,
+	ADMIN,
+	launchBrowser,
+	logIn,
+	screenshot,
+	startMailroom,
+	startShop,
+	startVisitorNode,
+	type Mailroom,
+	type Shop,
+} from "./console";
 
 let shop: Shop;
 let mailroom: Mailroom;
@@ -150,7 +161,8 @@ test("an operator sees the sale on the chart and the board, ships it, and the sh
 		return heights.filter(h => h > 0).length;
 	};
 	// (The event-log charts are read again every 10 s; events still being counted show on the next read.)
-	const barsSettle = (chart: string, count: number) => waitFor(async () => ((await barsOf(chart)) === count ? true : undefined), `${count} bar(s) in "${chart}"`, 15_000);
+	const barsSettle = (chart: string, count: number) =>
+		waitFor(async () => ((await barsOf(chart)) === count ? true : undefined), `${count} bar(s) in "${chart}"`, 15_000);
 	await barsSettle("Orders per day", 1);
 	await barsSettle("Sign-ups per day", 1);
 	await barsSettle("Payment failures per day", 1);
@@ -328,7 +340,10 @@ test("a shopper cancels a paid order: it shows cancelled and the stock comes bac
 	await shopper.getByRole("link", { name: "See your orders" }).click();
 	const order = shopper.locator(".order").first();
 	await order.getByRole("button", { name: "Cancel and refund" }).click();
-	await shopper.getByRole("status").filter({ hasText: /Cancelling|cancelled and refunded/ }).waitFor();
+	await shopper
+		.getByRole("status")
+		.filter({ hasText: /Cancelling|cancelled and refunded/ })
+		.waitFor();
 	await order.locator(".badge", { hasText: "Cancelled" }).waitFor();
 	await screenshot(shopper, "orders");
 	expect(await accessibilityProblems(shopper)).toEqual([]);

@@ -70,7 +70,8 @@ export async function checkAgainstContract(baseUrl: string, method: string, url:
 	if (!operation) return;
 	// The gateway had no route for the path when it answered: a service was leaving or coming back.
 	if (!answer && isNoRoute(status, body)) return;
-	if (!answer) throw new Error(`${method} ${path} answered ${status}, which the OpenAPI document does not list (${Object.keys(operation.responses).join(", ")})`);
+	if (!answer)
+		throw new Error(`${method} ${path} answered ${status}, which the OpenAPI document does not list (${Object.keys(operation.responses).join(", ")})`);
 	const schema = answer.content?.["application/json"]?.schema;
 	if (!schema || !isJson) return;
 
@@ -83,6 +84,8 @@ export async function checkAgainstContract(baseUrl: string, method: string, url:
 		validators.set(key, validate);
 	}
 	if (!validate(body)) {
-		throw new Error(`${method} ${path} answered ${status} with a body that does not match the OpenAPI document: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body).slice(0, 500)}`);
+		throw new Error(
+			`${method} ${path} answered ${status} with a body that does not match the OpenAPI document: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body).slice(0, 500)}`,
+		);
 	}
 }

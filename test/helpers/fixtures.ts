@@ -19,7 +19,15 @@ export type ProductFields = { name: string; description: string; price: number; 
 
 /** Creates a product as the admin `token` and answers its id; a name of its own unless given. */
 export async function createProduct(api: Client, token: string, fields: Partial<ProductFields> = {}): Promise<string> {
-	const body = { name: `Product ${Math.random().toString(36).slice(2, 8)}`, description: "for tests", price: 1250, currency: "USD", category: "tests", stock: 10, ...fields };
+	const body = {
+		name: `Product ${Math.random().toString(36).slice(2, 8)}`,
+		description: "for tests",
+		price: 1250,
+		currency: "USD",
+		category: "tests",
+		stock: 10,
+		...fields,
+	};
 	const res = await api.post("/api/products", body, { token });
 	if (res.status !== 201) throw new Error(`create product: ${res.status} ${JSON.stringify(res.body)}`);
 	return res.body.id;

@@ -20,7 +20,12 @@ export const KUBERNETES_DIR = path.join(ROOT, "deploy", "kubernetes");
 export const BASE_DIR = path.join(KUBERNETES_DIR, "base");
 
 /** A Kubernetes object as parsed from YAML; the checks narrow what they read. */
-export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [field: string]: any };
+export type K8sObject = {
+	apiVersion: string;
+	kind: string;
+	metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+	[field: string]: any;
+};
 
 type Model = new (data: object) => { validate(): void };
 

@@ -88,7 +88,14 @@ it("counts sign-ups, paid orders, declined payments, refunds and cancellations f
 	const alice = await newCustomer(api, "Alice");
 	const bob = await newCustomer(api, "Bob");
 
-	expect((await order(alice.token, [{ productId: mug, quantity: 2 }, { productId: tea, quantity: 1 }])).status).toBe(201);
+	expect(
+		(
+			await order(alice.token, [
+				{ productId: mug, quantity: 2 },
+				{ productId: tea, quantity: 1 },
+			])
+		).status,
+	).toBe(201);
 	const bobs = await order(bob.token, [{ productId: mug, quantity: 1 }]);
 	expect(bobs.status).toBe(201);
 	expect((await order(bob.token, [{ productId: tea, quantity: 1 }], SANDBOX_CARDS.declined)).status).toBe(402);
@@ -175,7 +182,10 @@ it("counts every event once when deliveries run at the same time, also on a roll
 	const before = await summary();
 
 	// Deliveries of one event at the same moment: one counts it, the others are told to come again.
-	const results = await Promise.allSettled([...Array.from({ length: 20 }, () => handle.call(service, paid())), ...Array.from({ length: 5 }, () => handle.call(service, repeated))]);
+	const results = await Promise.allSettled([
+		...Array.from({ length: 20 }, () => handle.call(service, paid())),
+		...Array.from({ length: 5 }, () => handle.call(service, repeated)),
+	]);
 	for (const result of results) if (result.status === "rejected") expect(result.reason).toMatchObject({ type: "EVENT_BEING_COUNTED" });
 
 	expect((await topProducts()).find(p => p.productId === productId)).toMatchObject({ units: 21, revenue: 2100 });
@@ -209,7 +219,16 @@ it("removes log entries past their retention and keeps the rollups", async () =>
 	};
 	const eventId = `old-${Date.now()}`;
 	const old = new Date(Date.now() - 400 * 24 * 60 * 60 * 1000).toISOString();
-	await service.insertEntity({ _id: `event:${eventId}`, kind: "event", key: `event:${eventId}`, eventId, type: "user.registered", at: old, data: {}, receivedAt: old });
+	await service.insertEntity({
+		_id: `event:${eventId}`,
+		kind: "event",
+		key: `event:${eventId}`,
+		eventId,
+		type: "user.registered",
+		at: old,
+		data: {},
+		receivedAt: old,
+	});
 	const before = await summary();
 
 	expect(await service.purgeLog()).toBeGreaterThanOrEqual(1);
@@ -227,13 +246,7 @@ it("shows the reports to admins only", async () => {
 
 it("answers 422 to a date range that is not valid, and 30 days of rows by default", async () => {
 	const get = (query: string) => api.get(`/api/analytics/sales${query}`, { token: admin });
-	for (const query of [
-		"?from=2024-01-01&to=2025-01-01",
-		"?from=2026-03-02&to=2026-03-01",
-		"?from=2026-02-30",
-		"?from=yesterday",
-		"?interval=week",
-	]) {
+	for (const query of ["?from=2024-01-01&to=2025-01-01", "?from=2026-03-02&to=2026-03-01", "?from=2026-02-30", "?from=yesterday", "?interval=week"]) {
 		const res = await get(query);
 		expect({ query, status: res.status }).toEqual({ query, status: 422 });
 	}

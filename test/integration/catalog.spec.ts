@@ -384,7 +384,11 @@ describe("reserve and release", () => {
 		await reserve(product.id, 2);
 		await reserve(product.id, 1);
 		const event = await waitFor(() => lowOf()[0], "inventory.low");
-		expect(event.payload).toMatchObject({ id: expect.any(String), type: "inventory.low", data: { productId: product.id, name: "Scarce", stock: threshold - 1 } });
+		expect(event.payload).toMatchObject({
+			id: expect.any(String),
+			type: "inventory.low",
+			data: { productId: product.id, name: "Scarce", stock: threshold - 1 },
+		});
 
 		// Further down is not news; an admin's correction down across the threshold is.
 		await reserve(product.id, 1);

@@ -105,7 +105,14 @@ it("welcomes a new user in the inbox and by email", async () => {
 	const { token, user } = await newCustomer(api, "Ann");
 	const box = await inboxOf(token, 1, "the welcome notification");
 	expect(box).toMatchObject({ total: 1, unread: 1, page: 1, pageSize: 100, totalPages: 1 });
-	expect(box.rows[0]).toEqual({ id: expect.any(String), kind: "welcome", title: "Welcome to the shop, Ann!", body: expect.stringContaining(user.email), read: false, createdAt: expect.any(String) });
+	expect(box.rows[0]).toEqual({
+		id: expect.any(String),
+		kind: "welcome",
+		title: "Welcome to the shop, Ann!",
+		body: expect.stringContaining(user.email),
+		read: false,
+		createdAt: expect.any(String),
+	});
 
 	const [mail] = await waitFor(() => (mailsTo(user.email).length ? mailsTo(user.email) : undefined), "the welcome email");
 	expect(mail.to).toEqual([user.email]);
@@ -255,7 +262,11 @@ describe("promotions", () => {
 
 		const promoMails = () => received.filter(mail => mail.subject === title);
 		await waitFor(() => (promoMails().length >= emails.length ? true : undefined), "the promotion emails");
-		expect(promoMails().flatMap(mail => mail.to).sort()).toEqual([...emails].sort());
+		expect(
+			promoMails()
+				.flatMap(mail => mail.to)
+				.sort(),
+		).toEqual([...emails].sort());
 
 		for (const customer of customers) {
 			const promotion = (await inbox(customer.token)).rows.filter(row => row.kind === "promotion");

@@ -216,6 +216,9 @@ it("sells exactly the stock to 50 parallel orders: 10 succeed, stock ends at 0, 
 	expect(await stockOf(productId)).toBe(0);
 
 	const all = (await api.get("/api/orders?pageSize=100&status=paid", { token: admin })).body.rows as { items: { productId: string; quantity: number }[] }[];
-	const held = all.flatMap(o => o.items).filter(i => i.productId === productId).reduce((sum, i) => sum + i.quantity, 0);
+	const held = all
+		.flatMap(o => o.items)
+		.filter(i => i.productId === productId)
+		.reduce((sum, i) => sum + i.quantity, 0);
 	expect(held + (await stockOf(productId))).toBe(initial);
 });

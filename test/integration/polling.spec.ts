@@ -33,4 +33,3 @@ it("answers a poll with 304 and no body while the answer is the same, and 200 wi
 	expect(changed.body.rows.map((p: { name: string }) => p.name)).toContain("Lamp");
 	expect(changed.headers.get("etag")).not.toBe(etag);
 });
-

@@ -41,12 +41,15 @@ beforeAll(async () => {
 	await waitForRoutes(gatewayUrl(broker));
 	api = client(gatewayUrl(broker));
 	const admin = await adminToken(api);
-	productId = (await api.post("/api/products", { name: "Operator's mug", price: 1500, currency: "EUR", category: "tests", stock: 4 }, { token: admin })).body.id;
+	productId = (await api.post("/api/products", { name: "Operator's mug", price: 1500, currency: "EUR", category: "tests", stock: 4 }, { token: admin })).body
+		.id;
 });
 afterAll(() => broker.stop());
 
 it("stock <productId> shows a product's stock, and says so for an unknown one", async () => {
-	expect(await run("stock", { productId })).toMatch(new RegExp(`^product\\s+name\\s+stock\\s+price\\s+state\\n${productId}\\s+Operator's mug\\s+4\\s+€15\\.00\\s+active$`));
+	expect(await run("stock", { productId })).toMatch(
+		new RegExp(`^product\\s+name\\s+stock\\s+price\\s+state\\n${productId}\\s+Operator's mug\\s+4\\s+€15\\.00\\s+active$`),
+	);
 	expect(await run("stock", { productId: "no-such-product" })).toBe("No product no-such-product.");
 });
 

@@ -33,7 +33,14 @@ beforeAll(async () => {
 	for (const [name, schema] of Object.entries(ALL_SERVICES)) {
 		broker.createService(name === "api" ? { ...schema, settings: { ...schema.settings, port: 0, ip: "127.0.0.1" } } : schema);
 	}
-	broker.createService({ name: "span-probe", events: { "$tracing.spans"(ctx: { params: SpanRecord[] }) { spans.push(...ctx.params); } } });
+	broker.createService({
+		name: "span-probe",
+		events: {
+			"$tracing.spans"(ctx: { params: SpanRecord[] }) {
+				spans.push(...ctx.params);
+			},
+		},
+	});
 	await broker.start();
 	await waitForRoutes(gatewayUrl(broker));
 	api = client(gatewayUrl(broker));

@@ -62,7 +62,13 @@ const paid: BusinessEvent = {
 it("logs the event and counts it in its rollups", async () => {
 	const store = new MemoryStore();
 	expect(await recordEvent(store, paid, NOW)).toBe(true);
-	expect(store.docs.get("event:evt-1")).toEqual({ ...logEntry(paid, NOW), receivedAt: "2026-11-25T12:00:00.000Z", counted: true, countingBy: expect.any(String), countingUntil: expect.any(String) });
+	expect(store.docs.get("event:evt-1")).toEqual({
+		...logEntry(paid, NOW),
+		receivedAt: "2026-11-25T12:00:00.000Z",
+		counted: true,
+		countingBy: expect.any(String),
+		countingUntil: expect.any(String),
+	});
 	expect(store.docs.get("sales:2026-11-25:USD")).toMatchObject({ count: 1, amount: 2000 });
 	expect(store.docs.get("product:p1:USD")).toMatchObject({ count: 2, amount: 2000, name: "Mug" });
 	expect(store.docs.get("events:2026-11-25")).toMatchObject({ count: 1 });

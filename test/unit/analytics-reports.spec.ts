@@ -31,7 +31,15 @@ it("sums the day rollups into all-time figures, revenue per currency", () => {
 });
 
 it("answers zeros when nothing was recorded", () => {
-	expect(summaryReport([])).toEqual({ orders: 0, revenue: {}, signups: 0, paymentFailures: 0, refunds: { count: 0, amount: {} }, cancellations: 0, eventsRecorded: 0 });
+	expect(summaryReport([])).toEqual({
+		orders: 0,
+		revenue: {},
+		signups: 0,
+		paymentFailures: 0,
+		refunds: { count: 0, amount: {} },
+		cancellations: 0,
+		eventsRecorded: 0,
+	});
 });
 
 it("gives one sales row per day asked for, zeros on a day without sales", () => {

@@ -39,8 +39,16 @@ it("counts a paid order as one sale of its total and the units and revenue of ea
 
 it.each([
 	["user.registered", { userId: "u1", email: "a@b.c", name: "A" }, { key: "signups:2026-11-25", inc: { count: 1 } }],
-	["payment.failed", { paymentId: "pay1", orderId: "o1", userId: "u1", amount: 900, currency: "USD", reason: "card_declined" }, { key: "failures:2026-11-25", inc: { count: 1 } }],
-	["payment.refunded", { paymentId: "pay1", orderId: "o1", userId: "u1", amount: 900, currency: "EUR" }, { key: "refunds:2026-11-25:EUR", inc: { count: 1, amount: 900 } }],
+	[
+		"payment.failed",
+		{ paymentId: "pay1", orderId: "o1", userId: "u1", amount: 900, currency: "USD", reason: "card_declined" },
+		{ key: "failures:2026-11-25", inc: { count: 1 } },
+	],
+	[
+		"payment.refunded",
+		{ paymentId: "pay1", orderId: "o1", userId: "u1", amount: 900, currency: "EUR" },
+		{ key: "refunds:2026-11-25:EUR", inc: { count: 1, amount: 900 } },
+	],
 	["order.cancelled", { orderId: "o1", status: "cancelled", total: 900, currency: "USD", items: [] }, { key: "cancellations:2026-11-25", inc: { count: 1 } }],
 ])("counts %s in its day rollup", (type, data, expected) => {
 	const changes = rollupChanges(event(type, data));
@@ -72,8 +80,26 @@ it("leaves out counters that would not change", () => {
 it("turns a change into an atomic $inc of the rollup, or the rollup to create", () => {
 	const [, , mug] = rollupChanges(paid);
 	expect(rollupUpdate(mug)).toEqual({ query: { _id: "product:p1:USD" }, update: { $inc: { count: 3, amount: 3000 }, $set: { name: "Mug" } } });
-	expect(newRollup(mug)).toEqual({ _id: "product:p1:USD", kind: "rollup", key: "product:p1:USD", metric: "product", productId: "p1", currency: "USD", name: "Mug", count: 3, amount: 3000 });
+	expect(newRollup(mug)).toEqual({
+		_id: "product:p1:USD",
+		kind: "rollup",
+		key: "product:p1:USD",
+		metric: "product",
+		productId: "p1",
+		currency: "USD",
+		name: "Mug",
+		count: 3,
+		amount: 3000,
+	});
 	const [signups] = rollupChanges(event("user.registered", { userId: "u1" }));
 	expect(rollupUpdate(signups)).toEqual({ query: { _id: "events:2026-11-25" }, update: { $inc: { count: 1 } } });
-	expect(newRollup(signups)).toEqual({ _id: "events:2026-11-25", kind: "rollup", key: "events:2026-11-25", metric: "events", date: "2026-11-25", count: 1, amount: 0 });
+	expect(newRollup(signups)).toEqual({
+		_id: "events:2026-11-25",
+		kind: "rollup",
+		key: "events:2026-11-25",
+		metric: "events",
+		date: "2026-11-25",
+		count: 1,
+		amount: 0,
+	});
 });

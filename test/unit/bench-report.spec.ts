@@ -26,12 +26,7 @@ describe("benchmark report", () => {
 			],
 			["req/s"],
 		);
-		expect(text.split("\n")).toEqual([
-			"| scenario    |  req/s |",
-			"|-------------|-------:|",
-			"| GET /a      |      9 |",
-			"| GET /longer | 12,900 |",
-		]);
+		expect(text.split("\n")).toEqual(["| scenario    |  req/s |", "|-------------|-------:|", "| GET /a      |      9 |", "| GET /longer | 12,900 |"]);
 	});
 
 	it("checks at-least and at-most targets, and tells a figure it could not measure", () => {
@@ -70,7 +65,13 @@ describe("the printed report", () => {
 			scenarios: [
 				...baselineRows("moleculer-web", [measured(37_600), measured(36_000)]),
 				compared("GET /api/products/:id", measured(24_600), "moleculer-web", measured(37_600), atLeast(0.85, "85% of moleculer-web")),
-				compared("GET /api/users/me", { ...measured(20_000), errors: 5, statuses: { "200": 20_000, "503": 3 } }, "moleculer-web", measured(37_600), atLeast(0.5, "50% of moleculer-web")),
+				compared(
+					"GET /api/users/me",
+					{ ...measured(20_000), errors: 5, statuses: { "200": 20_000, "503": 3 } },
+					"moleculer-web",
+					measured(37_600),
+					atLeast(0.5, "50% of moleculer-web"),
+				),
 			],
 			notes: ["Ratios are to the faster reading of moleculer-web."],
 			sustained: {

@@ -65,7 +65,8 @@ describe("every shop service in compose", () => {
 	});
 
 	it("sends traces to the profile's Zipkin only when TRACING is set", () => {
-		for (const [, service] of shopServices) expect(service.environment).toMatchObject({ TRACING: "${TRACING:-}", ZIPKIN_URL: "${ZIPKIN_URL:-http://zipkin:9411}" });
+		for (const [, service] of shopServices)
+			expect(service.environment).toMatchObject({ TRACING: "${TRACING:-}", ZIPKIN_URL: "${ZIPKIN_URL:-http://zipkin:9411}" });
 	});
 });
 

@@ -21,7 +21,10 @@ it("keeps the status of a Moleculer server error", () => {
 });
 
 it("answers 503 when a service has no instance, instead of Moleculer's 404", () => {
-	expect(toErrorResponse(new Errors.ServiceNotAvailableError({ action: "users.resolveToken" }))).toMatchObject({ status: 503, body: { type: "SERVICE_UNAVAILABLE" } });
+	expect(toErrorResponse(new Errors.ServiceNotAvailableError({ action: "users.resolveToken" }))).toMatchObject({
+		status: 503,
+		body: { type: "SERVICE_UNAVAILABLE" },
+	});
 	expect(toErrorResponse(new Errors.ServiceNotFoundError({ action: "users.resolveToken" })).status).toBe(503);
 });
 

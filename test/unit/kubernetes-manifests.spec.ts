@@ -7,10 +7,29 @@ import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
 import { config } from "../../src/config";
-import { BASE_DIR, KUBERNETES_DIR, ROOT, baseObjects, kubectl, overlayNames, readEnvFile, readKustomization, renderOverlay, validateObject, type K8sObject } from "../helpers/kubernetes";
+import {
+	BASE_DIR,
+	KUBERNETES_DIR,
+	ROOT,
+	baseObjects,
+	kubectl,
+	overlayNames,
+	readEnvFile,
+	readKustomization,
+	renderOverlay,
+	validateObject,
+	type K8sObject,
+} from "../helpers/kubernetes";
 
 type ComposeService = { build?: unknown; environment?: Record<string, unknown> };
-type Container = { name: string; image: string; env?: { name: string; value?: string; valueFrom?: any }[]; envFrom?: any[]; ports?: { name: string; containerPort: number }[]; [field: string]: any };
+type Container = {
+	name: string;
+	image: string;
+	env?: { name: string; value?: string; valueFrom?: any }[];
+	envFrom?: any[];
+	ports?: { name: string; containerPort: number }[];
+	[field: string]: any;
+};
 
 const objects = baseObjects();
 const ofKind = (kind: string) => objects.filter(o => o.kind === kind);
@@ -127,7 +146,10 @@ describe("the shop's Deployments", () => {
 		const workloads = objects.filter(o => ["Deployment", "StatefulSet", "Job"].includes(o.kind));
 		for (const workload of workloads) {
 			for (const container of workload.spec.template.spec.containers as Container[]) {
-				expect({ workload: workload.metadata.name, requests: Object.keys(container.resources?.requests ?? {}).sort() }).toEqual({ workload: workload.metadata.name, requests: ["cpu", "memory"] });
+				expect({ workload: workload.metadata.name, requests: Object.keys(container.resources?.requests ?? {}).sort() }).toEqual({
+					workload: workload.metadata.name,
+					requests: ["cpu", "memory"],
+				});
 				expect(container.resources.limits?.memory).toBeDefined();
 			}
 		}
@@ -152,7 +174,10 @@ describe("the shop's Deployments", () => {
 		for (const workload of [...shopDeployments, named("StatefulSet", "nats"), named("StatefulSet", "mongo")]) {
 			const podLabels = workload.spec.template.metadata.labels as Record<string, string>;
 			const budget = budgets.find(b => Object.entries(b.spec.selector.matchLabels).every(([k, v]) => podLabels[k] === v));
-			expect({ workload: workload.metadata.name, maxUnavailable: budget?.spec.maxUnavailable }).toEqual({ workload: workload.metadata.name, maxUnavailable: 1 });
+			expect({ workload: workload.metadata.name, maxUnavailable: budget?.spec.maxUnavailable }).toEqual({
+				workload: workload.metadata.name,
+				maxUnavailable: 1,
+			});
 		}
 	});
 });

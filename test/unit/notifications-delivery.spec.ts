@@ -53,7 +53,17 @@ it("stores one unread notification and mails its owner", async () => {
 	const memory = memoryPorts(users);
 	expect(await notifyUser(memory.ports, event, "u2", message)).toBe("sent");
 	expect(memory.stored).toEqual([
-		{ _id: "n1", userId: "u2", kind: "order_paid", title: "Payment received", body: "Thanks.", read: false, eventId: "evt-1", dedupKey: "evt-1:u2", createdAt: "2026-03-15T12:00:00.000Z" },
+		{
+			_id: "n1",
+			userId: "u2",
+			kind: "order_paid",
+			title: "Payment received",
+			body: "Thanks.",
+			read: false,
+			eventId: "evt-1",
+			dedupKey: "evt-1:u2",
+			createdAt: "2026-03-15T12:00:00.000Z",
+		},
 	]);
 	expect(memory.mails).toEqual([{ to: "user2@shop.test", subject: "Payment received", text: expect.stringContaining("Thanks.") }]);
 });

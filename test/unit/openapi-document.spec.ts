@@ -26,13 +26,23 @@ describe("the OpenAPI document built from the routes", () => {
 		const doc = buildOpenApiDocument(
 			[
 				createOrder,
-				{ method: "GET", path: "/api/orders/:id", action: "orders.get", auth: "required", params: { id: { type: "string", max: 64 }, expand: { type: "boolean", optional: true } } },
+				{
+					method: "GET",
+					path: "/api/orders/:id",
+					action: "orders.get",
+					auth: "required",
+					params: { id: { type: "string", max: 64 }, expand: { type: "boolean", optional: true } },
+				},
 			],
 			ACTION_DOCS,
 			info,
 		);
 		const post = operationOf(doc, "/api/orders", "post");
-		expect(post.requestBody.content["application/json"].schema).toMatchObject({ type: "object", required: ["items"], properties: { items: { type: "array", minItems: 1 } } });
+		expect(post.requestBody.content["application/json"].schema).toMatchObject({
+			type: "object",
+			required: ["items"],
+			properties: { items: { type: "array", minItems: 1 } },
+		});
 		const get = operationOf(doc, "/api/orders/{id}", "get");
 		expect(get.parameters).toEqual([
 			{ name: "id", in: "path", required: true, schema: { type: "string", maxLength: 64 } },
@@ -112,8 +122,14 @@ describe("the OpenAPI document built from the routes", () => {
 	});
 
 	it("gives the same document whatever order the routes come in", () => {
-		const routes: RoutedAction[] = [createOrder, { method: "GET", path: "/api/orders", action: "orders.list", auth: "required" }, { method: "GET", path: "/api/products", action: "catalog.list" }];
-		expect(JSON.stringify(buildOpenApiDocument([...routes].reverse(), ACTION_DOCS, info))).toEqual(JSON.stringify(buildOpenApiDocument(routes, ACTION_DOCS, info)));
+		const routes: RoutedAction[] = [
+			createOrder,
+			{ method: "GET", path: "/api/orders", action: "orders.list", auth: "required" },
+			{ method: "GET", path: "/api/products", action: "catalog.list" },
+		];
+		expect(JSON.stringify(buildOpenApiDocument([...routes].reverse(), ACTION_DOCS, info))).toEqual(
+			JSON.stringify(buildOpenApiDocument(routes, ACTION_DOCS, info)),
+		);
 	});
 });
 

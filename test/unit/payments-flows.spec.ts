@@ -87,13 +87,26 @@ function setup(options: { chargeFails?: boolean; refundFails?: boolean } = {}) {
 }
 
 const card = (number: string = SANDBOX_CARDS.succeeds): CardInput => ({ ...testCard(number), expYear: 2030 });
-const command = (overrides: Partial<ChargeCommand> = {}): ChargeCommand => ({ orderId: "o1", userId: "u1", amount: 2500, currency: "USD", card: card(), ...overrides });
+const command = (overrides: Partial<ChargeCommand> = {}): ChargeCommand => ({
+	orderId: "o1",
+	userId: "u1",
+	amount: 2500,
+	currency: "USD",
+	card: card(),
+	...overrides,
+});
 
 describe("charge", () => {
 	it("stores a succeeded payment with brand and last four only, then emits payment.succeeded", async () => {
 		const { ports, store, events, charges } = setup();
 		const paid = await chargeOrder(ports, command());
-		expect(paid).toMatchObject({ status: "succeeded", provider: "scripted", providerRef: expect.stringMatching(/^sandbox_ch_/), card: { brand: "visa", last4: "4242", expMonth: 12, expYear: 2030 }, refundedAmount: 0 });
+		expect(paid).toMatchObject({
+			status: "succeeded",
+			provider: "scripted",
+			providerRef: expect.stringMatching(/^sandbox_ch_/),
+			card: { brand: "visa", last4: "4242", expMonth: 12, expYear: 2030 },
+			refundedAmount: 0,
+		});
 		expect(charges).toEqual([expect.objectContaining({ amount: 2500, currency: "USD", reference: paid._id })]);
 		expect(JSON.stringify(store.all())).not.toMatch(/4242424242424242|"cvc"|"number"/);
 		expect(events).toEqual([{ type: "payment.succeeded", data: { paymentId: paid._id, orderId: "o1", userId: "u1", amount: 2500, currency: "USD" } }]);

@@ -21,7 +21,16 @@ it("takes the stock, charges, and marks the order paid", async () => {
 
 it("gives back every line already taken when a later line is out of stock", async () => {
 	const shop = fakeShop();
-	await expect(placeOrder(shop.ports, user, request([{ productId: "mug", quantity: 3 }, { productId: "pen", quantity: 2 }]))).rejects.toMatchObject({
+	await expect(
+		placeOrder(
+			shop.ports,
+			user,
+			request([
+				{ productId: "mug", quantity: 3 },
+				{ productId: "pen", quantity: 2 },
+			]),
+		),
+	).rejects.toMatchObject({
 		code: 409,
 		type: "OUT_OF_STOCK",
 	});
@@ -61,7 +70,14 @@ it("keeps the order pending with its stock when the charge's outcome is unknown,
 it("refuses, before storing anything, more of one product than one order may take", async () => {
 	const shop = fakeShop({ stock: { mug: 5000 } });
 	await expect(
-		placeOrder(shop.ports, user, request([{ productId: "mug", quantity: 600 }, { productId: "mug", quantity: 600 }])),
+		placeOrder(
+			shop.ports,
+			user,
+			request([
+				{ productId: "mug", quantity: 600 },
+				{ productId: "mug", quantity: 600 },
+			]),
+		),
 	).rejects.toMatchObject({ code: 422 });
 	expect(shop.orders.size).toBe(0);
 });

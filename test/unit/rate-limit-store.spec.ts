@@ -48,7 +48,10 @@ describe("LocalWindowCounter", () => {
 describe("RedisRateLimitStore", () => {
 	it("counts in one Redis key per namespace, window and client, which expires after its window", async () => {
 		let count = 0;
-		const { broker, commands } = brokerWithRedis(async () => [[null, ++count], [null, 1]]);
+		const { broker, commands } = brokerWithRedis(async () => [
+			[null, ++count],
+			[null, 1],
+		]);
 		const store = new RedisRateLimitStore(60_000, undefined, broker);
 		const before = fixedWindow(Date.now(), 60_000);
 

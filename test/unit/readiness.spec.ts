@@ -33,7 +33,16 @@ describe("readiness of a node", () => {
 		const failed = Promise.reject(new Error("NATS is down"));
 		failed.catch(() => undefined);
 		const connecting = new Promise(() => undefined);
-		const { checks } = await readiness({ ...started, services: [{ name: "a", eventBus: failed }, { name: "b", eventBus: connecting }] }, 20);
+		const { checks } = await readiness(
+			{
+				...started,
+				services: [
+					{ name: "a", eventBus: failed },
+					{ name: "b", eventBus: connecting },
+				],
+			},
+			20,
+		);
 		expect(checks).toMatchObject({ "events:a": false, "events:b": false });
 	});
 

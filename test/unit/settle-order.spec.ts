@@ -11,7 +11,13 @@ import { fakeShop, type FakeShop } from "../helpers/fake-shop";
 
 const user: AuthUser = { id: "u1", email: "u1@shop.test", name: "U", role: "customer" };
 const card = testCard();
-const order2 = (): PlaceOrderRequest => ({ items: [{ productId: "mug", quantity: 2 }, { productId: "pen", quantity: 1 }], payment: { method: "card", card } });
+const order2 = (): PlaceOrderRequest => ({
+	items: [
+		{ productId: "mug", quantity: 2 },
+		{ productId: "pen", quantity: 1 },
+	],
+	payment: { method: "card", card },
+});
 const INITIAL = { mug: 10, pen: 1 };
 
 /** What the sweeper does on every instance: settle abandoned orders, finish cancels, give owed stock back. */

@@ -101,7 +101,10 @@ function Shell() {
 						Products
 					</a>
 					<a href="#/cart" aria-current={here("/cart")}>
-						Cart <span class="count" aria-label={`${items} ${items === 1 ? "item" : "items"}`}>{items}</span>
+						Cart{" "}
+						<span class="count" aria-label={`${items} ${items === 1 ? "item" : "items"}`}>
+							{items}
+						</span>
 					</a>
 					{session && (
 						<>

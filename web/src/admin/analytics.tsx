@@ -15,7 +15,15 @@ const DAILY_EVENTS = [
 ] as const;
 
 type Amounts = Record<string, number>;
-type Summary = { orders: number; revenue: Amounts; signups: number; paymentFailures: number; refunds: { count: number; amount: Amounts }; cancellations: number; eventsRecorded: number };
+type Summary = {
+	orders: number;
+	revenue: Amounts;
+	signups: number;
+	paymentFailures: number;
+	refunds: { count: number; amount: Amounts };
+	cancellations: number;
+	eventsRecorded: number;
+};
 type SalesRow = { date: string; orders: number; revenue: Amounts };
 type TopProduct = { productId: string; name: string; units: number; revenue: number; currency: string };
 
@@ -61,7 +69,11 @@ export function Analytics() {
 			<ErrorAlert error={sales.error} shownFields={["from", "to"]} />
 			{sales.data && (
 				<div class="columns">
-					<ColumnChart title={`Orders per day, ${from} to ${to}`} points={sales.data.map(r => ({ label: r.date, value: r.orders }))} format={v => String(Math.round(v))} />
+					<ColumnChart
+						title={`Orders per day, ${from} to ${to}`}
+						points={sales.data.map(r => ({ label: r.date, value: r.orders }))}
+						format={v => String(Math.round(v))}
+					/>
 					<ColumnChart
 						title={`Revenue per day (${currency})`}
 						points={sales.data.map(r => ({ label: r.date, value: r.revenue[currency] ?? 0 }))}
@@ -77,7 +89,13 @@ export function Analytics() {
 				</div>
 			)}
 			<h2>Top products</h2>
-			{top.data && <BarList title="Units sold, all time" points={top.data.map(p => ({ label: p.name, value: p.units }))} format={v => `${v} ${v === 1 ? "unit" : "units"}`} />}
+			{top.data && (
+				<BarList
+					title="Units sold, all time"
+					points={top.data.map(p => ({ label: p.name, value: p.units }))}
+					format={v => `${v} ${v === 1 ? "unit" : "units"}`}
+				/>
+			)}
 		</section>
 	);
 }

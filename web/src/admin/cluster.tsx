@@ -8,7 +8,16 @@ import { useApi } from "../hooks";
 import { duration, time } from "../format";
 import { ErrorAlert, Loading } from "../ui";
 
-type NodeView = { id: string; hostname: string | null; available: boolean; local: boolean; lastHeartbeat: string; uptime: number | null; cpu: number | null; services: string[] };
+type NodeView = {
+	id: string;
+	hostname: string | null;
+	available: boolean;
+	local: boolean;
+	lastHeartbeat: string;
+	uptime: number | null;
+	cpu: number | null;
+	services: string[];
+};
 type ServiceSummary = { name: string; instances: number; nodes: string[] };
 type Health = { status: "healthy" | "degraded"; services: { name: string; instances: number }[]; missing: string[] };
 type Change = { at: string; nodeID: string; change: "joined" | "rejoined" | "left" | "lost" };
@@ -90,7 +99,12 @@ function NodeMap({ nodes }: { nodes: NodeView[] }) {
 	});
 	return (
 		<div class="cluster-map">
-			<svg class={nodes.length > 1 ? undefined : "single"} viewBox={`0 0 ${size} ${size}`} role="img" aria-label={`${nodes.length} nodes: ${nodes.map(n => `${n.id} ${n.available ? "up" : "down"}`).join(", ")}`}>
+			<svg
+				class={nodes.length > 1 ? undefined : "single"}
+				viewBox={`0 0 ${size} ${size}`}
+				role="img"
+				aria-label={`${nodes.length} nodes: ${nodes.map(n => `${n.id} ${n.available ? "up" : "down"}`).join(", ")}`}
+			>
 				{nodes.length > 1 && <circle cx={center} cy={center} r={radius} class="ring" />}
 				{nodes.length > 1 && (
 					<text x={center} y={center + 4} text-anchor="middle" class="bus">

@@ -72,7 +72,10 @@ export function ProductsAdmin() {
 									<td>{money(p.price, p.currency)}</td>
 									<td class={p.stock < 5 ? "warn" : undefined}>{p.stock}</td>
 									<td>
-										<StockForm product={p} onSubmit={delta => run(() => api.post(`/api/products/${p.id}/stock`, { delta }), `Stock of ${p.name} changed by ${delta}.`)} />
+										<StockForm
+											product={p}
+											onSubmit={delta => run(() => api.post(`/api/products/${p.id}/stock`, { delta }), `Stock of ${p.name} changed by ${delta}.`)}
+										/>
 									</td>
 									<td>
 										<button type="button" class="link" onClick={() => run(() => api.delete(`/api/products/${p.id}`), `${p.name} is withdrawn.`)}>
@@ -90,13 +93,47 @@ export function ProductsAdmin() {
 				<h2 id="new-product-title">Add a product</h2>
 				<div class="row">
 					<Field id="p-name" label="Name" value={form.name} error={fieldError("name")} onInput={e => setForm({ ...form, name: e.currentTarget.value })} />
-					<Field id="p-category" label="Category" value={form.category} error={fieldError("category")} onInput={e => setForm({ ...form, category: e.currentTarget.value })} />
+					<Field
+						id="p-category"
+						label="Category"
+						value={form.category}
+						error={fieldError("category")}
+						onInput={e => setForm({ ...form, category: e.currentTarget.value })}
+					/>
 				</div>
-				<Field id="p-description" label="Description" value={form.description} error={fieldError("description")} onInput={e => setForm({ ...form, description: e.currentTarget.value })} />
+				<Field
+					id="p-description"
+					label="Description"
+					value={form.description}
+					error={fieldError("description")}
+					onInput={e => setForm({ ...form, description: e.currentTarget.value })}
+				/>
 				<div class="row">
-					<Field id="p-price" label="Price" inputMode="decimal" hint="e.g. 12.50" value={form.price} error={fieldError("price")} onInput={e => setForm({ ...form, price: e.currentTarget.value })} />
-					<Field id="p-currency" label="Currency" value={form.currency} error={fieldError("currency")} onInput={e => setForm({ ...form, currency: e.currentTarget.value })} />
-					<Field id="p-stock" label="Stock" type="number" min={0} value={form.stock} error={fieldError("stock")} onInput={e => setForm({ ...form, stock: e.currentTarget.value })} />
+					<Field
+						id="p-price"
+						label="Price"
+						inputMode="decimal"
+						hint="e.g. 12.50"
+						value={form.price}
+						error={fieldError("price")}
+						onInput={e => setForm({ ...form, price: e.currentTarget.value })}
+					/>
+					<Field
+						id="p-currency"
+						label="Currency"
+						value={form.currency}
+						error={fieldError("currency")}
+						onInput={e => setForm({ ...form, currency: e.currentTarget.value })}
+					/>
+					<Field
+						id="p-stock"
+						label="Stock"
+						type="number"
+						min={0}
+						value={form.stock}
+						error={fieldError("stock")}
+						onInput={e => setForm({ ...form, stock: e.currentTarget.value })}
+					/>
 				</div>
 				<ErrorAlert error={formError} shownFields={["name", "category", "description", "price", "currency", "stock"]} />
 				<button type="submit" class="primary">

@@ -27,7 +27,13 @@ export function Promotions() {
 			<h1 id="promo-title">Promotions</h1>
 			{sent && <Notice>“{sent}” is on its way to every user.</Notice>}
 			<form class="card" onSubmit={send} noValidate>
-				<Field id="promo-title-input" label="Title" value={form.title} error={fieldError("title")} onInput={e => setForm({ ...form, title: e.currentTarget.value })} />
+				<Field
+					id="promo-title-input"
+					label="Title"
+					value={form.title}
+					error={fieldError("title")}
+					onInput={e => setForm({ ...form, title: e.currentTarget.value })}
+				/>
 				<div class="field">
 					<label for="promo-message">Message</label>
 					<textarea

@@ -33,8 +33,25 @@ export function AuthForm({ mode, next }: { mode: "login" | "signup"; next: strin
 		<section class="narrow" aria-labelledby="auth-title">
 			<h1 id="auth-title">{signup ? "Sign up" : "Log in"}</h1>
 			<form class="card" onSubmit={submit} noValidate>
-				{signup && <Field id="name" label="Name" autoComplete="name" value={form.name} error={fieldError("name")} onInput={e => setForm({ ...form, name: e.currentTarget.value })} />}
-				<Field id="email" label="Email" type="email" autoComplete="email" value={form.email} error={fieldError("email")} onInput={e => setForm({ ...form, email: e.currentTarget.value })} />
+				{signup && (
+					<Field
+						id="name"
+						label="Name"
+						autoComplete="name"
+						value={form.name}
+						error={fieldError("name")}
+						onInput={e => setForm({ ...form, name: e.currentTarget.value })}
+					/>
+				)}
+				<Field
+					id="email"
+					label="Email"
+					type="email"
+					autoComplete="email"
+					value={form.email}
+					error={fieldError("email")}
+					onInput={e => setForm({ ...form, email: e.currentTarget.value })}
+				/>
 				<Field
 					id="password"
 					label="Password"

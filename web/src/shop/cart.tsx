@@ -46,7 +46,10 @@ export function Cart() {
 				"/api/orders",
 				{
 					items: cart.map(line => ({ productId: line.productId, quantity: line.quantity })),
-					payment: { method: "card", card: { number: card.number.replace(/\s+/g, ""), expMonth: Number(card.expMonth), expYear: Number(card.expYear), cvc: card.cvc } },
+					payment: {
+						method: "card",
+						card: { number: card.number.replace(/\s+/g, ""), expMonth: Number(card.expMonth), expYear: Number(card.expYear), cvc: card.cvc },
+					},
 				},
 				{ "idempotency-key": key },
 			);
@@ -164,9 +167,36 @@ export function Cart() {
 								onInput={e => setCard({ ...card, number: e.currentTarget.value })}
 							/>
 							<div class="row">
-								<Field id="card-month" label="Expiry month" type="number" min={1} max={12} required value={card.expMonth} error={fieldError("expMonth")} onInput={e => setCard({ ...card, expMonth: e.currentTarget.value })} />
-								<Field id="card-year" label="Expiry year" type="number" required value={card.expYear} error={fieldError("expYear")} onInput={e => setCard({ ...card, expYear: e.currentTarget.value })} />
-								<Field id="card-cvc" label="CVC" inputMode="numeric" autoComplete="cc-csc" required value={card.cvc} error={fieldError("cvc")} onInput={e => setCard({ ...card, cvc: e.currentTarget.value })} />
+								<Field
+									id="card-month"
+									label="Expiry month"
+									type="number"
+									min={1}
+									max={12}
+									required
+									value={card.expMonth}
+									error={fieldError("expMonth")}
+									onInput={e => setCard({ ...card, expMonth: e.currentTarget.value })}
+								/>
+								<Field
+									id="card-year"
+									label="Expiry year"
+									type="number"
+									required
+									value={card.expYear}
+									error={fieldError("expYear")}
+									onInput={e => setCard({ ...card, expYear: e.currentTarget.value })}
+								/>
+								<Field
+									id="card-cvc"
+									label="CVC"
+									inputMode="numeric"
+									autoComplete="cc-csc"
+									required
+									value={card.cvc}
+									error={fieldError("cvc")}
+									onInput={e => setCard({ ...card, cvc: e.currentTarget.value })}
+								/>
 							</div>
 							{totals.size > 1 && <p class="warn">An order is paid in one currency: keep the items of one currency in the cart.</p>}
 							{declined ? (

@@ -15,7 +15,9 @@ export function MyOrders() {
 		setNotice(null);
 		try {
 			const { status, body } = await api.post<Order>(`/api/orders/${order.id}/cancel`);
-			setNotice(status === 202 || body.status === "cancelling" ? "Cancelling: the refund and restock finish in a moment." : "The order is cancelled and refunded.");
+			setNotice(
+				status === 202 || body.status === "cancelling" ? "Cancelling: the refund and restock finish in a moment." : "The order is cancelled and refunded.",
+			);
 			orders.reload();
 		} catch (err) {
 			setError(err);

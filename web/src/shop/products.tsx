@@ -144,7 +144,14 @@ export function ProductPage({ id }: { id: string }) {
 			>
 				<div class="field">
 					<label for="quantity">Quantity</label>
-					<input id="quantity" type="number" min={1} max={Math.max(1, p.stock)} value={quantity} onInput={e => setQuantity(Math.max(1, Number(e.currentTarget.value) || 1))} />
+					<input
+						id="quantity"
+						type="number"
+						min={1}
+						max={Math.max(1, p.stock)}
+						value={quantity}
+						onInput={e => setQuantity(Math.max(1, Number(e.currentTarget.value) || 1))}
+					/>
 				</div>
 				<button type="submit" disabled={p.stock === 0}>
 					Add to cart
