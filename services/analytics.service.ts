@@ -15,7 +15,7 @@ import { eventView, recordEvent, retentionCutoff, type AnalyticsStore, type LogE
 import { salesReport, summaryReport, topProductsReport, type SalesRow, type Summary, type TopProduct } from "../src/analytics/reports";
 import { DAY_METRICS, type RollupDoc } from "../src/analytics/rollups";
 import { config } from "../src/config";
-import type { BusinessEvent } from "../src/events";
+import { EVENT_TYPES, type BusinessEvent } from "../src/events";
 import { mapPage, pageParams, type PageRequest } from "../src/pagination";
 import type { AppContext } from "../src/types";
 
@@ -27,24 +27,8 @@ type Methods = DbMethods & {
 
 type Vars = { purgeTimer?: NodeJS.Timeout };
 
-/** The business events this service records; all of them are logged, some also counted. */
-const RECORDED_EVENTS = [
-	"user.registered",
-	"order.created",
-	"order.paid",
-	"order.payment_failed",
-	"order.cancelled",
-	"order.shipped",
-	"order.delivered",
-	"payment.succeeded",
-	"payment.failed",
-	"payment.refunded",
-	"product.created",
-	"product.updated",
-	"product.removed",
-	"inventory.low",
-	"promotion.created",
-] as const;
+/** Every business event of the catalog is logged; some are also counted. */
+const RECORDED_EVENTS = EVENT_TYPES;
 
 const PURGE_EVERY_MS = 60 * 60 * 1000;
 
