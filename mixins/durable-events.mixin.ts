@@ -27,7 +27,7 @@ import { config } from "../src/config";
 import { backoff, type DeadLetter, type DeliveryPolicy, type EventBus } from "../src/durable-events/bus";
 import { jetStreamBus } from "../src/durable-events/jetstream-bus";
 import { localBus } from "../src/durable-events/local-bus";
-import { relayDocument, type OutboxFields, type OutboxStore } from "../src/durable-events/outbox";
+import { owedEvents, relayDocument, type OutboxFields, type OutboxStore } from "../src/durable-events/outbox";
 import { newEvent, type BusinessEvent, type EventOf, type EventPayloads, type EventType } from "../src/events";
 import { countDeadLetter, countEventDelivery, countEventRetry, countPublishedEvent, setOutboxBacklog } from "../src/metrics";
 import { runWithRequestID } from "../src/request-context";
@@ -149,7 +149,7 @@ export const DurableEvents: Partial<ServiceSchema> = {
 				const service = this as DurableThis;
 				if (!service.outboxStore) return { service: service.name, documents: 0, events: 0 };
 				const owing = await service.outboxStore().owing(1000);
-				return { service: service.name, documents: owing.length, events: owing.reduce((sum, doc) => sum + (doc.outboxSize ?? 0), 0) };
+				return { service: service.name, documents: owing.length, events: owedEvents(owing) };
 			},
 		},
 	},
@@ -217,11 +217,7 @@ export const DurableEvents: Partial<ServiceSchema> = {
 			let published = 0;
 			let failure: unknown;
 			const owing = await store.owing(100);
-			setOutboxBacklog(
-				this.broker,
-				this.name,
-				owing.reduce((sum, doc) => sum + (doc.outboxSize ?? 0), 0),
-			);
+			setOutboxBacklog(this.broker, this.name, owedEvents(owing));
 			for (const doc of owing) {
 				// One document that cannot be published (the bus is down) does not hold up the others.
 				published += await this.relayDoc(store, doc).catch(err => {
@@ -245,8 +241,7 @@ export const DurableEvents: Partial<ServiceSchema> = {
 	events: {
 		/** Every service of this broker has started: publish what the outboxes still owe from before. */
 		"$broker.started"(this: Service) {
-			const service = this as DurableThis;
-			if (service.outboxStore) service.relayOutbox().catch(err => service.logger.warn(`The outbox relay of ${service.name} will try again: ${String(err)}`));
+			scanOutbox(this as DurableThis);
 		},
 	},
 
@@ -289,18 +284,23 @@ async function traced(service: DurableThis, event: BusinessEvent, handle: () => 
 	}
 }
 
+const relayWillRetry = (service: DurableThis, what: string) => (err: unknown) =>
+	service.logger.warn(`The outbox relay of ${service.name} (${what}) will try again: ${String(err)}`);
+
+/** Publishes, in the background, what any instance left owed (one that died after its write). */
+function scanOutbox(service: DurableThis): void {
+	if (service.outboxStore) service.relayOutbox().catch(relayWillRetry(service, "scan"));
+}
+
 /** Starts the outbox relay, if the service has an outbox, and subscribes the service's handlers. */
 async function startDurableEvents(service: DurableThis): Promise<void> {
 	if (service.outboxStore) {
-		const retry = (what: string) => (err: unknown) => service.logger.warn(`The outbox relay of ${service.name} (${what}) will try again: ${String(err)}`);
 		// What this instance's own writes could not publish: often and by id.
-		service.relayTimer = setInterval(() => service.relayOwedHere().catch(retry("own writes")), config.events.relayIntervalMs);
-		// What any instance left owed (one that died after its write): a scan, now and then.
-		const scan = () => service.relayOutbox().catch(retry("scan"));
+		service.relayTimer = setInterval(() => service.relayOwedHere().catch(relayWillRetry(service, "own writes")), config.events.relayIntervalMs);
 		// The first scan waits for the broker to have started every service, so that no
-		// event goes out before its consumers listen (see "$broker.started" below).
-		if (service.broker.started) void scan();
-		service.scanTimer = setInterval(scan, config.events.relayScanIntervalMs);
+		// event goes out before its consumers listen ("$broker.started" above); then now and then.
+		if (service.broker.started) scanOutbox(service);
+		service.scanTimer = setInterval(() => scanOutbox(service), config.events.relayScanIntervalMs);
 	}
 	const handlers = (service.schema.durableEvents ?? {}) as Record<string, (event: BusinessEvent) => Promise<void>>;
 	if (Object.keys(handlers).length === 0) return;

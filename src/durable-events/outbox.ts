@@ -47,6 +47,11 @@ export function pendingEvents(doc: OutboxFields): BusinessEvent[] {
 	return Object.values(doc.outbox ?? {}).sort((a, b) => a.at.localeCompare(b.at));
 }
 
+/** How many events these documents owe in all. */
+export function owedEvents(docs: readonly OutboxFields[]): number {
+	return docs.reduce((sum, doc) => sum + (doc.outboxSize ?? 0), 0);
+}
+
 /** The query of the documents that owe events. */
 export const OWES_EVENTS = { outboxSize: { $gt: 0 } } as const;
 
