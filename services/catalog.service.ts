@@ -88,7 +88,13 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				holds: { type: [String], default: [] },
 				lowStockReported: { type: Boolean, default: false },
 			},
-			indexes: [{ fields: { category: 1, active: 1 } }, { fields: { active: 1, name: 1 } }, { fields: { active: 1, price: 1 } }],
+			indexes: [
+				{ fields: { category: 1, active: 1 } },
+				{ fields: { active: 1, name: 1 } },
+				{ fields: { active: 1, price: 1 } },
+				// The low-stock sweep looks for the few products below the threshold.
+				{ fields: { stock: 1 } },
+			],
 			outbox: true,
 		}),
 	],
