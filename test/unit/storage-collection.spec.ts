@@ -1,0 +1,46 @@
+import { lacks, openCollection } from "../../src/storage/collection";
+
+type Hold = { _id: string; quantity: number; state: string; marks?: string[] };
+
+describe("a collection of its own (NeDB in memory under test)", () => {
+	const holds = () => openCollection<Hold>({ name: `holds-${Math.random()}`, indexes: ["state"] });
+
+	it("inserts a key once: a second insert of it writes nothing", async () => {
+		const c = holds();
+		expect(await c.insertIfNew({ _id: "o1:p1", quantity: 2, state: "taking" })).toBe(true);
+		expect(await c.insertIfNew({ _id: "o1:p1", quantity: 9, state: "held" })).toBe(false);
+		expect(await c.byId("o1:p1")).toEqual({ _id: "o1:p1", quantity: 2, state: "taking" });
+		expect(await c.count()).toBe(1);
+	});
+
+	it("updates a record only while it matches, and answers it as it is after", async () => {
+		const c = holds();
+		await c.insertIfNew({ _id: "k", quantity: 1, state: "taking", marks: [] });
+		expect(await c.updateOne({ _id: "k", state: "taking", ...lacks("marks", "m") }, { $set: { state: "held" }, $push: { marks: "m" } })).toMatchObject({
+			state: "held",
+			marks: ["m"],
+		});
+		expect(await c.updateOne({ _id: "k", state: "taking" }, { $set: { state: "released" } })).toBeNull();
+		expect(await c.updateOne({ _id: "k", ...lacks("marks", "m") }, { $set: { state: "released" } })).toBeNull();
+		expect((await c.byId("k"))?.state).toBe("held");
+	});
+
+	it("removes a record only while it matches", async () => {
+		const c = holds();
+		await c.insertIfNew({ _id: "k", quantity: 1, state: "held" });
+		expect(await c.removeOne({ _id: "k", state: "taking" })).toBe(false);
+		expect(await c.removeOne({ _id: "k", state: "held" })).toBe(true);
+		expect(await c.byId("k")).toBeNull();
+	});
+
+	it("finds by a field, sorted and limited", async () => {
+		const c = holds();
+		for (const [id, state] of [
+			["a", "held"],
+			["b", "taking"],
+			["c", "held"],
+		])
+			await c.insertIfNew({ _id: id, quantity: 1, state });
+		expect((await c.find({ state: "held" }, { sort: { _id: -1 }, limit: 1 })).map(h => h._id)).toEqual(["c"]);
+	});
+});
