@@ -4,14 +4,30 @@
  * the token is resolved: a demoted admin loses rights at once, and a password change
  * (which bumps the version) ends every token issued before it.
  */
+import { createSecretKey, type KeyObject } from "node:crypto";
 import jwt from "jsonwebtoken";
 
 export type TokenClaims = { sub: string; role: string; pv: number };
 
 export type TokenOptions = { secret: string; expiresIn: string | number };
 
+const keys = new Map<string, KeyObject>();
+
+/**
+ * The secret as a key object, made once: given a string, jsonwebtoken first tries to read
+ * it as a PEM public key and fails, which cost more than the HMAC itself on every request.
+ */
+function keyOf(secret: string): KeyObject {
+	let key = keys.get(secret);
+	if (!key) {
+		key = createSecretKey(Buffer.from(secret, "utf8"));
+		keys.set(secret, key);
+	}
+	return key;
+}
+
 export function issueToken(claims: TokenClaims, options: TokenOptions): string {
-	return jwt.sign({ role: claims.role, pv: claims.pv }, options.secret, {
+	return jwt.sign({ role: claims.role, pv: claims.pv }, keyOf(options.secret), {
 		algorithm: "HS256",
 		subject: claims.sub,
 		expiresIn: options.expiresIn as jwt.SignOptions["expiresIn"],
@@ -21,7 +37,7 @@ export function issueToken(claims: TokenClaims, options: TokenOptions): string {
 /** The token's claims, or null when it is malformed, forged or expired. */
 export function readToken(token: string, secret: string): TokenClaims | null {
 	try {
-		const payload = jwt.verify(token, secret, { algorithms: ["HS256"] });
+		const payload = jwt.verify(token, keyOf(secret), { algorithms: ["HS256"] });
 		if (typeof payload === "string" || typeof payload.sub !== "string" || typeof payload.role !== "string") {
 			return null;
 		}
