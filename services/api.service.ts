@@ -11,6 +11,8 @@ import ApiGateway, { Errors as WebErrors, type ApiSettingsSchema, type IncomingR
 import { config } from "../src/config";
 import { Errors } from "moleculer";
 import { errorType, ForbiddenError, NotFoundError, UnauthorizedError } from "../src/errors";
+import { readToken } from "../src/auth/tokens";
+import { AccountCache } from "../src/gateway/account-cache";
 import { rateLimitStoreFor, type RateLimitStoreClass } from "../src/gateway/rate-limit-store";
 import { toErrorResponse } from "../src/http-errors";
 import { DOCS_CSP, docsAsset, docsPage } from "../src/openapi/docs-page";
@@ -28,6 +30,10 @@ const PASSWORD_CHECK_ACTIONS = ["users.update"];
 
 /** Counts of both limits: in Redis, shared by every gateway, when the cacher is Redis; else per instance. */
 const RateLimitStore = rateLimitStoreFor(config.broker.cacher);
+
+/** How long the gateway trusts an account it read, should the broadcast of a change be lost; and how many it keeps. */
+const ACCOUNT_CACHE_MS = 30_000;
+const ACCOUNT_CACHE_ENTRIES = 10_000;
 
 /** A client's X-Request-ID is kept when it is a sane token; otherwise the gateway makes one. */
 const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
@@ -110,6 +116,8 @@ type GatewayAlias = {
 type GatewayVars = {
 	aliases: GatewayAlias[];
 	passwordChecks: InstanceType<RateLimitStoreClass>;
+	/** Accounts behind tokens, by user and password version (src/gateway/account-cache.ts). */
+	accounts: AccountCache<AuthUser>;
 	/** The routes each service had when the gateway last built them for it: a path of a service that has gone answers 503. */
 	knownRoutes: Map<string, GatewayAlias[]>;
 };
@@ -299,7 +307,9 @@ const ApiService: ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> 
 			if (scheme.toLowerCase() !== "bearer" || !token) {
 				throw new UnauthorizedError("The Authorization header must be 'Bearer <token>'", "INVALID_TOKEN");
 			}
-			const user = await ctx.call<AuthUser | null, { token: string }>("users.resolveToken", { token });
+			const claims = readToken(token, config.auth.jwtSecret);
+			const user =
+				claims && (await this.accounts.get(`${claims.sub}:${claims.pv}`, () => ctx.call<AuthUser | null, { token: string }>("users.resolveToken", { token })));
 			if (!user) throw new UnauthorizedError("The token is invalid or has expired", "INVALID_TOKEN");
 			return user;
 		},
@@ -324,6 +334,11 @@ const ApiService: ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> 
 	},
 
 	events: {
+		/** A user changed (password, role, name, removal): forget every account read before. */
+		"cache.clean.users"() {
+			this.accounts.clear();
+		},
+
 		/** moleculer-web built its routes again: remember each service's, for when a service is gone. */
 		"$api.aliases.regenerated"() {
 			const current = new Map<string, GatewayAlias[]>();
@@ -339,6 +354,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> 
 	created() {
 		this.passwordChecks = new RateLimitStore(gateway.authRateWindow, { limit: gateway.passwordCheckLimit }, this.broker);
 		this.knownRoutes = new Map();
+		this.accounts = new AccountCache(ACCOUNT_CACHE_MS, ACCOUNT_CACHE_ENTRIES);
 	},
 };
 
