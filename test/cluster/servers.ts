@@ -123,15 +123,14 @@ async function mongoPing(uri: string): Promise<boolean> {
 	}
 }
 
-type Started = { url: string; stop(): Promise<void> };
+export type Started = { url: string; stop(): Promise<void> };
 
 /**
  * A database of its own on the PostgreSQL at FERRETDB_POSTGRES (by default
  * postgres://postgres@127.0.0.1:5432), made with `createdb` and dropped at the end; null
- * when there is no such server or client, or FERRETDB_BACKEND=sqlite.
+ * when there is no such server or client.
  */
 function freshPostgresDatabase(): { url: string; drop(): void } | null {
-	if (process.env.FERRETDB_BACKEND === "sqlite") return null;
 	const [createdb, dropdb] = [which("createdb"), which("dropdb")];
 	if (!createdb || !dropdb) return null;
 	const server = new URL(process.env.FERRETDB_POSTGRES ?? "postgres://postgres@127.0.0.1:5432");
@@ -143,22 +142,25 @@ function freshPostgresDatabase(): { url: string; drop(): void } | null {
 	return { url: server.toString(), drop: () => void spawnSync(dropdb, [...args, "--if-exists", "--force", name], options) };
 }
 
+export type FerretDbBackend = "postgresql" | "sqlite";
+
 /**
  * FerretDB on a fresh PostgreSQL database when PostgreSQL answers: on the shop's workload
- * it serves some ten times the commands of the SQLite backend (the README's Performance
- * section). SQLite files in a temp dir otherwise, which need no server.
+ * it serves many times the commands of the SQLite backend (`npm run bench:ferretdb`).
+ * SQLite files in a temp dir otherwise, which need no server, or when `backend` says so.
  */
-async function startFerretDb(): Promise<Started> {
+export async function startFerretDb(backend: FerretDbBackend | undefined = process.env.FERRETDB_BACKEND as FerretDbBackend | undefined): Promise<Started> {
 	const binary = ensureFerretDbBinary();
-	const postgres = freshPostgresDatabase();
+	const postgres = backend === "sqlite" ? null : freshPostgresDatabase();
+	if (backend === "postgresql" && !postgres) throw new Error("No PostgreSQL to run FerretDB on (createdb failed): start one, or set FERRETDB_POSTGRES");
 	const stateDir = postgres ? undefined : mkdtempSync(path.join(os.tmpdir(), "shop-ferretdb-"));
 	const port = await freePort();
-	const backend = postgres ? ["-postgresql-url", postgres.url] : ["-state-dir", stateDir!];
+	const store = postgres ? ["-postgresql-url", postgres.url] : ["-state-dir", stateDir!];
 	// Its log (every failed command, such as the duplicate keys the shop relies on) goes to a file.
 	const logFile = path.join(ROOT, ".cache", "cluster-logs", "ferretdb.log");
 	mkdirSync(path.dirname(logFile), { recursive: true });
 	const logFd = openSync(logFile, "w");
-	const child = spawn(binary, ["-listen-addr", `127.0.0.1:${port}`, ...backend, "-log-level", "error"], { stdio: ["ignore", "ignore", logFd] });
+	const child = spawn(binary, ["-listen-addr", `127.0.0.1:${port}`, ...store, "-log-level", "error"], { stdio: ["ignore", "ignore", logFd] });
 	closeSync(logFd);
 	const url = `mongodb://127.0.0.1:${port}`;
 	await until(() => mongoPing(url), "FerretDB", 30_000);
