@@ -61,7 +61,7 @@ type Methods = DbMethods &
 		checkLowStock(product: Product): Promise<void>;
 		/** Reports, or forgets, low stock that a crash between a stock change and its check left unreported. */
 		sweepLowStock(): Promise<void>;
-		/** Gives back what orders given up still hold, and lets delivered orders' holds go: holds only of orders in play remain. */
+		/** Gives back what orders given up still hold, lets delivered orders' holds go, and finishes changes left half-done: holds only of orders in play remain. */
 		reconcileHolds(): Promise<number>;
 		applyStockUpdate(productId: string, change: ConditionalUpdate): Promise<boolean>;
 		stockStore(): StockStore;
