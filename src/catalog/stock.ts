@@ -18,15 +18,17 @@
  *   one update `{ stockMarks lacks it }`; the hold becomes "released"; the marks go; the hold
  *   goes;
  * - settling (delivered): the marks go; the hold goes, its stock sold for good.
- * Whoever finishes a half-done change reads the product: its mark there means the stock
- * moved already, its absence that it did not (the mark goes only after the hold recorded
- * the outcome). Each hold's `mark` is new, so marks of an earlier hold of the same order
- * never stand for a later one.
+ * Whoever finishes a half-done change goes by the mark: a change whose mark is in the
+ * product has applied (the mark goes only after the hold recorded the outcome), and the
+ * update that applies it, conditional on the mark's absence, does not apply it twice. Each
+ * hold's `mark` is new, so marks of an earlier hold of the same order never stand for a later one.
  *
  * One call at a time changes a hold: the one that moved it to "taking" or "releasing" owns it
  * for a lease (`since`); another call for the same hold waits for it, and takes it over once
  * the lease ran out (its owner died). Each owner's writes to the hold name its `since`, so
- * an owner taken over changes nothing more in the hold.
+ * an owner taken over changes nothing more in the hold. Its change of the stock, though, if
+ * it was stalled rather than dead, can still land after the new owner finished (README,
+ * Known limits).
  */
 import { randomUUID } from "node:crypto";
 
