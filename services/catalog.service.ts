@@ -1,7 +1,8 @@
 /**
  * catalog: products, prices and stock. Shoppers browse active products; admins edit
  * them; the order flow reserves and releases stock, each with one atomic conditional
- * update so that stock never goes below zero, whatever the number of instances.
+ * update so that stock never goes below zero, whatever the number of instances. What each
+ * order holds lives in `catalog_holds`, a collection of its own (src/catalog/stock.ts).
  */
 import type { ServiceSchema } from "moleculer";
 import { DbMixin, type DbMethods } from "../mixins/db.mixin";
@@ -30,13 +31,15 @@ import {
 } from "../src/catalog/products";
 import {
 	adjustUpdate,
-	holdOutcome,
 	lowStockRecovered,
 	lowStockReport,
-	releaseUpdate,
-	reserveUpdate,
-	settleUpdate,
+	reconcileHold,
+	releaseStock,
+	reserveStock,
+	settleStock,
 	type ConditionalUpdate,
+	type Hold,
+	type StockStore,
 } from "../src/catalog/stock";
 import { config } from "../src/config";
 import { ConflictError, NotFoundError } from "../src/errors";
@@ -45,6 +48,7 @@ import { outboxOnInsert, withOutbox } from "../src/durable-events/outbox";
 import { newEvent } from "../src/events";
 import { countRefusedReservation } from "../src/metrics";
 import { mapPage, pageParams, type Page, type PageRequest } from "../src/pagination";
+import { openCollection, type Collection } from "../src/storage/collection";
 import type { AppContext } from "../src/types";
 
 type StockRequest = { productId: string; quantity: number; orderId: string };
@@ -57,13 +61,14 @@ type Methods = DbMethods &
 		checkLowStock(product: Product): Promise<void>;
 		/** Reports, or forgets, low stock that a crash between a stock change and its check left unreported. */
 		sweepLowStock(): Promise<void>;
-		/** Gives back what orders given up still hold, and lets delivered orders' holds go: holds only of orders in play remain. */
+		/** Gives back what orders given up still hold, lets delivered orders' holds go, and finishes changes left half-done: holds only of orders in play remain. */
 		reconcileHolds(): Promise<number>;
 		applyStockUpdate(productId: string, change: ConditionalUpdate): Promise<boolean>;
+		stockStore(): StockStore;
 		seedDatabase(): Promise<void>;
 	};
 
-type Vars = { sweepTimer?: NodeJS.Timeout; holdsTimer?: NodeJS.Timeout };
+type Vars = { holds: Collection<Hold>; sweepTimer?: NodeJS.Timeout; holdsTimer?: NodeJS.Timeout };
 
 const CatalogService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 	name: "catalog",
@@ -84,8 +89,8 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				active: { type: Boolean, required: true },
 				createdAt: { type: String, required: true },
 				updatedAt: { type: String, required: true },
-				// Orders that hold some of this product's stock (src/catalog/stock.ts).
-				holds: { type: [String], default: [] },
+				// The stock changes being applied right now (src/catalog/stock.ts): empty between calls.
+				stockMarks: { type: [String], default: [] },
 				lowStockReported: { type: Boolean, default: false },
 			},
 			indexes: [
@@ -229,22 +234,16 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			retryPolicy: { enabled: true },
 			params: { productId: productIdRule, quantity: quantityRule, orderId: orderIdRule },
 			async handler(ctx: AppContext<StockRequest>): Promise<StockResult> {
-				const { productId, quantity, orderId } = ctx.params;
-				if (
-					!(await this.applyStockUpdate(
-						productId,
-						reserveUpdate(productId, quantity, orderId, (field, value) => this.lacks(field, value)),
-					))
-				) {
-					const product = await this.findEntityById<Product>(productId);
-					if (!product?.active) throw new NotFoundError("Product", productId);
-					if (product.holds?.includes(orderId)) return { productId, quantity, stock: product.stock };
+				const { productId, quantity } = ctx.params;
+				const outcome = this.isValidId(productId) ? await reserveStock(this.stockStore(), ctx.params) : "unknown product";
+				if (outcome === "unknown product") throw new NotFoundError("Product", productId);
+				if (outcome === "out of stock") {
 					countRefusedReservation(this.broker);
 					throw new ConflictError("Not enough stock", "OUT_OF_STOCK", { productId, requested: quantity });
 				}
 				// The stock right after: a report, not a decision (the update above decided).
 				const product = await this.productOr404(productId);
-				await this.checkLowStock(product);
+				if (outcome === "taken") await this.checkLowStock(product);
 				return { productId, quantity, stock: product.stock };
 			},
 		},
@@ -255,8 +254,8 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			retryPolicy: { enabled: true },
 			params: { productId: productIdRule, quantity: quantityRule, orderId: orderIdRule },
 			async handler(ctx: AppContext<StockRequest>): Promise<StockResult & { released: boolean }> {
-				const { productId, quantity, orderId } = ctx.params;
-				const released = await this.applyStockUpdate(productId, releaseUpdate(productId, quantity, orderId));
+				const { productId, quantity } = ctx.params;
+				const released = await releaseStock(this.stockStore(), ctx.params);
 				const product = await this.productOr404(productId);
 				if (released) await this.checkLowStock(product);
 				return { productId, quantity, stock: product.stock, released };
@@ -269,8 +268,7 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			retryPolicy: { enabled: true },
 			params: { productId: productIdRule, orderId: orderIdRule },
 			async handler(ctx: AppContext<{ productId: string; orderId: string }>): Promise<{ settled: boolean }> {
-				const { productId, orderId } = ctx.params;
-				return { settled: await this.applyStockUpdate(productId, settleUpdate(productId, orderId)) };
+				return { settled: await settleStock(this.stockStore(), ctx.params) };
 			},
 		},
 	},
@@ -309,38 +307,51 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			return (await this.updateEntities(query, update)) > 0;
 		},
 
-		/** Called by the db mixin when the collection is empty. */
+		stockStore(): StockStore {
+			const { holds } = this;
+			return {
+				holdById: id => holds.byId(id),
+				insertHold: hold => holds.insertIfNew(hold),
+				updateHold: async (query, update) => (await holds.updateOne(query, update)) !== null,
+				removeHold: query => holds.removeOne(query),
+				productById: id => this.findEntityById<Product>(id),
+				updateProduct: async (query, update) => (await this.updateEntities(query, update)) > 0,
+				lacks: (field, value) => this.lacks(field, value),
+				now: () => new Date(),
+				sleep: ms => new Promise(resolve => setTimeout(resolve, ms)),
+				// A change that ran longer than any caller waits for it is taken as dead.
+				leaseMs: config.broker.requestTimeout,
+			};
+		},
+
+		/** Holds only of orders in play: a small collection, read in pages of one orders.statusesOf call each. */
 		async reconcileHolds() {
 			let changed = 0;
-			for (const product of await this.findEntities<Product>({ query: { "holds.0": { $exists: true } }, limit: 100 })) {
-				const orders = await this.broker.call<{ id: string; status: string; items: { productId: string; quantity: number }[] }[], { ids: string[] }>(
-					"orders.statusesOf",
-					{ ids: product.holds.slice(0, 100) },
-				);
-				const byId = new Map(orders.map(order => [order.id, order]));
-				for (const orderId of product.holds.slice(0, 100)) {
-					const order = byId.get(orderId);
-					const outcome = holdOutcome(order?.status);
-					const quantity = order?.items.find(item => item.productId === product._id)?.quantity;
-					if (outcome === "release" && quantity) {
-						const { query, update } = releaseUpdate(product._id, quantity, orderId);
-						changed += await this.updateEntities(query, update);
-					} else if (outcome === "settle") {
-						const { query, update } = settleUpdate(product._id, orderId);
-						changed += await this.updateEntities(query, update);
-					}
-				}
+			for (let after = ""; ;) {
+				const page = await this.holds.find({ _id: { $gt: after } }, { sort: { _id: 1 }, limit: 100 });
+				if (page.length === 0) break;
+				after = page[page.length - 1]._id;
+				const orders = await this.broker.call<{ id: string; status: string }[], { ids: string[] }>("orders.statusesOf", {
+					ids: [...new Set(page.map(hold => hold.orderId))],
+				});
+				const statusOf = new Map(orders.map(order => [order.id, order.status]));
+				for (const hold of page) if (await reconcileHold(this.stockStore(), hold, statusOf.get(hold.orderId))) changed += 1;
 			}
-			if (changed > 0) this.logger.warn(`Reconciled ${changed} stock holds of orders given up or delivered`);
+			if (changed > 0) this.logger.warn(`Reconciled ${changed} stock holds of orders given up or delivered, or left half-done`);
 			return changed;
 		},
 
+		/** Called by the db mixin when the collection is empty. */
 		async seedDatabase() {
 			if (!config.catalog.seedDemo) return;
 			const now = new Date();
 			for (const fields of DEMO_PRODUCTS) await this.insertEntity(newProduct(fields, now, config.catalog.lowStockThreshold));
 			this.logger.info(`Seeded the demo catalog: ${DEMO_PRODUCTS.length} products`);
 		},
+	},
+
+	created() {
+		this.holds = openCollection<Hold>({ name: "catalog_holds" });
 	},
 
 	started() {
@@ -355,6 +366,7 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 	stopped() {
 		clearInterval(this.sweepTimer);
 		clearInterval(this.holdsTimer);
+		this.holds.close();
 	},
 };
 

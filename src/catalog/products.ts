@@ -20,13 +20,13 @@ export type Product = {
 	active: boolean;
 	createdAt: string;
 	updatedAt: string;
-	/** Orders that hold some of its stock (stock.ts); internal, never shown. */
-	holds: string[];
+	/** The stock changes being applied right now (stock.ts); internal, never shown. */
+	stockMarks?: string[];
 	/** inventory.low went out for the stock being below the threshold (stock.ts); internal. */
 	lowStockReported?: boolean;
 };
 
-export type ProductView = Omit<Product, "_id" | "holds" | "lowStockReported"> & { id: string };
+export type ProductView = Omit<Product, "_id" | "stockMarks" | "lowStockReported"> & { id: string };
 
 /** The fields an admin sets when creating a product (after validation and defaults). */
 export type NewProductFields = Pick<Product, "name" | "description" | "price" | "currency" | "category" | "stock" | "active">;
@@ -65,7 +65,7 @@ export function newProduct(fields: NewProductFields, now: Date, lowStockThreshol
 		active: fields.active,
 		createdAt: at,
 		updatedAt: at,
-		holds: [],
+		stockMarks: [],
 		lowStockReported: fields.stock < lowStockThreshold,
 	};
 }

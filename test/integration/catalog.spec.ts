@@ -376,6 +376,42 @@ describe("reserve and release", () => {
 		expect((await api.get(`/api/products/${product.id}`)).body.stock).toBe(0);
 	});
 
+	/** The catalog's own view: the stored product and the holds of its stock. */
+	const catalog = () =>
+		broker.getLocalService("catalog") as unknown as {
+			findEntityById(id: string): Promise<Record<string, unknown>>;
+			holds: { find(query: object): Promise<{ orderId: string; quantity: number; state: string }[]> };
+		};
+	const holdsOf = (productId: string) => catalog().holds.find({ productId });
+
+	it("keeps one hold per order and product, of its quantity, while the order holds the stock", async () => {
+		const product = await createProduct({ stock: 10 });
+		await reserve(product.id, 3, "o-held");
+		await reserve(product.id, 3, "o-held");
+		await reserve(product.id, 1, "o-other");
+		expect(
+			(await holdsOf(product.id)).map(({ orderId, quantity, state }) => ({ orderId, quantity, state })).sort((a, b) => a.orderId.localeCompare(b.orderId)),
+		).toEqual([
+			{ orderId: "o-held", quantity: 3, state: "held" },
+			{ orderId: "o-other", quantity: 1, state: "held" },
+		]);
+		await release(product.id, 3, "o-held");
+		await broker.call("catalog.settle", { productId: product.id, orderId: "o-other" });
+		expect(await holdsOf(product.id)).toEqual([]);
+		expect((await api.get(`/api/products/${product.id}`)).body.stock).toBe(9);
+	});
+
+	it("keeps the stored product the same size however many orders hold its stock", async () => {
+		const product = await createProduct({ stock: 500_000 });
+		const before = await catalog().findEntityById(product.id);
+		await Promise.all(Array.from({ length: 100 }, () => reserve(product.id, 1)));
+		const after = await catalog().findEntityById(product.id);
+		expect(after).toMatchObject({ stock: 499_900, stockMarks: [] });
+		expect(Object.keys(after).sort()).toEqual(Object.keys(before).sort());
+		expect(JSON.stringify(after).length).toBe(JSON.stringify(before).length);
+		expect(await holdsOf(product.id)).toHaveLength(100);
+	});
+
 	it("emits inventory.low once, when the stock falls below the threshold", async () => {
 		const threshold = config.catalog.lowStockThreshold;
 		const product = await createProduct({ name: "Scarce", stock: threshold + 2 });

@@ -13,7 +13,7 @@ const stored: Product = {
 	active: true,
 	createdAt: "2026-01-01T00:00:00.000Z",
 	updatedAt: "2026-01-02T00:00:00.000Z",
-	holds: ["order-1"],
+	stockMarks: ["take:order-1:ab12cd34"],
 };
 
 describe("public view", () => {
@@ -49,7 +49,7 @@ describe("new product", () => {
 			active: true,
 			createdAt: "2026-03-04T05:06:07.000Z",
 			updatedAt: "2026-03-04T05:06:07.000Z",
-			holds: [],
+			stockMarks: [],
 			lowStockReported: false,
 		});
 	});
