@@ -32,7 +32,11 @@ type Methods = DbMethods & {
 	record(event: BusinessEvent): Promise<void>;
 	rollSoon(): void;
 	purgeLog(): Promise<number>;
+	moveLegacyLog(): Promise<number>;
 };
+
+/** A log entry as the design before the inbox kept it, among the rollups. */
+type LegacyLogEntry = { _id: string; eventId: string; type: string; at: string; data: unknown; receivedAt: string };
 
 type Vars = {
 	inbox: Collection<InboxEntry>;
@@ -54,6 +58,8 @@ const ROLL_EVERY_MS = 5_000;
 const ROLL_BATCH_SIZE = 500;
 /** How long a roller may take over one step of a batch before another takes the batch over. */
 const ROLL_LEASE_MS = 30_000;
+/** The batch id of the log entries the design before the inbox wrote. */
+const LEGACY_BATCH = "before-batches";
 
 const AnalyticsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 	name: "analytics",
@@ -225,6 +231,27 @@ const AnalyticsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			if (removed > 0) this.logger.info(`Removed ${removed} analytics log entries received before ${cutoff}`);
 			return removed;
 		},
+
+		/**
+		 * Log entries of the design before the inbox lived among the rollups, where every
+		 * report scanned them: moved to the log, where they still say "counted" (one that was
+		 * being counted when the old design stopped is taken as counted).
+		 */
+		async moveLegacyLog() {
+			let moved = 0;
+			for (;;) {
+				const entries = await this.findEntities<LegacyLogEntry>({ query: { kind: "event" }, limit: ROLL_BATCH_SIZE });
+				if (entries.length === 0) break;
+				await Promise.all(
+					entries.map(({ eventId, type, at, data, receivedAt }) => this.log.insertIfNew({ _id: eventId, type, at, data, receivedAt, batchId: LEGACY_BATCH })),
+				);
+				const removed = await this.removeEntities({ _id: { $in: entries.map(entry => entry._id) } });
+				if (removed === 0) break;
+				moved += removed;
+			}
+			if (moved > 0) this.logger.info(`Moved ${moved} analytics log entries from among the rollups to the log`);
+			return moved;
+		},
 	},
 
 	created() {
@@ -241,9 +268,7 @@ const AnalyticsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 					"an event redelivered after its log entry is removed would be counted again.",
 			);
 		}
-		// Log entries of the design before the inbox lived among the rollups, where every report scanned them.
-		const legacy = await this.removeEntities({ kind: "event" });
-		if (legacy > 0) this.logger.info(`Removed ${legacy} analytics log entries kept among the rollups`);
+		await this.moveLegacyLog();
 		await this.purgeLog();
 		this.purgeTimer = setInterval(() => {
 			this.purgeLog().catch(err => this.logger.error("Purging the analytics log failed:", err));
