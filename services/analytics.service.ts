@@ -56,7 +56,7 @@ const PURGE_EVERY_MS = 60 * 60 * 1000;
 /** How often an idle instance looks for events nobody is counting (an instance died mid-batch). */
 const ROLL_EVERY_MS = 5_000;
 const ROLL_BATCH_SIZE = 500;
-/** How long a roller may take over one step of a batch before another takes the batch over. */
+/** How long one step of a batch may take before another roller may take the batch over. */
 const ROLL_LEASE_MS = 30_000;
 /** The batch id of the log entries the design before the inbox wrote. */
 const LEGACY_BATCH = "before-batches";

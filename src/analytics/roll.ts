@@ -62,7 +62,7 @@ export type RollStores = {
 export type RollOptions = {
 	/** Events per batch, at most. */
 	batchSize: number;
-	/** How long a roller may take over one step before another may take over from it. */
+	/** How long one step of a batch may take before another roller may take the batch over. */
 	leaseMs: number;
 	now: () => Date;
 	/** An event in the inbox that cannot be counted: it is dropped, uncounted. */
