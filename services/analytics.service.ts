@@ -1,36 +1,65 @@
 /**
  * analytics: the business events as they happened (a log kept for a while) and the
  * rollups the reports read (kept for good). Every business event arrives through the
- * durable-events mixin, at least once; src/analytics/record.ts makes it count once.
+ * durable-events mixin, at least once, and counts once.
  *
- * One collection holds both: log entries (`kind: "event"`, key "event:<eventId>") and
- * rollups (`kind: "rollup"`, key "sales:2026-11-25:USD", ...). Every document's key is
- * its `_id`: unique, and found without a scan on every store.
+ * Three stores, each keyed by `_id`, so that FerretDB finds a key without a scan:
+ * - the main collection (`analytics`): the rollups ("sales:2026-11-25:USD", ...), which the
+ *   reports read, and the roller's job record; small, so a report's query stays cheap;
+ * - `analytics_inbox`: the events received and not counted yet (src/analytics/record.ts),
+ *   as many as are in flight; a delivery writes one record there and is done;
+ * - `analytics_log`: the events counted, by event id, kept ANALYTICS_RETENTION_DAYS.
+ * The roller (src/analytics/roll.ts) moves the inbox into the rollups and the log in
+ * batches: right after events come in (one run per instance at a time) and on a timer,
+ * which finishes what an instance that died left.
  */
 import type { ServiceSchema } from "moleculer";
 import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { DurableEvents } from "../mixins/durable-events.mixin";
 import { DAY_PATTERN, dayRange } from "../src/analytics/date-range";
-import { eventView, recordEvent, retentionCutoff, type AnalyticsStore, type LogEntry } from "../src/analytics/record";
+import { eventView, receiveEvent, retentionCutoff, type InboxEntry, type LogEntry } from "../src/analytics/record";
 import { salesReport, summaryReport, topProductsReport, type SalesRow, type Summary, type TopProduct } from "../src/analytics/reports";
+import { roll, type RollStores } from "../src/analytics/roll";
 import { DAY_METRICS, type RollupDoc } from "../src/analytics/rollups";
 import { config } from "../src/config";
 import { EVENT_TYPES, type BusinessEvent } from "../src/events";
-import { mapPage, pageParams, type PageRequest } from "../src/pagination";
+import { mapPage, pageWindow, pageParams, toPage, type PageRequest } from "../src/pagination";
+import { openCollection, type Collection } from "../src/storage/collection";
 import type { AppContext } from "../src/types";
 
 type Methods = DbMethods & {
-	store(): AnalyticsStore;
+	rollStores(): RollStores;
 	record(event: BusinessEvent): Promise<void>;
+	rollSoon(): void;
 	purgeLog(): Promise<number>;
+	moveLegacyLog(): Promise<number>;
 };
 
-type Vars = { purgeTimer?: NodeJS.Timeout };
+/** A log entry as the design before the inbox kept it, among the rollups. */
+type LegacyLogEntry = { _id: string; eventId: string; type: string; at: string; data: unknown; receivedAt: string };
+
+type Vars = {
+	inbox: Collection<InboxEntry>;
+	log: Collection<LogEntry>;
+	purgeTimer?: NodeJS.Timeout;
+	rollTimer?: NodeJS.Timeout;
+	/** The roller's run in this instance, if one is under way; `rollAgain` asks it for one more round. */
+	rolling?: Promise<void>;
+	rollAgain: boolean;
+	stopping: boolean;
+};
 
 /** Every business event of the catalog is logged; some are also counted. */
 const RECORDED_EVENTS = EVENT_TYPES;
 
 const PURGE_EVERY_MS = 60 * 60 * 1000;
+/** How often an idle instance looks for events nobody is counting (an instance died mid-batch). */
+const ROLL_EVERY_MS = 5_000;
+const ROLL_BATCH_SIZE = 500;
+/** How long one step of a batch may take before another roller may take the batch over. */
+const ROLL_LEASE_MS = 30_000;
+/** The batch id of the log entries the design before the inbox wrote. */
+const LEGACY_BATCH = "before-batches";
 
 const AnalyticsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 	name: "analytics",
@@ -45,15 +74,6 @@ const AnalyticsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			fields: {
 				kind: { type: String, required: true },
 				key: { type: String, required: true },
-				// log entries
-				eventId: { type: String },
-				type: { type: String },
-				at: { type: String },
-				data: { type: Object },
-				receivedAt: { type: String },
-				counted: { type: Boolean },
-				countingBy: { type: String },
-				countingUntil: { type: String },
 				// rollups
 				metric: { type: String },
 				date: { type: String },
@@ -62,14 +82,18 @@ const AnalyticsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				name: { type: String },
 				count: { type: Number },
 				amount: { type: Number },
-				// ids of the events being counted into a rollup right now (src/analytics/record.ts)
-				applied: { type: [String], default: undefined },
+				// the batch being counted into a rollup right now (src/analytics/roll.ts)
+				batches: { type: [String], default: undefined },
+				// a rollup: the epoch of the last roller that wrote it; the job: the lease holder's
+				epoch: { type: Number },
+				// the job
+				leaseUntil: { type: String },
+				batchId: { type: String },
+				batchEvents: { type: [String], default: undefined },
+				batchCounted: { type: Boolean },
 			},
 			indexes: [
 				// Compound indexes serve MongoDB only; NeDB goes without them (db mixin).
-				{ fields: { kind: 1, at: -1 } },
-				{ fields: { kind: 1, type: 1, at: -1 } },
-				{ fields: { receivedAt: 1 } },
 				{ fields: { metric: 1, date: 1 } },
 				{ fields: { metric: 1, count: -1, amount: -1 } },
 			],
@@ -132,9 +156,13 @@ const AnalyticsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			retryPolicy: { enabled: true },
 			params: { ...pageParams, type: { type: "string", min: 1, max: 100, optional: true } },
 			async handler(ctx: AppContext<PageRequest & { type?: string }>) {
-				const query: Record<string, unknown> = { kind: "event" };
-				if (ctx.params.type) query.type = ctx.params.type;
-				return mapPage(await this.findPage<LogEntry>(query, ["-at", "-receivedAt"], ctx.params), eventView);
+				const query = ctx.params.type ? { type: ctx.params.type } : {};
+				const { pageSize, offset } = pageWindow(ctx.params);
+				const [rows, total] = await Promise.all([
+					this.log.find(query, { sort: { at: -1, receivedAt: -1 }, skip: offset, limit: pageSize }),
+					this.log.count(query),
+				]);
+				return mapPage(toPage(rows, total, ctx.params), eventView);
 			},
 		},
 	},
@@ -149,18 +177,47 @@ const AnalyticsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 	),
 
 	methods: {
-		/** The collection as record.ts needs it. */
-		store(): AnalyticsStore {
+		/** The three collections as the roller needs them. */
+		rollStores(): RollStores {
 			return {
-				insertIfNew: async doc => (await this.insertEntityIfNew(doc)) !== null,
-				byId: id => this.findEntityById(id),
-				update: (query, update) => this.updateEntities(query, update),
+				inbox: this.inbox,
+				log: this.log,
+				main: {
+					byId: id => this.findEntityById(id),
+					insertIfNew: async doc => (await this.insertEntityIfNew(doc)) !== null,
+					updateOne: (query, update) => this.updateEntityIf(query, update),
+				},
 				lacks: (field, value) => this.lacks(field, value),
 			};
 		},
 
 		async record(event: BusinessEvent) {
-			await recordEvent(this.store(), event, new Date());
+			if (await receiveEvent(this, event, new Date())) this.rollSoon();
+		},
+
+		/** Runs the roller unless it runs in this instance already; then it goes round once more. */
+		rollSoon() {
+			if (this.rolling) {
+				this.rollAgain = true;
+				return;
+			}
+			const run = async () => {
+				do {
+					this.rollAgain = false;
+					await roll(this.rollStores(), {
+						batchSize: ROLL_BATCH_SIZE,
+						leaseMs: ROLL_LEASE_MS,
+						now: () => new Date(),
+						onMalformed: (entry, err) => this.logger.warn(`Dropped event ${entry._id} (${entry.type}) from the analytics inbox: ${err.message}`),
+						stopping: () => this.stopping,
+					});
+				} while (this.rollAgain && !this.stopping);
+			};
+			this.rolling = run()
+				.catch(err => this.logger.error("Counting the analytics inbox failed:", err))
+				.finally(() => {
+					this.rolling = undefined;
+				});
 		},
 
 		/**
@@ -170,10 +227,38 @@ const AnalyticsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 		 */
 		async purgeLog() {
 			const cutoff = retentionCutoff(new Date(), config.analytics.retentionDays);
-			const removed = await this.removeEntities({ kind: "event", receivedAt: { $lt: cutoff } });
+			const removed = await this.log.removeMany({ receivedAt: { $lt: cutoff } });
 			if (removed > 0) this.logger.info(`Removed ${removed} analytics log entries received before ${cutoff}`);
 			return removed;
 		},
+
+		/**
+		 * Log entries of the design before the inbox lived among the rollups, where every
+		 * report scanned them: moved to the log, where they still say "counted" (one that was
+		 * being counted when the old design stopped is taken as counted).
+		 */
+		async moveLegacyLog() {
+			let moved = 0;
+			for (;;) {
+				const entries = await this.findEntities<LegacyLogEntry>({ query: { kind: "event" }, limit: ROLL_BATCH_SIZE });
+				if (entries.length === 0) break;
+				await Promise.all(
+					entries.map(({ eventId, type, at, data, receivedAt }) => this.log.insertIfNew({ _id: eventId, type, at, data, receivedAt, batchId: LEGACY_BATCH })),
+				);
+				const removed = await this.removeEntities({ _id: { $in: entries.map(entry => entry._id) } });
+				if (removed === 0) break;
+				moved += removed;
+			}
+			if (moved > 0) this.logger.info(`Moved ${moved} analytics log entries from among the rollups to the log`);
+			return moved;
+		},
+	},
+
+	created() {
+		this.inbox = openCollection<InboxEntry>({ name: "analytics_inbox", indexes: ["receivedAt"] });
+		this.log = openCollection<LogEntry>({ name: "analytics_log", indexes: ["receivedAt", "at", "type"] });
+		this.rollAgain = false;
+		this.stopping = false;
 	},
 
 	async started() {
@@ -183,15 +268,24 @@ const AnalyticsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 					"an event redelivered after its log entry is removed would be counted again.",
 			);
 		}
+		await this.moveLegacyLog();
 		await this.purgeLog();
 		this.purgeTimer = setInterval(() => {
 			this.purgeLog().catch(err => this.logger.error("Purging the analytics log failed:", err));
 		}, PURGE_EVERY_MS);
 		this.purgeTimer.unref();
+		this.rollTimer = setInterval(() => this.rollSoon(), ROLL_EVERY_MS);
+		this.rollTimer.unref();
+		this.rollSoon();
 	},
 
-	stopped() {
+	async stopped() {
+		this.stopping = true;
 		clearInterval(this.purgeTimer);
+		clearInterval(this.rollTimer);
+		await this.rolling;
+		this.inbox.close();
+		this.log.close();
 	},
 };
 

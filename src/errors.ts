@@ -74,13 +74,6 @@ export class MalformedEventError extends Error {
 	}
 }
 
-/** 503: another delivery of the same event is counting it right now; this one comes again later. */
-export class EventBeingCountedError extends Errors.MoleculerRetryableError {
-	constructor(event: Pick<BusinessEvent, "id" | "type">) {
-		super(`Event ${event.id} (${event.type}) is being counted by another delivery`, 503, "EVENT_BEING_COUNTED");
-	}
-}
-
 /** The `type` of an error, also of one that crossed the network as a plain object (Moleculer keeps it). */
 export function errorType(err: unknown): string | undefined {
 	const type = (err as { type?: unknown } | null)?.type;

@@ -40,9 +40,12 @@ export type RollupChange = {
 	set?: Partial<RollupLabels>;
 };
 
-/** A rollup as stored. */
-/** A rollup as stored; its `_id` is its key, so that it is found without a scan. */
-export type RollupDoc = RollupLabels & { _id: string; kind: "rollup"; key: string; count?: number; amount?: number };
+/**
+ * A rollup as stored; its `_id` is its key, so that it is found without a scan. `batches`
+ * and `epoch` are the roller's marks (src/analytics/roll.ts): the batch being counted into
+ * it right now, and the lease of the last roller that wrote it.
+ */
+export type RollupDoc = RollupLabels & { _id: string; kind: "rollup"; key: string; count?: number; amount?: number; batches?: string[]; epoch?: number };
 
 const ISO_DAY = /^(\d{4}-\d{2}-\d{2})T/;
 
@@ -131,6 +134,21 @@ export function rollupChanges(event: BusinessEvent): RollupChange[] {
 function withoutZeros(change: RollupChange): RollupChange {
 	const inc = Object.fromEntries(Object.entries(change.inc).filter(([, value]) => value !== 0)) as Counters;
 	return { ...change, inc };
+}
+
+/** The changes of many events as one per rollup: counters added up, the last `set` of each label winning. */
+export function sumChanges(changes: RollupChange[]): RollupChange[] {
+	const byKey = new Map<string, RollupChange>();
+	for (const change of changes) {
+		const sum = byKey.get(change.key);
+		if (!sum) {
+			byKey.set(change.key, { ...change, inc: { ...change.inc } });
+			continue;
+		}
+		for (const [field, by] of Object.entries(change.inc) as [keyof Counters, number][]) sum.inc[field] = (sum.inc[field] ?? 0) + by;
+		if (change.set) sum.set = { ...sum.set, ...change.set };
+	}
+	return [...byKey.values()];
 }
 
 /** The atomic update of an existing rollup. */

@@ -22,7 +22,7 @@ export type CollectionSpec = {
 	indexes?: string[];
 };
 
-export type FindOptions = { limit?: number; sort?: Record<string, 1 | -1> };
+export type FindOptions = { limit?: number; skip?: number; sort?: Record<string, 1 | -1> };
 
 export interface Collection<T extends Keyed> {
 	byId(id: string): Promise<T | null>;
@@ -33,6 +33,8 @@ export interface Collection<T extends Keyed> {
 	updateOne(query: Keyed & Record<string, unknown>, update: object): Promise<T | null>;
 	/** Removes the record `query._id` if it still matches `query`; true when it did. */
 	removeOne(query: Keyed & Record<string, unknown>): Promise<boolean>;
+	/** Removes every record that matches `query` (a sweep, such as a retention purge); answers how many. */
+	removeMany(query: object): Promise<number>;
 	count(query?: object): Promise<number>;
 	/** Stops background work (NeDB's compaction). */
 	close(): void;
@@ -49,9 +51,10 @@ function nedbCollection<T extends Keyed>(spec: CollectionSpec, dataDir: string |
 	for (const fieldName of spec.indexes ?? []) void db.ensureIndexAsync({ fieldName });
 	return {
 		byId: id => db.findOneAsync({ _id: id } as object) as Promise<T | null>,
-		async find(query, { limit, sort } = {}) {
+		async find(query, { limit, skip, sort } = {}) {
 			let cursor = db.findAsync(query);
 			if (sort) cursor = cursor.sort(sort);
+			if (skip) cursor = cursor.skip(skip);
 			if (limit) cursor = cursor.limit(limit);
 			return (await cursor) as T[];
 		},
@@ -71,6 +74,7 @@ function nedbCollection<T extends Keyed>(spec: CollectionSpec, dataDir: string |
 		async removeOne(query) {
 			return (await db.removeAsync(query, { multi: false })) > 0;
 		},
+		removeMany: query => db.removeAsync(query, { multi: true }),
 		count: (query = {}) => db.countAsync(query) as Promise<number>,
 		close: () => db.stopAutocompaction(),
 	};
@@ -84,9 +88,10 @@ function mongoCollection<T extends Keyed>(spec: CollectionSpec): Collection<T> {
 	indexed.catch(() => undefined);
 	return {
 		byId: async id => (await collection().findOne({ _id: id } as Doc)) as T | null,
-		async find(query, { limit, sort } = {}) {
+		async find(query, { limit, skip, sort } = {}) {
 			const cursor = collection().find(query);
 			if (sort) cursor.sort(sort);
+			if (skip) cursor.skip(skip);
 			if (limit) cursor.limit(limit);
 			return (await cursor.toArray()) as unknown as T[];
 		},
@@ -101,6 +106,7 @@ function mongoCollection<T extends Keyed>(spec: CollectionSpec): Collection<T> {
 		},
 		updateOne: async (query, update) => (await collection().findOneAndUpdate(query as Doc, update, { returnDocument: "after" })) as T | null,
 		removeOne: async query => (await collection().findOneAndDelete(query as Doc)) !== null,
+		removeMany: async query => (await collection().deleteMany(query)).deletedCount,
 		count: (query = {}) => collection().countDocuments(query),
 		close: () => undefined,
 	};

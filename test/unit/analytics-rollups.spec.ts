@@ -1,5 +1,5 @@
 import type { BusinessEvent } from "../../src/events";
-import { dayOf, newRollup, rollupChanges, rollupUpdate } from "../../src/analytics/rollups";
+import { dayOf, newRollup, rollupChanges, rollupUpdate, sumChanges } from "../../src/analytics/rollups";
 import { MalformedEventError } from "../../src/errors";
 
 const AT = "2026-11-25T23:59:59.000Z";
@@ -102,4 +102,23 @@ it("turns a change into an atomic $inc of the rollup, or the rollup to create", 
 		count: 1,
 		amount: 0,
 	});
+});
+
+it("adds up the changes of a batch of events per rollup, the last name of a product winning", () => {
+	const renamed = event("order.paid", {
+		...paid.data,
+		items: [{ productId: "p1", name: "Big mug", unitPrice: 1000, quantity: 1, lineTotal: 1000 }],
+		total: 1000,
+	});
+	const changes = [...rollupChanges(paid), ...rollupChanges(renamed)];
+	const sums = sumChanges(changes);
+	expect(Object.fromEntries(sums.map(change => [change.key, change.inc]))).toEqual({
+		"events:2026-11-25": { count: 2 },
+		"sales:2026-11-25:USD": { count: 2, amount: 4500 },
+		"product:p1:USD": { count: 4, amount: 4000 },
+		"product:p2:USD": { count: 1, amount: 500 },
+	});
+	expect(sums.find(change => change.key === "product:p1:USD")?.set).toEqual({ name: "Big mug" });
+	// The changes summed are left as they were.
+	expect(changes[0]).toMatchObject({ key: "events:2026-11-25", inc: { count: 1 } });
 });

@@ -42,5 +42,18 @@ describe("a collection of its own (NeDB in memory under test)", () => {
 		])
 			await c.insertIfNew({ _id: id, quantity: 1, state });
 		expect((await c.find({ state: "held" }, { sort: { _id: -1 }, limit: 1 })).map(h => h._id)).toEqual(["c"]);
+		expect((await c.find({}, { sort: { _id: 1 }, skip: 1, limit: 1 })).map(h => h._id)).toEqual(["b"]);
+	});
+
+	it("removes every record that matches a sweep, and only those", async () => {
+		const c = holds();
+		for (const [id, quantity] of [
+			["a", 1],
+			["b", 5],
+			["c", 2],
+		] as const)
+			await c.insertIfNew({ _id: id, quantity, state: "held" });
+		expect(await c.removeMany({ quantity: { $lt: 3 } })).toBe(2);
+		expect((await c.find({})).map(h => h._id)).toEqual(["b"]);
 	});
 });
