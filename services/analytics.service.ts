@@ -32,11 +32,9 @@ type Methods = DbMethods & {
 	record(event: BusinessEvent): Promise<void>;
 	rollSoon(): void;
 	purgeLog(): Promise<number>;
-	moveLegacyLog(): Promise<number>;
 };
 
 /** A log entry as the design before the inbox kept it, among the rollups. */
-type LegacyLogEntry = { _id: string; eventId: string; type: string; at: string; data: unknown; receivedAt: string };
 
 type Vars = {
 	inbox: Collection<InboxEntry>;
@@ -58,8 +56,6 @@ const ROLL_EVERY_MS = 5_000;
 const ROLL_BATCH_SIZE = 500;
 /** How long one step of a batch may take before another roller may take the batch over. */
 const ROLL_LEASE_MS = 30_000;
-/** The batch id of the log entries the design before the inbox wrote. */
-const LEGACY_BATCH = "before-batches";
 
 const AnalyticsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 	name: "analytics",
@@ -231,27 +227,6 @@ const AnalyticsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			if (removed > 0) this.logger.info(`Removed ${removed} analytics log entries received before ${cutoff}`);
 			return removed;
 		},
-
-		/**
-		 * Log entries of the design before the inbox lived among the rollups, where every
-		 * report scanned them: moved to the log, where they still say "counted" (one that was
-		 * being counted when the old design stopped is taken as counted).
-		 */
-		async moveLegacyLog() {
-			let moved = 0;
-			for (;;) {
-				const entries = await this.findEntities<LegacyLogEntry>({ query: { kind: "event" }, limit: ROLL_BATCH_SIZE });
-				if (entries.length === 0) break;
-				await Promise.all(
-					entries.map(({ eventId, type, at, data, receivedAt }) => this.log.insertIfNew({ _id: eventId, type, at, data, receivedAt, batchId: LEGACY_BATCH })),
-				);
-				const removed = await this.removeEntities({ _id: { $in: entries.map(entry => entry._id) } });
-				if (removed === 0) break;
-				moved += removed;
-			}
-			if (moved > 0) this.logger.info(`Moved ${moved} analytics log entries from among the rollups to the log`);
-			return moved;
-		},
 	},
 
 	created() {
@@ -268,7 +243,6 @@ const AnalyticsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 					"an event redelivered after its log entry is removed would be counted again.",
 			);
 		}
-		await this.moveLegacyLog();
 		await this.purgeLog();
 		this.purgeTimer = setInterval(() => {
 			this.purgeLog().catch(err => this.logger.error("Purging the analytics log failed:", err));

@@ -84,7 +84,6 @@ type AnalyticsInternals = {
 	insertEntity(doc: object): Promise<unknown>;
 	countEntities(query: object): Promise<number>;
 	purgeLog(): Promise<number>;
-	moveLegacyLog(): Promise<number>;
 };
 
 function analyticsService(): AnalyticsInternals {
@@ -255,31 +254,6 @@ it("removes log entries past their retention and keeps the rollups", async () =>
 	expect(await service.purgeLog()).toBeGreaterThanOrEqual(1);
 	expect(await service.log.byId(eventId)).toBeNull();
 	expect((await summary()).eventsRecorded).toBe(before.eventsRecorded);
-});
-
-it("moves the log entries kept among the rollups before the inbox existed to the log, where they still say counted", async () => {
-	const service = analyticsService();
-	const event = paidEvent(`legacy-${Date.now()}`);
-	await service.insertEntity({
-		_id: `event:${event.id}`,
-		kind: "event",
-		key: `event:${event.id}`,
-		eventId: event.id,
-		type: event.type,
-		at: event.at,
-		data: event.data,
-		receivedAt: event.at,
-		counted: true,
-	});
-	const before = await summary();
-
-	expect(await service.moveLegacyLog()).toBe(1);
-	expect(await service.countEntities({ kind: "event" })).toBe(0);
-	expect(await service.log.byId(event.id)).toMatchObject({ type: "order.paid", at: event.at, data: event.data, receivedAt: event.at });
-
-	await service.schema.durableEvents["order.paid"].call(service, event);
-	await inboxEmpty();
-	expect((await summary()).orders).toBe(before.orders);
 });
 
 it("shows the reports to admins only", async () => {
