@@ -15,7 +15,8 @@ import { config } from "../src/config";
 import { OWES_EVENTS, type OutboxStore } from "../src/durable-events/outbox";
 import { pageWindow, toPage, type Page, type PageRequest } from "../src/pagination";
 
-export type IndexSpec = { fields: Record<string, 1 | -1>; unique?: boolean };
+/** `sparse`: only documents that have the field are indexed (a field present only while some work is owed). */
+export type IndexSpec = { fields: Record<string, 1 | -1>; unique?: boolean; sparse?: boolean };
 
 export type DbMixinOptions = {
 	/** Collection name; also the service name, which the cache keys start with. */
@@ -117,13 +118,13 @@ async function warnIfStandIn(adapter: DbAdapter, logger: { warn(...args: unknown
 const GENERIC_ACTIONS = ["find", "count", "list", "create", "insert", "get", "update", "remove"] as const;
 
 /** The fields and index of an outbox, for DbMixin `outbox: true`. */
-const OUTBOX_FIELDS: SchemaDefinition = { outbox: { type: Object, default: undefined }, outboxSize: { type: Number, default: 0 } };
-const OUTBOX_INDEX: IndexSpec = { fields: { outboxSize: 1 } };
+const OUTBOX_FIELDS: SchemaDefinition = { outbox: { type: Object, default: undefined }, outboxSize: { type: Number, default: undefined } };
+const OUTBOX_INDEX: IndexSpec = { fields: { outboxSize: 1 }, sparse: true };
 
 function mongooseModel(options: DbMixinOptions): mongoose.Model<unknown> {
 	const fields = options.stringIds ? { _id: { type: String }, ...options.fields } : options.fields;
 	const schema = new mongoose.Schema(fields, { versionKey: false });
-	for (const index of options.indexes ?? []) schema.index(index.fields, { unique: index.unique ?? false });
+	for (const index of options.indexes ?? []) schema.index(index.fields, { unique: index.unique ?? false, sparse: index.sparse ?? false });
 	return mongoose.models[options.collection] ?? mongoose.model(options.collection, schema, options.collection);
 }
 
@@ -286,7 +287,7 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 						if (index.unique) throw new Error(`${options.collection}: NeDB cannot keep a unique compound index`);
 						continue;
 					}
-					await db?.ensureIndexAsync?.({ fieldName: fieldNames[0], unique: index.unique ?? false });
+					await db?.ensureIndexAsync?.({ fieldName: fieldNames[0], unique: index.unique ?? false, sparse: index.sparse ?? false });
 				}
 			},
 		},

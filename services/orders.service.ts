@@ -60,7 +60,7 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				requestFingerprint: { type: String, required: true },
 				paymentId: { type: String, default: null },
 				reason: { type: String, default: null },
-				releaseOwedAfter: { type: String, default: null },
+				releaseOwedAfter: { type: String, default: undefined },
 				history: { type: Array, default: [] },
 				createdAt: { type: String, required: true },
 				updatedAt: { type: String, required: true },
@@ -69,7 +69,7 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				{ fields: { idempotencyScope: 1 }, unique: true },
 				{ fields: { userId: 1, createdAt: -1 } },
 				{ fields: { status: 1, createdAt: 1 } },
-				{ fields: { releaseOwedAfter: 1 } },
+				{ fields: { releaseOwedAfter: 1 }, sparse: true },
 			],
 			outbox: true,
 		}),
@@ -285,7 +285,7 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				transition: (order, to, changes, event) => this.transition(order, to, changes, event),
 				findById: id => this.findEntityById<Order>(id),
 				clearReleaseOwed: async order =>
-					(await this.updateEntities({ _id: order._id, releaseOwedAfter: order.releaseOwedAfter }, { $set: { releaseOwedAfter: null } })) > 0,
+					(await this.updateEntities({ _id: order._id, releaseOwedAfter: order.releaseOwedAfter }, { $unset: { releaseOwedAfter: "" } })) > 0,
 				release: async (orderId, productId, quantity) => void (await broker.call("catalog.release", { orderId, productId, quantity })),
 				refundOrder: async (orderId: string, reason: RefundReason) => void (await broker.call("payments.refundOrder", { orderId, reason })),
 				paymentOf: orderId => broker.call<PaymentOutcome, { orderId: string }>("payments.byOrder", { orderId }),
@@ -298,9 +298,15 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 		async transition(order: Order, to: OrderStatus, changes: Partial<Order> = {}, event?: OrderEventType) {
 			const at = new Date().toISOString();
 			const events = event ? [newEvent(event, orderEventData({ ...order, ...changes, status: to, updatedAt: at }))] : [];
+			// A change to undefined takes the field off.
+			const unset = Object.fromEntries(Object.entries(changes).flatMap(([field, value]) => (value === undefined ? [[field, ""]] : [])));
+			const set = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
 			const moved = await this.updateEntityIf<Order>(
 				{ _id: order._id, status: order.status },
-				withOutbox({ $set: { ...changes, status: to, updatedAt: at }, $push: { history: { status: to, at } } }, events),
+				withOutbox(
+					{ $set: { ...set, status: to, updatedAt: at }, ...(Object.keys(unset).length > 0 && { $unset: unset }), $push: { history: { status: to, at } } },
+					events,
+				),
 			);
 			this.relayOwed(moved);
 			return moved;

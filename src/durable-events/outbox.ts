@@ -7,7 +7,9 @@
  * The outbox is a map `eventId -> event` plus a count, so that taking one event off is a
  * plain `$unset` of its key (no `$pull` with a condition, which FerretDB 1.24 lacks), and
  * the documents that owe events are found by `outboxSize > 0`. A document holds only
- * what is not yet published, so it never grows with history.
+ * what is not yet published, so it never grows with history. The count exists only while
+ * something is owed (the last event taken off takes it too): its index is sparse, so it
+ * holds the documents that owe events, not every document ever written.
  */
 import type { BusinessEvent } from "../events";
 
@@ -19,7 +21,8 @@ export type OutboxFields = { outbox?: Outbox; outboxSize?: number };
 type Update = Record<string, Record<string, unknown> | undefined>;
 
 /** The outbox fields of a document inserted together with the events its insert owes. */
-export function outboxOnInsert(events: readonly BusinessEvent[]): Required<OutboxFields> {
+export function outboxOnInsert(events: readonly BusinessEvent[]): OutboxFields {
+	if (events.length === 0) return {};
 	return { outbox: Object.fromEntries(events.map(event => [event.id, event])), outboxSize: events.length };
 }
 
@@ -34,12 +37,15 @@ export function withOutbox<U extends object>(update: U, events: readonly Busines
 	} as U;
 }
 
-/** The conditional update that takes one published event off its document; a second one changes nothing. */
-export function takenOff(docId: string, eventId: string): { query: object; update: object } {
-	return {
-		query: { _id: docId, [`outbox.${eventId}`]: { $exists: true } },
-		update: { $unset: { [`outbox.${eventId}`]: "" }, $inc: { outboxSize: -1 } },
-	};
+/**
+ * The conditional update that takes one published event off its document; a second one
+ * changes nothing. `last`: the document owed only this event when it was read; the update
+ * then takes the count off too, and matches nothing should another event have come meanwhile.
+ */
+export function takenOff(docId: string, eventId: string, last = false): { query: object; update: object } {
+	const key = `outbox.${eventId}`;
+	if (last) return { query: { _id: docId, [key]: { $exists: true }, outboxSize: 1 }, update: { $unset: { [key]: "", outboxSize: "" } } };
+	return { query: { _id: docId, [key]: { $exists: true } }, update: { $unset: { [key]: "" }, $inc: { outboxSize: -1 } } };
 }
 
 /** The events a document still owes, oldest first. */
@@ -73,10 +79,16 @@ export async function relayDocument(
 	doc: { _id: string } & OutboxFields,
 ): Promise<number> {
 	let published = 0;
-	for (const event of pendingEvents(doc)) {
+	const events = pendingEvents(doc);
+	for (const event of events) {
 		await publish(event);
-		const { query, update } = takenOff(doc._id, event.id);
-		await store.update(query, update);
+		// The last one takes the count too, unless another event came meanwhile.
+		const last = published === events.length - 1 && doc.outboxSize === events.length;
+		const withCount = takenOff(doc._id, event.id, true);
+		if (!last || (await store.update(withCount.query, withCount.update)) === 0) {
+			const { query, update } = takenOff(doc._id, event.id);
+			await store.update(query, update);
+		}
 		published += 1;
 	}
 	return published;

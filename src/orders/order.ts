@@ -21,9 +21,10 @@ export type Order = {
 	/**
 	 * Set when the order failed or was abandoned while it may hold stock: a sweeper gives
 	 * every line back once more after this time (when no reservation of the saga can still
-	 * be running) and clears it. Null: nothing owed.
+	 * be running) and clears it. Absent: nothing owed (so that its sparse index holds only
+	 * the orders that owe stock).
 	 */
-	releaseOwedAfter: string | null;
+	releaseOwedAfter?: string;
 	history: { status: OrderStatus; at: string }[];
 	createdAt: string;
 	updatedAt: string;

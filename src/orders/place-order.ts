@@ -107,7 +107,6 @@ export async function placeOrder(ports: OrderPorts, user: AuthUser, request: Pla
 			requestFingerprint,
 			paymentId: null,
 			reason: null,
-			releaseOwedAfter: null,
 			history: [{ status: "pending", at: now }],
 			createdAt: now,
 			updatedAt: now,

@@ -30,7 +30,7 @@ async function releaseAll(ports: SettlePorts, order: Order): Promise<void> {
 export async function finishCancel(ports: SettlePorts, order: Order): Promise<Order> {
 	await ports.refundOrder(order._id, order.reason === "refunded" ? "refund_requested" : "order_cancelled");
 	await releaseAll(ports, order);
-	const cancelled = await ports.transition(order, "cancelled", { releaseOwedAfter: null }, "order.cancelled");
+	const cancelled = await ports.transition(order, "cancelled", { releaseOwedAfter: undefined }, "order.cancelled");
 	return cancelled ?? (await ports.findById(order._id)) ?? order;
 }
 

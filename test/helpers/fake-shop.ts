@@ -86,7 +86,7 @@ export function fakeShop(options: { stock?: Record<string, number>; charge?: () 
 			await step();
 			const stored = orders.get(order._id)!;
 			if (stored.releaseOwedAfter !== order.releaseOwedAfter) return false;
-			stored.releaseOwedAfter = null;
+			delete stored.releaseOwedAfter;
 			return true;
 		},
 		now: () => new Date(clock),
