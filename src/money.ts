@@ -34,7 +34,15 @@ export function sumAmounts(amounts: number[]): number {
 	return total;
 }
 
+/** One formatter per currency: making one costs more than formatting with it many times. */
+const formatters = new Map<string, Intl.NumberFormat>();
+
 /** "$12.34"-style text for messages (not for arithmetic). */
 export function formatMoney({ amount, currency }: Money): string {
-	return new Intl.NumberFormat("en-US", { style: "currency", currency }).format(amount / 100);
+	let format = formatters.get(currency);
+	if (!format) {
+		format = new Intl.NumberFormat("en-US", { style: "currency", currency });
+		formatters.set(currency, format);
+	}
+	return format.format(amount / 100);
 }
