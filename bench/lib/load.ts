@@ -6,7 +6,8 @@
 import autocannon from "autocannon";
 import { percentile, windows, type Sample, type Window } from "./stats";
 
-export type Scenario = { name: string; method: "GET" | "POST"; path: string; token?: string; body?: unknown };
+/** `tokens`: bearer tokens of as many callers; each connection is one of them (taken in turn), as shoppers are. */
+export type Scenario = { name: string; method: "GET" | "POST"; path: string; tokens?: readonly string[]; body?: unknown };
 
 export type Load = { connections: number; seconds: number };
 
@@ -15,16 +16,26 @@ export type Measured = { perSecond: number; p50: number; p99: number; ok: number
 export type Sustained = Measured & { seconds: number; windows: Window[] };
 
 function options(baseUrl: string, scenario: Scenario, load: Load): autocannon.Options {
+	const { tokens } = scenario;
+	let connection = 0;
 	return {
 		url: baseUrl + scenario.path,
 		method: scenario.method,
 		connections: load.connections,
 		duration: load.seconds,
-		headers: {
-			...(scenario.token ? { authorization: `Bearer ${scenario.token}` } : {}),
-			...(scenario.body ? { "content-type": "application/json" } : {}),
-		},
+		headers: scenario.body ? { "content-type": "application/json" } : {},
 		body: scenario.body ? JSON.stringify(scenario.body) : undefined,
+		// autocannon keeps a context per connection: the first request of each picks its caller.
+		requests: tokens?.length
+			? [
+					{
+						setupRequest: (request, context: { token?: string }) => {
+							context.token ??= tokens[connection++ % tokens.length];
+							return { ...request, headers: { ...request.headers, authorization: `Bearer ${context.token}` } };
+						},
+					},
+				]
+			: undefined,
 	};
 }
 

@@ -7,6 +7,13 @@ import { sustain, type Measured, type Sustained } from "./load";
 import { progress, settings, warmAndMeasure } from "./run";
 import { analyticsDrain, countedOrders, prepareShop, shopScenarios, type ShopFixture, type ShopScenarios } from "./shop";
 
+/**
+ * The customers the load signs up and buys as, the connections taking them in turn: as many
+ * as the shop lets one address sign up within its limit (AUTH_RATE_LIMIT, 20 a minute, one
+ * of them the admin's login), so that no customer's history stands for the whole shop's.
+ */
+const CUSTOMERS = 16;
+
 export type ShopRun = {
 	fixture: ShopFixture;
 	/** Each scenario's name and what it measured, in the order they ran. */
@@ -33,7 +40,7 @@ export function drainShown(drain: ShopRun["drain"]): string {
 }
 
 export async function measureShop(url: string, adminToken: string): Promise<ShopRun> {
-	const fixture = await prepareShop(url, adminToken);
+	const fixture = await prepareShop(url, adminToken, CUSTOMERS);
 	const countedBefore = await countedOrders(fixture);
 	const scenario = shopScenarios(fixture);
 	let paidOrders = 0;

@@ -2,7 +2,8 @@
 import { client, newCustomer, type Client } from "../../test/helpers/http";
 import type { Scenario } from "./load";
 
-export type ShopFixture = { api: Client; adminToken: string; productId: string; customerToken: string };
+/** `customerTokens`: one customer per connection of the load, each buying with their own account. */
+export type ShopFixture = { api: Client; adminToken: string; productId: string; customerTokens: string[] };
 
 export type ShopScenarios = { productGet: Scenario; productList: Scenario; me: Scenario; order: Scenario };
 
@@ -13,8 +14,8 @@ export async function loginAdmin(url: string, email: string, password: string): 
 	return res.body.token;
 }
 
-/** Adds the product every order buys (stock enough for any run) and registers the customer who buys it. */
-export async function prepareShop(url: string, adminToken: string): Promise<ShopFixture> {
+/** Adds the product every order buys (stock enough for any run) and registers `customerCount` customers who buy it. */
+export async function prepareShop(url: string, adminToken: string, customerCount: number): Promise<ShopFixture> {
 	const api = client(url);
 	const product = await api.post(
 		"/api/products",
@@ -22,8 +23,8 @@ export async function prepareShop(url: string, adminToken: string): Promise<Shop
 		{ token: adminToken },
 	);
 	if (product.status !== 201) throw new Error(`creating the product failed: ${product.status} ${JSON.stringify(product.body)}`);
-	const { token } = await newCustomer(api, "Bench customer");
-	return { api, adminToken, productId: product.body.id, customerToken: token };
+	const customers = await Promise.all(Array.from({ length: customerCount }, (_, i) => newCustomer(api, `Bench customer ${i + 1}`)));
+	return { api, adminToken, productId: product.body.id, customerTokens: customers.map(c => c.token) };
 }
 
 export function shopScenarios(fixture: ShopFixture): ShopScenarios {
@@ -31,12 +32,12 @@ export function shopScenarios(fixture: ShopFixture): ShopScenarios {
 	return {
 		productGet: { name: "GET /api/products/:id", method: "GET", path: `/api/products/${fixture.productId}` },
 		productList: { name: "GET /api/products", method: "GET", path: "/api/products" },
-		me: { name: "GET /api/users/me", method: "GET", path: "/api/users/me", token: fixture.customerToken },
+		me: { name: "GET /api/users/me", method: "GET", path: "/api/users/me", tokens: fixture.customerTokens },
 		order: {
 			name: "POST /api/orders",
 			method: "POST",
 			path: "/api/orders",
-			token: fixture.customerToken,
+			tokens: fixture.customerTokens,
 			body: { items: [{ productId: fixture.productId, quantity: 1 }], payment: { method: "card", card } },
 		},
 	};
