@@ -53,6 +53,8 @@ const RECORDED_EVENTS = EVENT_TYPES;
 const PURGE_EVERY_MS = 60 * 60 * 1000;
 /** How often an idle instance looks for events nobody is counting (an instance died mid-batch). */
 const ROLL_EVERY_MS = 5_000;
+/** How long a round of the roller lets events gather first: a batch costs some writes of its own, whatever its size. */
+const ROLL_GATHER_MS = 200;
 const ROLL_BATCH_SIZE = 500;
 /** How long one step of a batch may take before another roller may take the batch over. */
 const ROLL_LEASE_MS = 30_000;
@@ -200,6 +202,7 @@ const AnalyticsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			const run = async () => {
 				do {
 					this.rollAgain = false;
+					await new Promise(resolve => setTimeout(resolve, ROLL_GATHER_MS));
 					await roll(this.rollStores(), {
 						batchSize: ROLL_BATCH_SIZE,
 						leaseMs: ROLL_LEASE_MS,
