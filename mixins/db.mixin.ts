@@ -87,6 +87,16 @@ function isDuplicateKeyError(err: unknown): boolean {
 	return e?.code === 11000 || e?.errorType === "uniqueViolated";
 }
 
+/** A mongoose query asked for plain objects (`lean`): no document to build for each result. */
+type LeanQuery = { lean(): { exec(): Promise<unknown> } };
+type LeanModel = {
+	findById(id: string): LeanQuery;
+	findOne(query: object): LeanQuery;
+	findOneAndUpdate(query: object, update: object, options: object): LeanQuery;
+};
+const mongoModel = (adapter: DbAdapter) => (adapter as unknown as { model: LeanModel }).model;
+const mongoCursor = (adapter: DbAdapter, filters: FindFilters) => (adapter as unknown as { createCursor(f: FindFilters): LeanQuery }).createCursor(filters);
+
 type NeDatastore = { updateAsync(query: object, update: object, options: object): Promise<{ affectedDocuments: object | null }> };
 
 /** The NeDB datastore under moleculer-db's MemoryAdapter. */
@@ -159,9 +169,10 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 		methods: {
 			...(options.cached ? {} : { clearCache: () => Promise.resolve() }),
 
+			/** A stored entity as a plain object with a string `_id`: a mongoose document through the adapter, a plain one (lean, NeDB) as it is. */
 			async toPlain(this: DbThis, doc: unknown) {
 				if (!doc) return null;
-				const plain = (await this.adapter.entityToObject(doc)) as Record<string, unknown>;
+				const plain = (typeof (doc as { toJSON?: unknown }).toJSON === "function" ? await this.adapter.entityToObject(doc) : doc) as Record<string, unknown>;
 				return { ...plain, _id: String(plain._id) };
 			},
 
@@ -174,17 +185,18 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 				return new mongoose.Types.ObjectId().toHexString();
 			},
 
+			// Reads on MongoDB ask for plain objects: building a mongoose document for each was most of a read's cost.
 			async findEntity(this: DbThis, query: object) {
-				return this.toPlain(await this.adapter.findOne(query));
+				return this.toPlain(mongoUri ? await mongoModel(this.adapter).findOne(query).lean().exec() : await this.adapter.findOne(query));
 			},
 
 			async findEntityById(this: DbThis, id: string) {
 				if (!this.isValidId(id)) return null;
-				return this.toPlain(await this.adapter.findById(id));
+				return this.toPlain(mongoUri ? await mongoModel(this.adapter).findById(id).lean().exec() : await this.adapter.findById(id));
 			},
 
 			async findEntities(this: DbThis, filters: FindFilters) {
-				const docs = await this.adapter.find(filters);
+				const docs = mongoUri ? ((await mongoCursor(this.adapter, filters).lean().exec()) as unknown[]) : await this.adapter.find(filters);
 				return Promise.all(docs.map(doc => this.toPlain(doc)));
 			},
 
@@ -241,7 +253,7 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 			async updateOne(this: DbThis, query: { _id: string }, update: object): Promise<unknown> {
 				if (!this.isValidId(query._id)) return null;
 				const updated = mongoUri
-					? await (this.adapter as unknown as { model: mongoose.Model<unknown> }).model.findOneAndUpdate(query, update, { new: true })
+					? await mongoModel(this.adapter).findOneAndUpdate(query, update, { new: true }).lean().exec()
 					: (await nedb(this.adapter).updateAsync(query, update, { returnUpdatedDocs: true, multi: false })).affectedDocuments;
 				if (updated) await this.clearCache();
 				return updated;
