@@ -15,8 +15,8 @@
 // with no isolation (FerretDB issue #2168), so concurrent conditional updates
 // such as findOneAndUpdate({stock: {$gte: 2}}, {$inc: {stock: -2}}) lose
 // updates and oversell. By default (-serialize) clients therefore talk to a
-// small relay that lets one command at a time reach FerretDB, which makes
-// every single command atomic, as on MongoDB. Multi-document transactions are
+// small relay that lets one command at a time reach each collection, which
+// makes every single command atomic, as on MongoDB. Multi-document transactions are
 // not supported either way.
 package main
 
@@ -44,7 +44,7 @@ func main() {
 	postgresqlURL := flag.String("postgresql-url", "", "run on this PostgreSQL database (e.g. postgres://127.0.0.1:5432/shop) instead of SQLite files in -state-dir")
 	// FerretDB logs every failed command (ok: 0) at WARN with a full message
 	// dump; use -log-level error to silence that, debug to see all traffic.
-	serialize := flag.Bool("serialize", true, "relay clients through a lock so that commands run one at a time (see above)")
+	serialize := flag.Bool("serialize", true, "relay clients through locks so that commands on one collection run one at a time (see above)")
 	var level slog.Level = slog.LevelWarn
 	flag.TextVar(&level, "log-level", level, "log level: debug, info, warn or error")
 	flag.Parse()
@@ -129,12 +129,15 @@ func main() {
 }
 
 // relay accepts clients on ln and gives each its own connection to FerretDB at
-// backend. Every request is forwarded and its one reply read back while a
-// single global lock is held, so no two commands run at the same time.
+// backend. Every request is forwarded and its one reply read back while a lock
+// is held: the lock of the collection the command names, so that no two
+// commands on one collection run at the same time while commands on different
+// collections (different tables) do; a command that names no collection
+// (handshake, ping, getMore, dropDatabase, ...) holds every lock.
 // (FerretDB answers every message exactly once; it has no exhaust/streaming
-// replies and no blocking commands that would hold the lock for long.)
+// replies and no blocking commands that would hold a lock for long.)
 func relay(ctx context.Context, ln net.Listener, backend string, logger *slog.Logger) {
-	var mu sync.Mutex
+	var locks collectionLocks
 	go func() { <-ctx.Done(); ln.Close() }()
 	for {
 		client, err := ln.Accept()
@@ -154,13 +157,13 @@ func relay(ctx context.Context, ln net.Listener, backend string, logger *slog.Lo
 				if err != nil {
 					return // client went away
 				}
-				mu.Lock()
+				unlock := locks.lock(commandCollection(req))
 				_, err = server.Write(req)
 				var res []byte
 				if err == nil {
 					res, err = readMessage(server)
 				}
-				mu.Unlock()
+				unlock()
 				if err != nil {
 					return // FerretDB closed the connection (e.g. shutting down)
 				}
@@ -170,6 +173,75 @@ func relay(ctx context.Context, ln net.Listener, backend string, logger *slog.Lo
 			}
 		}()
 	}
+}
+
+// collectionLocks is a lock per collection name, under one lock for all of them.
+type collectionLocks struct {
+	all    sync.RWMutex
+	mu     sync.Mutex
+	byName map[string]*sync.Mutex
+}
+
+// lock takes the lock of the collection name, or every lock for "", and
+// returns the function that lets it go.
+func (l *collectionLocks) lock(name string) func() {
+	if name == "" {
+		l.all.Lock()
+		return l.all.Unlock
+	}
+	l.all.RLock()
+	l.mu.Lock()
+	if l.byName == nil {
+		l.byName = map[string]*sync.Mutex{}
+	}
+	one, ok := l.byName[name]
+	if !ok {
+		one = &sync.Mutex{}
+		l.byName[name] = one
+	}
+	l.mu.Unlock()
+	one.Lock()
+	return func() { one.Unlock(); l.all.RUnlock() }
+}
+
+// commandCollection is the collection an OP_MSG command names: the string value
+// of the first element of its body (find: "orders", findAndModify: "orders",
+// insert: "orders", ...), or "" for anything else.
+func commandCollection(msg []byte) string {
+	const opMsg = 2013
+	if len(msg) < 21 || binary.LittleEndian.Uint32(msg[12:16]) != opMsg {
+		return ""
+	}
+	for pos := 20; pos < len(msg); { // after the header (16 bytes) and the flag bits (4)
+		kind := msg[pos]
+		pos++
+		if pos+4 > len(msg) {
+			return ""
+		}
+		size := int(binary.LittleEndian.Uint32(msg[pos : pos+4]))
+		if kind != 0 {
+			pos += size // a document sequence: its size counts itself
+			continue
+		}
+		doc := msg[pos:]
+		if size < 5 || size > len(doc) || doc[4] != 0x02 { // the first element is a string
+			return ""
+		}
+		keyEnd := 5
+		for keyEnd < size && doc[keyEnd] != 0 {
+			keyEnd++
+		}
+		valueAt := keyEnd + 1
+		if valueAt+4 > size {
+			return ""
+		}
+		length := int(binary.LittleEndian.Uint32(doc[valueAt : valueAt+4]))
+		if length < 1 || valueAt+4+length > size {
+			return ""
+		}
+		return string(doc[valueAt+4 : valueAt+4+length-1]) // without the terminating 0
+	}
+	return ""
 }
 
 // readMessage reads one MongoDB wire message: its little-endian int32 length
