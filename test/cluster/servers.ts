@@ -29,14 +29,26 @@ function log(message: string): void {
 	process.stderr.write(`[cluster servers] ${message}\n`);
 }
 
-export function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
+/** The lowest port of the kernel's range for outgoing connections (Linux's default; other systems start higher). */
+const OUTGOING_PORTS_FROM = 32_768;
+
+/**
+ * A port that no server listens on, on any address, for a server started next. Taken below
+ * the range of outgoing connections' own ports: a port the kernel handed out from there
+ * (as `listen(0)` does) can be taken by any connection before the server listens on it.
+ */
+export async function freePort(): Promise<number> {
+	for (;;) {
+		const port = 20_000 + Math.floor(Math.random() * (OUTGOING_PORTS_FROM - 20_000));
+		if (await canListen(port)) return port;
+	}
+}
+
+function canListen(port: number): Promise<boolean> {
+	return new Promise(resolve => {
 		const server = net.createServer();
-		server.once("error", reject);
-		server.listen(0, "127.0.0.1", () => {
-			const { port } = server.address() as net.AddressInfo;
-			server.close(() => resolve(port));
-		});
+		server.once("error", () => resolve(false));
+		server.listen(port, "0.0.0.0", () => server.close(() => resolve(true)));
 	});
 }
 
