@@ -178,7 +178,7 @@ export class ComposeCluster {
 			NAMESPACE: this.namespace,
 			NODEID: nodeID,
 			...(port ? { PORT: String(port) } : {}),
-			NODE_OPTIONS: `--require ${WATCHDOG}`,
+			NODE_OPTIONS: [env.NODE_OPTIONS, `--require ${WATCHDOG}`].filter(Boolean).join(" "),
 		};
 	}
 
