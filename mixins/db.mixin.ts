@@ -14,6 +14,7 @@ import mongoose, { type SchemaDefinition } from "mongoose";
 import { config } from "../src/config";
 import { OWES_EVENTS, type OutboxStore } from "../src/durable-events/outbox";
 import { pageWindow, toPage, type Page, type PageRequest } from "../src/pagination";
+import { isDuplicateKeyError, lacks } from "../src/storage/collection";
 
 /** `sparse`: only documents that have the field are indexed (a field present only while some work is owed). */
 export type IndexSpec = { fields: Record<string, 1 | -1>; unique?: boolean; sparse?: boolean };
@@ -80,12 +81,6 @@ type DbThis = DbMethods & {
 	toPlain(doc: unknown): Promise<Entity | null>;
 	ensureIndexes(): Promise<void>;
 };
-
-/** True when a write failed on a unique index (MongoDB code 11000, NeDB "uniqueViolated"). */
-function isDuplicateKeyError(err: unknown): boolean {
-	const e = err as { code?: number; errorType?: string } | null;
-	return e?.code === 11000 || e?.errorType === "uniqueViolated";
-}
 
 /** A mongoose query asked for plain objects (`lean`): no document to build for each result. */
 type LeanQuery = { lean(): { exec(): Promise<unknown> } };
@@ -277,10 +272,7 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 				return removed;
 			},
 
-			lacks(field: string, value: string) {
-				// MongoDB: $ne on an array field means "no element equals"; NeDB reads it per element, but has $not.
-				return mongoUri ? { [field]: { $ne: value } } : { $not: { [field]: value } };
-			},
+			lacks,
 
 			/**
 			 * Builds the indexes before the service takes requests: a unique index that is

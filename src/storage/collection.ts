@@ -40,7 +40,8 @@ export interface Collection<T extends Keyed> {
 	close(): void;
 }
 
-function isDuplicateKeyError(err: unknown): boolean {
+/** True when a write failed on a unique index (MongoDB code 11000, NeDB "uniqueViolated"). */
+export function isDuplicateKeyError(err: unknown): boolean {
 	const e = err as { code?: number; errorType?: string } | null;
 	return e?.code === 11000 || e?.errorType === "uniqueViolated";
 }
@@ -120,5 +121,6 @@ export function openCollection<T extends Keyed>(spec: CollectionSpec): Collectio
 
 /** A query part for "the array `field` does not contain `value`" (MongoDB and NeDB spell it differently). */
 export function lacks(field: string, value: string): object {
+	// MongoDB: $ne on an array field means "no element equals"; NeDB reads it per element, but has $not.
 	return config.storage.mongoUri ? { [field]: { $ne: value } } : { $not: { [field]: value } };
 }
