@@ -51,7 +51,7 @@ type Doc = Keyed & Record<string, unknown>;
 
 /** What rolling needs from the three collections. */
 export type RollStores = {
-	inbox: Pick<Collection<InboxEntry>, "find" | "removeOne">;
+	inbox: Pick<Collection<InboxEntry>, "find" | "removeOne" | "removeMany">;
 	log: Pick<Collection<LogEntry>, "byId" | "insertIfNew">;
 	/** The service's main collection: the rollups and the job record. */
 	main: Pick<Collection<Doc>, "byId" | "insertIfNew" | "updateOne">;
@@ -178,7 +178,7 @@ async function finishBatch(stores: RollStores, job: RollupJob, owned: LogEntry[]
 		if (!(await updateJob(stores, job.epoch, { batchCounted: true }, options))) return null;
 	}
 	await Promise.all(changes.map(change => stores.main.updateOne({ _id: change.key }, { $pull: { batches: batchId }, $max: { epoch: job.epoch } })));
-	await Promise.all((job.batchEvents ?? []).map(id => stores.inbox.removeOne({ _id: id })));
+	await stores.inbox.removeMany({ _id: { $in: job.batchEvents ?? [] } });
 	return updateJob(stores, job.epoch, { batchId: null, batchEvents: [], batchCounted: false }, options);
 }
 

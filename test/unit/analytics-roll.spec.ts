@@ -39,7 +39,7 @@ function rollerStores(c: Collections, fault: Fault = { writes: 0 }): RollStores 
 			return f(...args);
 		};
 	return {
-		inbox: { find: (q, o) => c.inbox.find(q, o), removeOne: write(q => c.inbox.removeOne(q)) },
+		inbox: { find: (q, o) => c.inbox.find(q, o), removeOne: write(q => c.inbox.removeOne(q)), removeMany: write(q => c.inbox.removeMany(q)) },
 		log: { byId: id => c.log.byId(id), insertIfNew: write(doc => c.log.insertIfNew(doc)) },
 		main: { byId: id => c.main.byId(id), insertIfNew: write(doc => c.main.insertIfNew(doc)), updateOne: write((q, u) => c.main.updateOne(q, u)) },
 		lacks,
