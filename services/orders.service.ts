@@ -212,17 +212,15 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			},
 		},
 
-		/** For the catalog's reconciliation of stock holds: the status and lines of these orders (unknown ids are left out). */
+		/** For the catalog's reconciliation of stock holds: the status of these orders (unknown ids are left out). */
 		statusesOf: {
 			visibility: "public",
 			retryPolicy: { enabled: true },
 			params: { ids: { type: "array", items: idRule, min: 1, max: 100 } },
-			async handler(ctx: AppContext<{ ids: string[] }>): Promise<{ id: string; status: OrderStatus; items: { productId: string; quantity: number }[] }[]> {
+			async handler(ctx: AppContext<{ ids: string[] }>): Promise<{ id: string; status: OrderStatus }[]> {
 				const ids = ctx.params.ids.filter(id => this.isValidId(id));
 				const orders = await Promise.all(ids.map(id => this.findEntityById<Order>(id)));
-				return orders.flatMap(order =>
-					order ? [{ id: order._id, status: order.status, items: order.items.map(({ productId, quantity }) => ({ productId, quantity })) }] : [],
-				);
+				return orders.flatMap(order => (order ? [{ id: order._id, status: order.status }] : []));
 			},
 		},
 
