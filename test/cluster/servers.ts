@@ -32,15 +32,21 @@ function log(message: string): void {
 /** The lowest port of the kernel's range for outgoing connections (Linux's default; other systems start higher). */
 const OUTGOING_PORTS_FROM = 32_768;
 
+/** Ports this process handed out: a server may not listen on its port yet when the next one is asked for. */
+const handedOut = new Set<number>();
+
 /**
- * A port that no server listens on, on any address, for a server started next. Taken below
- * the range of outgoing connections' own ports: a port the kernel handed out from there
- * (as `listen(0)` does) can be taken by any connection before the server listens on it.
+ * A port that no server listens on, on any address, and that this process has not handed
+ * out before, for a server started next. Taken below the range of outgoing connections' own
+ * ports: a port the kernel handed out from there (as `listen(0)` does) can be taken by any
+ * connection before the server listens on it.
  */
 export async function freePort(): Promise<number> {
 	for (;;) {
 		const port = 20_000 + Math.floor(Math.random() * (OUTGOING_PORTS_FROM - 20_000));
-		if (await canListen(port)) return port;
+		if (handedOut.has(port) || !(await canListen(port))) continue;
+		handedOut.add(port);
+		return port;
 	}
 }
 
