@@ -351,7 +351,7 @@ test("a shopper cancels a paid order: it shows cancelled and the stock comes bac
 	expect(pageProblems).toEqual([]);
 
 	await shopper.getByRole("button", { name: "Log out" }).click();
-	await shopper.getByRole("link", { name: "Log in" }).waitFor();
+	await shopper.getByRole("link", { name: "Log in", exact: true }).waitFor();
 	expect(await shopper.getByRole("link", { name: "Orders", exact: true }).count()).toBe(0);
 });
 
