@@ -109,8 +109,10 @@ it("loses no acknowledged order and no event, and delivers each event once, when
 		await sleep(2000);
 		storedBeforeKill = (await eventStream()).state.subjects?.[PAID_SUBJECT()] ?? 0;
 		await nats.kill(victim);
-		// Orders keep coming while the two survivors elect a new leader, and after.
-		await sleep(10_000);
+		// Orders keep coming while the two survivors elect a new leader, and after: longer than
+		// a request held up by the dead node may take (REQUEST_TIMEOUT, 10 s), so that orders
+		// placed after the election are among them.
+		await sleep(20_000);
 	})();
 	const results = await steadyLoad(4, placeWithRetries, killing, 90_000);
 
