@@ -7,6 +7,7 @@
  * actions with their own validation and authorization, and keeps the adapter methods.
  */
 import path from "node:path";
+import type Datastore from "@seald-io/nedb";
 import { Cachers, type ServiceSchema } from "moleculer";
 import DbService, { MemoryAdapter, type DbAdapter } from "moleculer-db";
 import MongooseAdapter from "moleculer-db-adapter-mongoose";
@@ -15,6 +16,7 @@ import { config } from "../src/config";
 import { OWES_EVENTS, type OutboxStore } from "../src/durable-events/outbox";
 import { pageWindow, toPage, type Page, type PageRequest } from "../src/pagination";
 import { isDuplicateKeyError, lacks } from "../src/storage/collection";
+import { groupCommits } from "../src/storage/nedb-group-commit";
 
 /** `sparse`: only documents that have the field are indexed (a field present only while some work is owed). */
 export type IndexSpec = { fields: Record<string, 1 | -1>; unique?: boolean; sparse?: boolean };
@@ -299,7 +301,10 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 		async afterConnected(this: DbThis & { seedDatabase?: () => Promise<void>; logger: { warn(...args: unknown[]): void } }) {
 			if (mongoUri) await warnIfStandIn(this.adapter, this.logger);
 			// NeDB files are append-only: rewritten now and then, they stay the size of the data, not of its history.
-			if (!mongoUri && dataDir) nedbFile(this.adapter).setAutocompactionInterval(config.storage.compactIntervalMs);
+			if (!mongoUri && dataDir) {
+				nedbFile(this.adapter).setAutocompactionInterval(config.storage.compactIntervalMs);
+				groupCommits(nedbFile(this.adapter) as unknown as Datastore<object>);
+			}
 			await this.ensureIndexes();
 			if (this.seedDatabase && (await this.adapter.count()) === 0) await this.seedDatabase();
 		},

@@ -12,6 +12,7 @@ import path from "node:path";
 import Datastore from "@seald-io/nedb";
 import mongoose from "mongoose";
 import { config } from "../config";
+import { groupCommits } from "./nedb-group-commit";
 
 export type Keyed = { _id: string };
 
@@ -48,7 +49,10 @@ export function isDuplicateKeyError(err: unknown): boolean {
 
 function nedbCollection<T extends Keyed>(spec: CollectionSpec, dataDir: string | null): Collection<T> {
 	const db = new Datastore<T>(dataDir ? { filename: path.join(dataDir, `${spec.name}.db`), autoload: true } : {});
-	if (dataDir) db.setAutocompactionInterval(config.storage.compactIntervalMs);
+	if (dataDir) {
+		db.setAutocompactionInterval(config.storage.compactIntervalMs);
+		groupCommits(db);
+	}
 	for (const fieldName of spec.indexes ?? []) void db.ensureIndexAsync({ fieldName });
 	return {
 		byId: id => db.findOneAsync({ _id: id } as object) as Promise<T | null>,
