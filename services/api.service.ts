@@ -13,6 +13,7 @@ import { Errors } from "moleculer";
 import { errorType, ForbiddenError, NotFoundError, UnauthorizedError } from "../src/errors";
 import { readToken } from "../src/auth/tokens";
 import { AccountCache } from "../src/gateway/account-cache";
+import { weakETag } from "../src/gateway/etag";
 import { rateLimitStoreFor, type RateLimitStoreClass } from "../src/gateway/rate-limit-store";
 import { toErrorResponse } from "../src/http-errors";
 import { DOCS_CSP, docsAsset, docsPage } from "../src/openapi/docs-page";
@@ -76,6 +77,9 @@ function sendDocsAsset(req: IncomingRequest, res: ServerResponse): void {
 
 const bodyParsers = { json: { limit: gateway.bodyLimit }, urlencoded: false };
 
+/** moleculer-web logs every request and answer at debug level; below it, its routes do not even build those lines. */
+const logRequests = ["debug", "trace"].includes(config.broker.logLevel);
+
 const apiRoute = {
 	path: "/api",
 	autoAliases: true,
@@ -83,8 +87,9 @@ const apiRoute = {
 	bodyParsers,
 	authentication: true,
 	authorization: true,
+	logging: logRequests,
 	// Weak ETags: a client that polls with If-None-Match gets 304 while nothing changed.
-	etag: true,
+	etag: weakETag,
 	// The only headers the services see: the Idempotency-Key of order creation.
 	onBeforeCall(ctx: Context<unknown, Meta>, _route: unknown, req: IncomingRequest) {
 		ctx.meta.headers = { "idempotency-key": req.headers["idempotency-key"] as string | undefined };
@@ -169,6 +174,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> 
 				path: "/api",
 				name: "docs",
 				mappingPolicy: "restrict",
+				logging: logRequests,
 				bodyParsers: false,
 				aliases: { "GET openapi.json": "api.openapi", "GET docs": sendDocsPage, "GET docs/:file": sendDocsAsset },
 			},
@@ -176,6 +182,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> 
 				path: "/",
 				name: "probes",
 				mappingPolicy: "restrict",
+				logging: logRequests,
 				bodyParsers: false,
 				aliases: { "GET health": "api.health", "GET ready": "api.ready" },
 			},
