@@ -121,7 +121,7 @@ type GatewayAlias = {
 type GatewayVars = {
 	aliases: GatewayAlias[];
 	passwordChecks: InstanceType<RateLimitStoreClass>;
-	/** Accounts behind tokens, by user and password version (src/gateway/account-cache.ts). */
+	/** Accounts behind the tokens seen lately (src/gateway/account-cache.ts). */
 	accounts: AccountCache<AuthUser>;
 	/** The routes each service had when the gateway last built them for it: a path of a service that has gone answers 503. */
 	knownRoutes: Map<string, GatewayAlias[]>;
@@ -314,9 +314,11 @@ const ApiService: ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> 
 			if (scheme.toLowerCase() !== "bearer" || !token) {
 				throw new UnauthorizedError("The Authorization header must be 'Bearer <token>'", "INVALID_TOKEN");
 			}
-			const claims = readToken(token, config.auth.jwtSecret);
-			const user =
-				claims && (await this.accounts.get(`${claims.sub}:${claims.pv}`, () => ctx.call<AuthUser | null, { token: string }>("users.resolveToken", { token })));
+			const user = await this.accounts.get(token, async () => {
+				const claims = readToken(token, config.auth.jwtSecret);
+				const account = claims && (await ctx.call<AuthUser | null, { token: string }>("users.resolveToken", { token }));
+				return account ? { value: account, expiresAt: claims.expiresAt } : null;
+			});
 			if (!user) throw new UnauthorizedError("The token is invalid or has expired", "INVALID_TOKEN");
 			return user;
 		},

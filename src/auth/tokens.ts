@@ -34,14 +34,22 @@ export function issueToken(claims: TokenClaims, options: TokenOptions): string {
 	});
 }
 
+/** A verified token's claims, and when it expires (epoch ms; Infinity for a token issued without an expiry). */
+export type ReadToken = TokenClaims & { expiresAt: number };
+
 /** The token's claims, or null when it is malformed, forged or expired. */
-export function readToken(token: string, secret: string): TokenClaims | null {
+export function readToken(token: string, secret: string): ReadToken | null {
 	try {
 		const payload = jwt.verify(token, keyOf(secret), { algorithms: ["HS256"] });
 		if (typeof payload === "string" || typeof payload.sub !== "string" || typeof payload.role !== "string") {
 			return null;
 		}
-		return { sub: payload.sub, role: payload.role, pv: typeof payload.pv === "number" ? payload.pv : 0 };
+		return {
+			sub: payload.sub,
+			role: payload.role,
+			pv: typeof payload.pv === "number" ? payload.pv : 0,
+			expiresAt: typeof payload.exp === "number" ? payload.exp * 1000 : Infinity,
+		};
 	} catch {
 		return null;
 	}

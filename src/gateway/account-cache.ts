@@ -1,13 +1,14 @@
 /**
  * The gateway's memory of the accounts behind tokens, so that an authenticated request
- * costs a signature check and no call: the gateway verifies the token itself (every node
- * has JWT_SECRET) and asks the users service only for an account it has not seen lately.
+ * costs neither a call nor, once its token was seen, a signature check: on a miss the
+ * gateway verifies the token itself (every node has JWT_SECRET) and asks the users service
+ * for the account.
  *
- * Entries are keyed by user and password version (a password change bumps the version, so
- * old tokens miss). Every change of a user makes the users service broadcast
- * `cache.clean.users` to every node, which empties this cache; an entry also expires after
- * `ttlMs`, in case a broadcast is lost. A read that started before a clean is not kept: it
- * may have read the account as it was before the change.
+ * Entries are keyed by the token and never outlive it. Every change of a user (password,
+ * role, removal) makes the users service broadcast `cache.clean.users` to every node, which
+ * empties this cache; an entry also expires after `ttlMs`, in case a broadcast is lost. A
+ * read that started before a clean is not kept: it may have read the account as it was
+ * before the change.
  */
 export class AccountCache<T> {
 	private readonly entries = new Map<string, { value: T; until: number }>();
@@ -20,14 +21,18 @@ export class AccountCache<T> {
 		private readonly now: () => number = Date.now,
 	) {}
 
-	/** The entry of `key`, or what `load` answers (kept unless null or cleaned meanwhile). */
-	async get(key: string, load: () => Promise<T | null>): Promise<T | null> {
+	/**
+	 * The entry of `key`, or the value `load` answers, kept until `expiresAt` at the latest
+	 * (unless null, or cleaned meanwhile).
+	 */
+	async get(key: string, load: () => Promise<{ value: T; expiresAt: number } | null>): Promise<T | null> {
 		const hit = this.entries.get(key);
 		if (hit && hit.until > this.now()) return hit.value;
 		const generation = this.generation;
-		const value = await load();
-		if (value !== null && generation === this.generation) this.keep(key, value);
-		return value;
+		const loaded = await load();
+		if (!loaded) return null;
+		if (generation === this.generation) this.keep(key, loaded.value, loaded.expiresAt);
+		return loaded.value;
 	}
 
 	clear(): void {
@@ -35,10 +40,10 @@ export class AccountCache<T> {
 		this.entries.clear();
 	}
 
-	private keep(key: string, value: T): void {
+	private keep(key: string, value: T, expiresAt: number): void {
 		this.entries.delete(key);
 		// Oldest first in a Map: the first key is the one kept longest ago.
 		if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
-		this.entries.set(key, { value, until: this.now() + this.ttlMs });
+		this.entries.set(key, { value, until: Math.min(this.now() + this.ttlMs, expiresAt) });
 	}
 }

@@ -90,6 +90,15 @@ describe("tokens", () => {
 		const notBearer = await api.get("/api/users/me", { headers: { authorization: "Basic abc" } });
 		expect(notBearer.status).toBe(401);
 	});
+
+	it("stops taking a token the moment it expires, though the gateway has seen it", async () => {
+		const { user } = await newCustomer(api);
+		const expiresAt = Math.floor(Date.now() / 1000) + 2;
+		const token = jwt.sign({ role: "customer", pv: 0, exp: expiresAt }, process.env.JWT_SECRET!, { subject: user.id });
+		expect((await api.get("/api/users/me", { token })).status).toBe(200);
+		await new Promise(resolve => setTimeout(resolve, expiresAt * 1000 - Date.now() + 50));
+		expect((await api.get("/api/users/me", { token })).status).toBe(401);
+	});
 });
 
 describe("profile", () => {

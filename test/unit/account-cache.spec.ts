@@ -3,48 +3,60 @@ import { AccountCache } from "../../src/gateway/account-cache";
 describe("the gateway's account cache", () => {
 	let now = 0;
 	const cache = () => new AccountCache<string>(1000, 2, () => now);
-	const counting = () => {
-		const load = jest.fn(async () => "ann");
-		return load;
-	};
+	const counting = (expiresAt = Infinity) => jest.fn(async () => ({ value: "ann", expiresAt }));
 
 	beforeEach(() => (now = 0));
 
 	it("asks once for an account it keeps, again once it expired", async () => {
 		const accounts = cache();
 		const load = counting();
-		expect(await accounts.get("u1:0", load)).toBe("ann");
-		expect(await accounts.get("u1:0", load)).toBe("ann");
+		expect(await accounts.get("token-1", load)).toBe("ann");
+		expect(await accounts.get("token-1", load)).toBe("ann");
 		expect(load).toHaveBeenCalledTimes(1);
 		now = 1000;
-		await accounts.get("u1:0", load);
+		await accounts.get("token-1", load);
+		expect(load).toHaveBeenCalledTimes(2);
+	});
+
+	it("keeps no account past its token's expiry", async () => {
+		const accounts = cache();
+		const load = counting(300);
+		await accounts.get("token", load);
+		now = 299;
+		await accounts.get("token", load);
+		expect(load).toHaveBeenCalledTimes(1);
+		now = 300;
+		await accounts.get("token", load);
 		expect(load).toHaveBeenCalledTimes(2);
 	});
 
 	it("forgets every account on a clean", async () => {
 		const accounts = cache();
 		const load = counting();
-		await accounts.get("u1:0", load);
+		await accounts.get("token-1", load);
 		accounts.clear();
-		await accounts.get("u1:0", load);
+		await accounts.get("token-1", load);
 		expect(load).toHaveBeenCalledTimes(2);
 	});
 
 	it("does not keep what was read before a clean that came during the read", async () => {
 		const accounts = cache();
 		let finish!: (value: string) => void;
-		const stale = accounts.get("u1:0", () => new Promise<string>(resolve => (finish = resolve)));
+		const stale = accounts.get(
+			"token-1",
+			() => new Promise<{ value: string; expiresAt: number }>(resolve => (finish = value => resolve({ value, expiresAt: Infinity }))),
+		);
 		accounts.clear();
 		finish("ann as before her change");
 		expect(await stale).toBe("ann as before her change");
-		expect(await accounts.get("u1:0", async () => "ann as now")).toBe("ann as now");
+		expect(await accounts.get("token-1", async () => ({ value: "ann as now", expiresAt: Infinity }))).toBe("ann as now");
 	});
 
 	it("keeps no unknown account, and at most its size, dropping the oldest", async () => {
 		const accounts = cache();
 		const unknown = jest.fn(async () => null);
-		await accounts.get("gone:0", unknown);
-		await accounts.get("gone:0", unknown);
+		await accounts.get("forged", unknown);
+		await accounts.get("forged", unknown);
 		expect(unknown).toHaveBeenCalledTimes(2);
 		const load = counting();
 		for (const key of ["a", "b", "c"]) await accounts.get(key, load);

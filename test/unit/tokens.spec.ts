@@ -4,8 +4,13 @@ import { issueToken, readToken } from "../../src/auth/tokens";
 const secret = "unit-test-secret";
 
 it("reads back the user and role of a token it issued", () => {
+	const before = Date.now();
 	const token = issueToken({ sub: "u1", role: "admin", pv: 2 }, { secret, expiresIn: "1h" });
-	expect(readToken(token, secret)).toEqual({ sub: "u1", role: "admin", pv: 2 });
+	const claims = readToken(token, secret);
+	expect(claims).toMatchObject({ sub: "u1", role: "admin", pv: 2 });
+	// When it expires, to the second, as JWTs count.
+	expect(claims!.expiresAt).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 + 3_600_000);
+	expect(claims!.expiresAt).toBeLessThanOrEqual(Date.now() + 3_600_000);
 });
 
 it("refuses an expired token", async () => {
