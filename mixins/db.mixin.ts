@@ -17,6 +17,7 @@ import { OWES_EVENTS, type OutboxStore } from "../src/durable-events/outbox";
 import { pageWindow, toPage, type Page, type PageRequest } from "../src/pagination";
 import { isDuplicateKeyError, lacks } from "../src/storage/collection";
 import { groupCommits } from "../src/storage/nedb-group-commit";
+import { keepUnchangedIndexKeys } from "../src/storage/nedb-index-updates";
 
 /** `sparse`: only documents that have the field are indexed (a field present only while some work is owed). */
 export type IndexSpec = { fields: Record<string, 1 | -1>; unique?: boolean; sparse?: boolean };
@@ -140,6 +141,7 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 		? { ...given, fields: { ...given.fields, ...OUTBOX_FIELDS }, indexes: [...(given.indexes ?? []), OUTBOX_INDEX] }
 		: given;
 	const { mongoUri, dataDir } = config.storage;
+	if (!mongoUri) keepUnchangedIndexKeys();
 	const storage = mongoUri
 		? { adapter: new MongooseAdapter(mongoUri), model: mongooseModel(options) }
 		: {
