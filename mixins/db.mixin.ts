@@ -83,6 +83,8 @@ type DbThis = DbMethods & {
 	clearCache(): Promise<void>;
 	toPlain(doc: unknown): Promise<Entity | null>;
 	ensureIndexes(): Promise<void>;
+	/** Appends what the NeDB file still owes and closes it (set while the service keeps one). */
+	closeDataFile?: () => void;
 };
 
 /** A mongoose query asked for plain objects (`lean`): no document to build for each result. */
@@ -305,7 +307,7 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 			// NeDB files are append-only: rewritten now and then, they stay the size of the data, not of its history.
 			if (!mongoUri && dataDir) {
 				nedbFile(this.adapter).setAutocompactionInterval(config.storage.compactIntervalMs);
-				groupCommits(nedbFile(this.adapter) as unknown as Datastore<object>);
+				this.closeDataFile = groupCommits(nedbFile(this.adapter) as unknown as Datastore<object>);
 			}
 			await this.ensureIndexes();
 			if (this.seedDatabase && (await this.adapter.count()) === 0) await this.seedDatabase();
@@ -313,6 +315,7 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 
 		stopped(this: DbThis) {
 			if (!mongoUri && dataDir) nedbFile(this.adapter).stopAutocompaction();
+			this.closeDataFile?.();
 		},
 	} as unknown as Partial<ServiceSchema>;
 }

@@ -38,7 +38,7 @@ export interface Collection<T extends Keyed> {
 	/** Removes every record that matches `query` (a sweep, such as a retention purge); answers how many. */
 	removeMany(query: object): Promise<number>;
 	count(query?: object): Promise<number>;
-	/** Stops background work (NeDB's compaction). */
+	/** Stops background work (NeDB's compaction) and closes the NeDB file, once what it owes is in it. */
 	close(): void;
 }
 
@@ -51,10 +51,8 @@ export function isDuplicateKeyError(err: unknown): boolean {
 function nedbCollection<T extends Keyed>(spec: CollectionSpec, dataDir: string | null): Collection<T> {
 	keepUnchangedIndexKeys();
 	const db = new Datastore<T>(dataDir ? { filename: path.join(dataDir, `${spec.name}.db`), autoload: true } : {});
-	if (dataDir) {
-		db.setAutocompactionInterval(config.storage.compactIntervalMs);
-		groupCommits(db);
-	}
+	if (dataDir) db.setAutocompactionInterval(config.storage.compactIntervalMs);
+	const closeFile = groupCommits(db);
 	for (const fieldName of spec.indexes ?? []) void db.ensureIndexAsync({ fieldName });
 	return {
 		byId: id => db.findOneAsync({ _id: id } as object) as Promise<T | null>,
@@ -83,7 +81,10 @@ function nedbCollection<T extends Keyed>(spec: CollectionSpec, dataDir: string |
 		},
 		removeMany: query => db.removeAsync(query, { multi: true }),
 		count: (query = {}) => db.countAsync(query) as Promise<number>,
-		close: () => db.stopAutocompaction(),
+		close() {
+			db.stopAutocompaction();
+			closeFile();
+		},
 	};
 }
 

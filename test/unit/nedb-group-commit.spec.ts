@@ -1,5 +1,4 @@
-import fsPromises from "node:fs/promises";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import fs, { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import Datastore from "@seald-io/nedb";
@@ -23,16 +22,20 @@ describe("NeDB group commit", () => {
 	let dir: string;
 	let filename: string;
 	let db: Datastore<Doc>;
+	let closeFile: () => void;
 
 	beforeEach(async () => {
 		dir = mkdtempSync(path.join(os.tmpdir(), "group-commit-"));
 		filename = path.join(dir, "docs.db");
 		db = new Datastore<Doc>({ filename });
 		await db.loadDatabaseAsync();
-		groupCommits(db);
+		closeFile = groupCommits(db);
 	});
 
-	afterEach(() => rmSync(dir, { recursive: true, force: true }));
+	afterEach(() => {
+		closeFile();
+		rmSync(dir, { recursive: true, force: true });
+	});
 
 	it("answers a write only once its line is in the file", async () => {
 		const written = await Promise.all(
@@ -48,7 +51,7 @@ describe("NeDB group commit", () => {
 
 	it("writes the lines of concurrent writes in fewer appends, in the order they were made", async () => {
 		await db.insertAsync({ _id: "k", n: 0 });
-		const appends = jest.spyOn(fsPromises, "appendFile");
+		const appends = jest.spyOn(fs, "writeSync");
 		await Promise.all(Array.from({ length: 100 }, () => db.updateAsync({ _id: "k" }, { $inc: { n: 1 } })));
 		// Every update's line is there, in order: the last line is the last state.
 		const lines = linesOf(filename).map(line => JSON.parse(line) as Doc);
@@ -56,6 +59,7 @@ describe("NeDB group commit", () => {
 		// NeDB alone appends once per write.
 		expect(appends.mock.calls.length).toBeGreaterThan(0);
 		expect(appends.mock.calls.length).toBeLessThan(10);
+		expect(appends.mock.calls.every(([fd]) => fd === appends.mock.calls[0][0])).toBe(true);
 		appends.mockRestore();
 		expect(await reloaded(filename)).toEqual([{ _id: "k", n: 100 }]);
 	});
@@ -77,6 +81,28 @@ describe("NeDB group commit", () => {
 		persistence.filename = filename;
 		await db.insertAsync({ _id: "kept", n: 2 });
 		expect((await reloaded(filename)).map(d => d._id)).toEqual(["kept"]);
+	});
+
+	it("appends to the new file once compaction replaced the old one", async () => {
+		await db.insertAsync({ _id: "before", n: 1 });
+		await db.compactDatafileAsync();
+		await db.insertAsync({ _id: "after", n: 2 });
+		await db.updateAsync({ _id: "before" }, { $set: { n: 3 } });
+		expect(await reloaded(filename)).toEqual([
+			{ _id: "after", n: 2 },
+			{ _id: "before", n: 3 },
+		]);
+	});
+
+	it("appends what is still queued when the file is closed", async () => {
+		const write = db.insertAsync({ _id: "last", n: 1 });
+		// Microtasks only: the write is made and its line queued, but no turn has appended it yet.
+		while (db.getAllData().length === 0) await Promise.resolve();
+		expect(linesOf(filename)).toHaveLength(0);
+		closeFile();
+		expect(linesOf(filename)).toHaveLength(1);
+		await write;
+		expect(await reloaded(filename)).toEqual([{ _id: "last", n: 1 }]);
 	});
 
 	it("loses none of the writes still queued when the file is compacted", async () => {
