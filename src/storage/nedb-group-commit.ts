@@ -27,6 +27,20 @@ import { closeSync, openSync, writeSync } from "node:fs";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const model = require("@seald-io/nedb/lib/model.js") as { serialize(doc: unknown): string };
 
+function containsDate(value: unknown): boolean {
+	if (value instanceof Date) return true;
+	if (typeof value !== "object" || value === null) return false;
+	for (const key in value) if (containsDate((value as Record<string, unknown>)[key])) return true;
+	return false;
+}
+
+/**
+ * A document's line, as NeDB writes it. NeDB's serializer runs a replacer on every key (a
+ * Date becomes `{ $$date }`, and the key is checked again after the write checked it); for a
+ * document without a Date, plain JSON is the same line at a third of the cost.
+ */
+const serialize = (doc: unknown) => (containsDate(doc) ? model.serialize(doc) : JSON.stringify(doc));
+
 type Persistence = {
 	filename: string;
 	inMemoryOnly: boolean;
@@ -125,7 +139,7 @@ export function groupCommits<T>(db: Datastore<T>): () => void {
 	/** Whether the operation running now wrote (the datastore runs one at a time). */
 	let wrote = false;
 	persistence.persistNewStateAsync = async docs => {
-		for (const doc of docs) file.queue(`${persistence.afterSerialization(model.serialize(doc))}\n`);
+		for (const doc of docs) file.queue(`${persistence.afterSerialization(serialize(doc))}\n`);
 		if (docs.length > 0) wrote = true;
 	};
 

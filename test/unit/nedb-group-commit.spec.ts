@@ -64,6 +64,16 @@ describe("NeDB group commit", () => {
 		expect(await reloaded(filename)).toEqual([{ _id: "k", n: 100 }]);
 	});
 
+	it("writes the lines NeDB writes: Dates come back as Dates, everything else as it was", async () => {
+		const at = new Date("2026-11-25T10:00:00.000Z");
+		await db.insertAsync({ _id: "dated", n: 1, at, nested: { list: [{ at }, 2, null], text: 'a "quoted" line' } } as unknown as Doc);
+		await db.insertAsync({ _id: "plain", n: 2, nested: { list: [1, "two", null], flag: true } } as unknown as Doc);
+		const [dated, plain] = (await reloaded(filename)) as unknown as Array<Record<string, unknown>>;
+		expect(dated).toEqual({ _id: "dated", n: 1, at, nested: { list: [{ at }, 2, null], text: 'a "quoted" line' } });
+		expect(dated.at).toBeInstanceOf(Date);
+		expect(plain).toEqual({ _id: "plain", n: 2, nested: { list: [1, "two", null], flag: true } });
+	});
+
 	it("answers a read only once every write it may have seen is in the file", async () => {
 		const insert = db.insertAsync({ _id: "seen", n: 1 });
 		const found = await db.findOneAsync({ _id: "seen" });
