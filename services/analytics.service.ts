@@ -233,8 +233,8 @@ const AnalyticsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 	},
 
 	created() {
-		this.inbox = openCollection<InboxEntry>({ name: "analytics_inbox", indexes: ["receivedAt"] });
-		this.log = openCollection<LogEntry>({ name: "analytics_log", indexes: ["receivedAt", "at", "type"] });
+		this.inbox = openCollection<InboxEntry>({ name: "analytics_inbox", sortIndexes: ["receivedAt"] });
+		this.log = openCollection<LogEntry>({ name: "analytics_log", indexes: ["receivedAt", "type"], sortIndexes: ["at"] });
 		this.rollAgain = false;
 		this.stopping = false;
 	},

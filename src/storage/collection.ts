@@ -22,6 +22,12 @@ export type CollectionSpec = {
 	name: string;
 	/** Single-field indexes, for the few queries not by key (sweeps). */
 	indexes?: string[];
+	/**
+	 * Fields that reads only sort by: indexed on MongoDB, which sorts from an index. NeDB
+	 * sorts in memory and uses an index only to match, so there one would cost every write
+	 * and serve no read.
+	 */
+	sortIndexes?: string[];
 };
 
 export type FindOptions = { limit?: number; skip?: number; sort?: Record<string, 1 | -1> };
@@ -53,7 +59,13 @@ function nedbCollection<T extends Keyed>(spec: CollectionSpec, dataDir: string |
 	const db = new Datastore<T>(dataDir ? { filename: path.join(dataDir, `${spec.name}.db`), autoload: true } : {});
 	if (dataDir) db.setAutocompactionInterval(config.storage.compactIntervalMs);
 	const closeFile = groupCommits(db);
-	for (const fieldName of spec.indexes ?? []) void db.ensureIndexAsync({ fieldName });
+	const indexes = spec.indexes ?? [];
+	for (const fieldName of indexes) void db.ensureIndexAsync({ fieldName });
+	// The file keeps the indexes it was given: one that an earlier version declared goes once loaded.
+	void db.autoloadPromise?.then(() => {
+		const kept = Object.keys((db as unknown as { indexes: object }).indexes);
+		return Promise.all(kept.filter(field => field !== "_id" && !indexes.includes(field)).map(field => db.removeIndexAsync(field)));
+	});
 	return {
 		byId: id => db.findOneAsync({ _id: id } as object) as Promise<T | null>,
 		async find(query, { limit, skip, sort } = {}) {
@@ -92,7 +104,9 @@ function mongoCollection<T extends Keyed>(spec: CollectionSpec): Collection<T> {
 	// The driver's collection on the connection the service's adapter opened: plain documents, no mongoose casting.
 	type Doc = mongoose.mongo.Document;
 	const collection = () => mongoose.connection.collection<Doc>(spec.name);
-	const indexed = Promise.all((spec.indexes ?? []).map(field => mongoose.connection.asPromise().then(() => collection().createIndex({ [field]: 1 }))));
+	const indexed = Promise.all(
+		[...(spec.indexes ?? []), ...(spec.sortIndexes ?? [])].map(field => mongoose.connection.asPromise().then(() => collection().createIndex({ [field]: 1 }))),
+	);
 	indexed.catch(() => undefined);
 	return {
 		byId: async id => (await collection().findOne({ _id: id } as Doc)) as T | null,

@@ -1,4 +1,9 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import Datastore from "@seald-io/nedb";
 import { lacks, openCollection } from "../../src/storage/collection";
+import { until } from "../cluster/servers";
 
 type Hold = { _id: string; quantity: number; state: string; marks?: string[] };
 
@@ -55,5 +60,48 @@ describe("a collection of its own (NeDB in memory under test)", () => {
 			await c.insertIfNew({ _id: id, quantity, state: "held" });
 		expect(await c.removeMany({ quantity: { $lt: 3 } })).toBe(2);
 		expect((await c.find({})).map(h => h._id)).toEqual(["b"]);
+	});
+});
+
+type CollectionModule = typeof import("../../src/storage/collection");
+
+describe("a collection of its own in a NeDB file", () => {
+	let dir: string;
+	beforeEach(() => (dir = mkdtempSync(path.join(os.tmpdir(), "collection-"))));
+	afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+	/** The collection module as a shop with DATA_DIR=dir loads it. */
+	const storedIn = (dataDir: string): CollectionModule => {
+		let loaded: CollectionModule | undefined;
+		process.env.DATA_DIR = dataDir;
+		try {
+			jest.isolateModules(() => {
+				loaded = jest.requireActual<CollectionModule>("../../src/storage/collection");
+			});
+		} finally {
+			delete process.env.DATA_DIR;
+		}
+		return loaded!;
+	};
+
+	/** The indexes NeDB would build from the file on the next start. */
+	async function indexesInFile(filename: string): Promise<string[]> {
+		const db = new Datastore({ filename });
+		await db.loadDatabaseAsync();
+		return Object.keys((db as unknown as { indexes: object }).indexes).sort();
+	}
+
+	it("keeps its records across a restart, and only the indexes it declares now", async () => {
+		const filename = path.join(dir, "holds.db");
+		const first = storedIn(dir).openCollection<Hold>({ name: "holds", indexes: ["state", "quantity"] });
+		await first.insertIfNew({ _id: "k", quantity: 1, state: "held" });
+		first.close();
+		expect(await indexesInFile(filename)).toEqual(["_id", "quantity", "state"]);
+
+		const again = storedIn(dir).openCollection<Hold>({ name: "holds", indexes: ["state"] });
+		expect(await again.byId("k")).toEqual({ _id: "k", quantity: 1, state: "held" });
+		await until(async () => (await indexesInFile(filename)).length === 2, "the index it no longer declares to go", 5_000);
+		again.close();
+		expect(await indexesInFile(filename)).toEqual(["_id", "state"]);
 	});
 });
