@@ -97,7 +97,11 @@ type LeanModel = {
 const mongoModel = (adapter: DbAdapter) => (adapter as unknown as { model: LeanModel }).model;
 const mongoCursor = (adapter: DbAdapter, filters: FindFilters) => (adapter as unknown as { createCursor(f: FindFilters): LeanQuery }).createCursor(filters);
 
-type NeDatastore = { updateAsync(query: object, update: object, options: object): Promise<{ affectedDocuments: object | null }> };
+type NeDatastore = {
+	updateAsync(query: object, update: object, options: object): Promise<{ affectedDocuments: object | null }>;
+	findOneAsync(query: object): Promise<object | null>;
+	insertAsync(doc: object): Promise<object>;
+};
 
 /** The NeDB datastore under moleculer-db's MemoryAdapter. */
 const nedb = (adapter: DbAdapter) => (adapter as unknown as { db: NeDatastore }).db;
@@ -187,13 +191,14 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 			},
 
 			// Reads on MongoDB ask for plain objects: building a mongoose document for each was most of a read's cost.
+			// On NeDB the hot calls go to its promise API: the adapter's callback API wraps every call twice.
 			async findEntity(this: DbThis, query: object) {
-				return this.toPlain(mongoUri ? await mongoModel(this.adapter).findOne(query).lean().exec() : await this.adapter.findOne(query));
+				return this.toPlain(mongoUri ? await mongoModel(this.adapter).findOne(query).lean().exec() : await nedb(this.adapter).findOneAsync(query));
 			},
 
 			async findEntityById(this: DbThis, id: string) {
 				if (!this.isValidId(id)) return null;
-				return this.toPlain(mongoUri ? await mongoModel(this.adapter).findById(id).lean().exec() : await this.adapter.findById(id));
+				return this.toPlain(mongoUri ? await mongoModel(this.adapter).findById(id).lean().exec() : await nedb(this.adapter).findOneAsync({ _id: id }));
 			},
 
 			async findEntities(this: DbThis, filters: FindFilters) {
@@ -221,7 +226,7 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 			},
 
 			async insertEntity(this: DbThis, entity: object) {
-				const saved = await this.toPlain(await this.adapter.insert(entity));
+				const saved = await this.toPlain(await (mongoUri ? this.adapter.insert(entity) : nedb(this.adapter).insertAsync(entity)));
 				await this.clearCache();
 				return saved;
 			},
