@@ -47,13 +47,13 @@ export type RollupChange = {
  */
 export type RollupDoc = RollupLabels & { _id: string; kind: "rollup"; key: string; count?: number; amount?: number; batches?: string[]; epoch?: number };
 
-const ISO_DAY = /^(\d{4}-\d{2}-\d{2})T/;
-
 /** The UTC day (YYYY-MM-DD) of an ISO timestamp such as `2026-11-25T10:00:00.000Z`; undefined if it is not one. */
 export function dayOf(at: unknown): string | undefined {
-	if (typeof at !== "string" || Number.isNaN(Date.parse(at))) return undefined;
-	const iso = new Date(at).toISOString();
-	return ISO_DAY.exec(iso)?.[1];
+	const time = typeof at === "string" ? Date.parse(at) : Number.NaN;
+	if (Number.isNaN(time)) return undefined;
+	const iso = new Date(time).toISOString();
+	// Years past 9999 (or before 0) have six digits and a sign: not a day this shop counts.
+	return iso[10] === "T" ? iso.slice(0, 10) : undefined;
 }
 
 type Data = Record<string, unknown>;

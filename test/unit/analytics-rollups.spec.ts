@@ -25,6 +25,7 @@ it("takes the UTC day of the event's time", () => {
 	expect(dayOf(AT)).toBe("2026-11-25");
 	expect(dayOf("2026-11-25T23:30:00-02:00")).toBe("2026-11-26");
 	expect(dayOf("yesterday")).toBeUndefined();
+	expect(dayOf("+010000-01-01T00:00:00.000Z")).toBeUndefined();
 	expect(dayOf(undefined)).toBeUndefined();
 });
 
