@@ -13,7 +13,7 @@ import { Errors } from "moleculer";
 import { errorType, ForbiddenError, NotFoundError, UnauthorizedError } from "../src/errors";
 import { readToken } from "../src/auth/tokens";
 import { AccountCache } from "../src/gateway/account-cache";
-import { weakETag } from "../src/gateway/etag";
+import { EncodedAnswers } from "../src/gateway/encoded-answers";
 import { rateLimitStoreFor, type RateLimitStoreClass } from "../src/gateway/rate-limit-store";
 import { toErrorResponse } from "../src/http-errors";
 import { DOCS_CSP, docsAsset, docsPage } from "../src/openapi/docs-page";
@@ -77,6 +77,9 @@ function sendDocsAsset(req: IncomingRequest, res: ServerResponse): void {
 
 const bodyParsers = { json: { limit: gateway.bodyLimit }, urlencoded: false };
 
+/** The JSON and ETag of cached answers, built once per answer (src/gateway/encoded-answers.ts). */
+const answers = new EncodedAnswers();
+
 /** moleculer-web logs every request and answer at debug level; below it, its routes do not even build those lines. */
 const logRequests = ["debug", "trace"].includes(config.broker.logLevel);
 
@@ -89,7 +92,7 @@ const apiRoute = {
 	authorization: true,
 	logging: logRequests,
 	// Weak ETags: a client that polls with If-None-Match gets 304 while nothing changed.
-	etag: weakETag,
+	etag: (body: string | Buffer) => answers.etag(body),
 	// The only headers the services see: the Idempotency-Key of order creation.
 	onBeforeCall(ctx: Context<unknown, Meta>, _route: unknown, req: IncomingRequest) {
 		ctx.meta.headers = { "idempotency-key": req.headers["idempotency-key"] as string | undefined };
@@ -264,6 +267,11 @@ const ApiService: ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> 
 	},
 
 	methods: {
+		/** moleculer-web's JSON of an answer, once per answer object. */
+		encodeResponse(_req: IncomingRequest, _res: ServerResponse, data: unknown): string {
+			return answers.json(data);
+		},
+
 		/**
 		 * The services the gateway cannot route to yet: required ones with no instance, and
 		 * any it can see whose routes it has not built yet (it builds them a moment after a
