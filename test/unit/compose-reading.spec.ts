@@ -15,3 +15,8 @@ it("takes ENV, WORKDIR and CMD of the Dockerfile's last stage", () => {
 	expect(workdir).toBe("/app");
 	expect(cmd).toEqual(expect.arrayContaining(["node", "--config", "dist/moleculer.config.js"]));
 });
+
+it("keeps a quoted ENV value with spaces whole, as the image's NODE_OPTIONS is", () => {
+	const text = 'FROM node AS build\nENV A=1\nFROM node\nENV NODE_OPTIONS="--one --two" \\\n    B=2\nCMD ["node", "x.js"]\n';
+	expect(readDockerfile(text).env).toEqual({ NODE_OPTIONS: "--one --two", B: "2" });
+});
