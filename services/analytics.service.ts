@@ -34,8 +34,6 @@ type Methods = DbMethods & {
 	purgeLog(): Promise<number>;
 };
 
-/** A log entry as the design before the inbox kept it, among the rollups. */
-
 type Vars = {
 	inbox: Collection<InboxEntry>;
 	log: Collection<LogEntry>;
