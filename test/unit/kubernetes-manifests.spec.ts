@@ -7,6 +7,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
 import { config } from "../../src/config";
+import { readDockerfile } from "../cluster/compose-cluster";
 import {
 	BASE_DIR,
 	KUBERNETES_DIR,
@@ -43,6 +44,9 @@ const compose = parse(readFileSync(path.join(ROOT, "docker-compose.yml"), "utf8"
 const composeApps = Object.entries(compose.services).filter(([, service]) => service.build !== undefined);
 
 const shopConfig = named("ConfigMap", "shop-config").data as Record<string, string>;
+
+/** The image's own environment, which compose leaves as it is and a pod may fit to its limits. */
+const imageEnv = readDockerfile(readFileSync(path.join(ROOT, "Dockerfile"), "utf8")).env;
 const shopDeployments = ofKind("Deployment").filter(d => d.spec.template.spec.containers[0].image.startsWith("moleculer-shop"));
 const containerOf = (workload: K8sObject): Container => workload.spec.template.spec.containers[0];
 const envNames = (c: Container) => (c.env ?? []).map(e => e.name);
@@ -94,8 +98,21 @@ describe("the shop's Deployments", () => {
 			const container = containerOf(named("Deployment", name));
 			const fromConfigMaps = (container.envFrom ?? []).flatMap(source => Object.keys(named("ConfigMap", source.configMapRef.name).data));
 			const keys = [...fromConfigMaps, ...envNames(container)];
-			expect({ name, keys: keys.sort() }).toEqual({ name, keys: Object.keys(service.environment ?? {}).sort() });
+			const composeKeys = Object.keys(service.environment ?? {});
+			const beyondImage = keys.filter(key => !(key in imageEnv) || composeKeys.includes(key));
+			expect({ name, keys: beyondImage.sort() }).toEqual({ name, keys: composeKeys.sort() });
 			expect(new Set(keys).size).toBe(keys.length);
+		}
+	});
+
+	it("keep the image's heap settings, with the old generation capped below the pods' memory limit", () => {
+		const flag = (options: string, name: string) => options.split(" ").find(o => o.startsWith(`--${name}=`));
+		expect(flag(shopConfig.NODE_OPTIONS, "max-semi-space-size")).toBe(flag(imageEnv.NODE_OPTIONS, "max-semi-space-size"));
+		const oldSpaceMb = Number(flag(shopConfig.NODE_OPTIONS, "max-old-space-size")?.split("=")[1]);
+		for (const deployment of shopDeployments) {
+			const limit = String(containerOf(deployment).resources.limits.memory);
+			expect(limit).toMatch(/^\d+Mi$/);
+			expect(oldSpaceMb).toBeLessThanOrEqual(0.75 * Number.parseInt(limit, 10));
 		}
 	});
 
