@@ -3,6 +3,7 @@
  * which reads the environment (see the configuration table in README.md).
  */
 import type { BrokerOptions, Errors } from "moleculer";
+import { NearCacher } from "./src/cache/near-cacher";
 import { config } from "./src/config";
 import { healthProbes } from "./src/health/health-probes";
 import { prometheusMetrics, ShopMetricsMiddleware } from "./src/metrics";
@@ -11,6 +12,13 @@ import { RequestContextMiddleware, currentRequestID } from "./src/request-contex
 import { traceTags } from "./src/tracing";
 
 const { broker: opts } = config;
+
+function redisCacher(): NonNullable<BrokerOptions["cacher"]> {
+	const options = { prefix: `${opts.namespace}-cache`, redis: opts.cacher as unknown as Record<string, unknown>, ttl: opts.cacheTtlSeconds };
+	return opts.cacheNearTtlSeconds > 0
+		? new NearCacher({ ...options, near: { maxEntries: opts.cacheMaxEntries, ttlSeconds: opts.cacheNearTtlSeconds } })
+		: { type: "Redis", options };
+}
 
 /** Log lines carry the request ID of the action being handled, when there is one. */
 function formatLogLine(type: string, args: unknown[], bindings: { nodeID: string; mod: string }, helpers: { printArgs(args: unknown[]): unknown[] }): string[] {
@@ -42,10 +50,11 @@ const brokerConfig: BrokerOptions = {
 	// (Moleculer accepts a connection URL here; its typings list only the names.)
 	transporter: (opts.transporter ?? null) as BrokerOptions["transporter"],
 	// A bounded LRU in each process by default (a flood of distinct searches cannot grow it);
-	// redis://host:6379 shares the cache between nodes.
+	// redis://host:6379 shares the cache between nodes, each keeping its hot answers near for
+	// CACHE_NEAR_TTL_SECONDS (src/cache/near-cacher.ts).
 	// (ioredis takes the URL as it is; Moleculer's typings expect an options object.)
 	cacher: (opts.cacher.startsWith("redis://")
-		? { type: "Redis", options: { prefix: `${opts.namespace}-cache`, redis: opts.cacher, ttl: opts.cacheTtlSeconds } }
+		? redisCacher()
 		: opts.cacher === "Memory" || opts.cacher === "MemoryLRU"
 			? { type: "MemoryLRU", options: { max: opts.cacheMaxEntries, ttl: opts.cacheTtlSeconds } }
 			: opts.cacher) as BrokerOptions["cacher"],

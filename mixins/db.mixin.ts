@@ -15,6 +15,7 @@ import mongoose, { type SchemaDefinition } from "mongoose";
 import { config } from "../src/config";
 import { OWES_EVENTS, type OutboxStore } from "../src/durable-events/outbox";
 import { pageWindow, toPage, type Page, type PageRequest } from "../src/pagination";
+import { NearCacher } from "../src/cache/near-cacher";
 import { isDuplicateKeyError, lacks } from "../src/storage/collection";
 import { groupCommits } from "../src/storage/nedb-group-commit";
 import { keepUnchangedIndexKeys } from "../src/storage/nedb-index-updates";
@@ -163,10 +164,13 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 		events: options.cached
 			? {
 					// moleculer-db broadcasts this when an entity changes, so that every node drops
-					// its cached answers; a shared Redis cache was cleaned by the writer already.
+					// its cached answers; a shared Redis cache was cleaned by the writer already,
+					// and only what a node keeps near, in front of it, is left to clean.
 					async [`cache.clean.${options.collection}`](this: { broker: { cacher?: { clean(match: string): Promise<unknown> } } }) {
 						const { cacher } = this.broker;
-						if (cacher && !(cacher instanceof Cachers.Redis)) await cacher.clean(`${options.collection}.**`);
+						const match = `${options.collection}.**`;
+						if (cacher instanceof NearCacher) cacher.cleanLocal(match);
+						else if (cacher && !(cacher instanceof Cachers.Redis)) await cacher.clean(match);
 					},
 				}
 			: {},

@@ -53,6 +53,8 @@ export const config = {
 		/** Entries an in-process cache keeps at most, and how long any cached answer lives. */
 		cacheMaxEntries: int("CACHE_MAX_ENTRIES", 2000),
 		cacheTtlSeconds: int("CACHE_TTL_SECONDS", 300),
+		/** With Redis: how long a node keeps an answer in its own memory in front of Redis (0: never). */
+		cacheNearTtlSeconds: int("CACHE_NEAR_TTL_SECONDS", 5),
 		logLevel: text("LOGLEVEL", nodeEnv === "test" ? "warn" : "info"),
 		/** "console" (readable) or "json" (one object per line, for log shippers). */
 		logFormat: text("LOG_FORMAT", "console"),
