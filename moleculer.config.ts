@@ -123,4 +123,11 @@ const brokerConfig: BrokerOptions = {
 	replOptions: { delimiter: "shop $", customCommands: replCommands() },
 };
 
+// moleculer-runner replaces a top-level option whose name, upper-cased, is an environment
+// variable by that variable's raw text: CACHER=redis://... would become a Redis cacher without
+// the options above (no TTL, no near cache), TRACING=Zipkin a tracer that sends its spans
+// nowhere. The shop builds both options from those variables itself (src/config.ts has read
+// them by now), so the runner is not shown them.
+for (const name of ["CACHER", "TRACING"]) delete process.env[name];
+
 export = brokerConfig;
