@@ -10,13 +10,17 @@ import path from "node:path";
 import { startCluster, type RunningCluster } from "../test/cluster/running-cluster";
 import { startServers } from "../test/cluster/servers";
 import { bestReading, remoteMoleculerWeb } from "./lib/baselines";
-import { bytes, count, ms } from "./lib/format";
+import { bytes, count, micros, ms } from "./lib/format";
 import type { Measured } from "./lib/load";
 import { drainNote, drainShown, measureShop } from "./lib/measure-shop";
 import { CACHE_DIR, rssBytes } from "./lib/processes";
 import { baselineRows, compared, figure, spreadWarning } from "./lib/report";
 import { finish, loadAverage, machine, progress, settings } from "./lib/run";
 import { TARGET_SUSTAINED_SECONDS, TARGETS, type Target } from "./lib/targets";
+
+const CPU_NOTE =
+	"CPU/answer: the CPU time the servers under test used (the shop's service processes, or the baseline's gateway and worker; not NATS, Redis or the database) per 2xx answer in the measured seconds. " +
+	"Unlike req/s, it hardly depends on how the load generator shared the cores with them.";
 
 async function main(): Promise<void> {
 	const startedAt = new Date().toISOString();
@@ -37,7 +41,11 @@ async function main(): Promise<void> {
 		running = await startCluster({}, servers);
 		const { cluster, adminToken } = running;
 		progress(`service logs in ${path.relative(process.cwd(), cluster.logs())}`);
-		const result = await measureShop(cluster.apiUrls()[0], adminToken);
+		const result = await measureShop(
+			cluster.apiUrls()[0],
+			adminToken,
+			cluster.instances.map(i => i.child.pid!),
+		);
 
 		progress("the baseline again");
 		await baseline.measure();
@@ -63,6 +71,7 @@ async function main(): Promise<void> {
 				versus(s.order),
 			],
 			notes: [
+				CPU_NOTE,
 				`Ratios are to the faster reading of ${baseline.name}.`,
 				...[spreadWarning(baseline.name, baseline.readings), drainNote(drain)].filter(note => note !== undefined),
 			],
@@ -71,6 +80,7 @@ async function main(): Promise<void> {
 				figure(`orders/s over ${settings.seconds} s`, orders.perSecond, `${count(orders.perSecond)} orders/s`),
 				figure(`sustained orders/s (${settings.sustainedSeconds} s)`, sustained.perSecond, `${count(sustained.perSecond)} orders/s`),
 				figure("sustained p50", sustained.p50, ms(sustained.p50)),
+				figure("server CPU per paid order (sustained)", sustained.cpuPerAnswerUs, micros(sustained.cpuPerAnswerUs)),
 				figure("sustained p99", sustained.p99, ms(sustained.p99)),
 				figure("paid orders in the run", result.paidOrders, count(result.paidOrders)),
 				figure(

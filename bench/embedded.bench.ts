@@ -12,7 +12,7 @@ import { freePort, until } from "../test/cluster/servers";
 import { client } from "../test/helpers/http";
 import { bestReading, moleculerWeb, nodeHttp, type Baseline } from "./lib/baselines";
 import { compactedSize } from "./lib/disk";
-import { bytes, count, ms, percent } from "./lib/format";
+import { bytes, count, micros, ms, percent } from "./lib/format";
 import type { Measured } from "./lib/load";
 import { drainNote, drainShown, measureShop } from "./lib/measure-shop";
 import { CACHE_DIR, rssBytes, startNode, waitForOk, type Child } from "./lib/processes";
@@ -58,6 +58,10 @@ async function waitForShop(shop: Child, url: string): Promise<string> {
 	return token;
 }
 
+const CPU_NOTE =
+	"CPU/answer: the CPU time the servers under test used (the shop's process or the baseline's) per 2xx answer in the measured seconds. " +
+	"Unlike req/s, it hardly depends on how the load generator shared the cores with them.";
+
 async function main(): Promise<void> {
 	const startedAt = new Date().toISOString();
 	const loadAtStart = loadAverage();
@@ -77,7 +81,7 @@ async function main(): Promise<void> {
 		progress(`starting the shop (data in ${dataDir})`);
 		shop = startShop(port, dataDir, logDir);
 		const adminToken = await waitForShop(shop, url);
-		const result = await measureShop(url, adminToken);
+		const result = await measureShop(url, adminToken, [shop.child.pid!]);
 
 		progress("the baselines again");
 		for (const baseline of baselines) await baseline.measure();
@@ -107,6 +111,7 @@ async function main(): Promise<void> {
 				versus(s.order),
 			],
 			notes: [
+				CPU_NOTE,
 				`Ratios are to the faster reading of ${bareGateway.name}.`,
 				...[...baselines.map(b => spreadWarning(b.name, b.readings)), drainNote(result.drain)].filter(note => note !== undefined),
 			],
@@ -116,6 +121,7 @@ async function main(): Promise<void> {
 				figure("its p99", orders.p99, ms(orders.p99), t.ordersP99Ms),
 				figure(`sustained orders/s (${settings.sustainedSeconds} s)`, sustained.perSecond, `${count(sustained.perSecond)} orders/s`, t.ordersPerSecond),
 				figure("sustained p50", sustained.p50, ms(sustained.p50)),
+				figure("server CPU per paid order (sustained)", sustained.cpuPerAnswerUs, micros(sustained.cpuPerAnswerUs)),
 				figure("sustained p99", sustained.p99, ms(sustained.p99), t.ordersP99Ms),
 				figure("last full 10 s window of the first", slowdown, percent(slowdown), t.lastWindowOfFirst, settings.sustainedSeconds >= TARGET_SUSTAINED_SECONDS),
 				figure("paid orders in the run", result.paidOrders, count(result.paidOrders)),

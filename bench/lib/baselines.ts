@@ -54,7 +54,11 @@ async function startBaselineServer(name: string, start: (port: number) => Child[
 		name,
 		readings,
 		async measure() {
-			const measured = await warmAndMeasure(url, { name, ...hello });
+			const measured = await warmAndMeasure(
+				url,
+				{ name, ...hello },
+				processes.map(p => p.child.pid!),
+			);
 			readings.push(measured);
 			return measured;
 		},

@@ -19,6 +19,11 @@ export function ms(value: number): string {
 	return Number.isFinite(value) ? `${Math.round(value)} ms` : "-";
 }
 
+/** Microseconds, rounded: "52 us". */
+export function micros(value: number): string {
+	return Number.isFinite(value) ? `${Math.round(value)} us` : "-";
+}
+
 /** Seconds with one decimal. */
 export function seconds(value: number): string {
 	return Number.isFinite(value) ? `${value.toFixed(1)} s` : "-";

@@ -11,7 +11,16 @@ export type Scenario = { name: string; method: "GET" | "POST"; path: string; tok
 
 export type Load = { connections: number; seconds: number };
 
-export type Measured = { perSecond: number; p50: number; p99: number; ok: number; errors: number; statuses: Record<string, number> };
+export type Measured = {
+	perSecond: number;
+	p50: number;
+	p99: number;
+	ok: number;
+	errors: number;
+	statuses: Record<string, number>;
+	/** CPU time the servers under test used per 2xx answer, in microseconds (when measured). */
+	cpuPerAnswerUs?: number;
+};
 
 export type Sustained = Measured & { seconds: number; windows: Window[] };
 

@@ -4,6 +4,7 @@
  */
 import { count, ms, seconds } from "./format";
 import { sustain, type Measured, type Sustained } from "./load";
+import { cpuDuring } from "./processes";
 import { progress, settings, warmAndMeasure } from "./run";
 import { analyticsDrain, countedOrders, prepareShop, shopScenarios, type ShopFixture, type ShopScenarios } from "./shop";
 
@@ -18,7 +19,8 @@ export type ShopRun = {
 	fixture: ShopFixture;
 	/** Each scenario's name and what it measured, in the order they ran. */
 	scenarios: Record<keyof ShopScenarios, { name: string; measured: Measured }>;
-	sustained: Sustained & { name: string };
+	/** With the CPU time the shop used per paid order over the run. */
+	sustained: Sustained & { name: string; cpuPerAnswerUs: number };
 	/** Orders answered 201 (paid) during the whole run, warm-ups included. */
 	paidOrders: number;
 	/** From the end of the sustained run until analytics counted every paid order; Infinity if it did not within the timeout. */
@@ -39,14 +41,15 @@ export function drainShown(drain: ShopRun["drain"]): string {
 	return Number.isFinite(drain.seconds) ? seconds(drain.seconds) : `not within ${settings.drainTimeoutSeconds} s (it had ${counting(drain)})`;
 }
 
-export async function measureShop(url: string, adminToken: string): Promise<ShopRun> {
+/** `serverPids`: the shop's processes, whose CPU time per answer is measured. */
+export async function measureShop(url: string, adminToken: string, serverPids: readonly number[]): Promise<ShopRun> {
 	const fixture = await prepareShop(url, adminToken, CUSTOMERS);
 	const countedBefore = await countedOrders(fixture);
 	const scenario = shopScenarios(fixture);
 	let paidOrders = 0;
 	const measured = async (name: keyof ShopScenarios) => ({
 		name: scenario[name].name,
-		measured: await warmAndMeasure(url, scenario[name], name === "order" ? ok => (paidOrders += ok) : undefined),
+		measured: await warmAndMeasure(url, scenario[name], serverPids, name === "order" ? ok => (paidOrders += ok) : undefined),
 	});
 	const scenarios = {
 		productGet: await measured("productGet"),
@@ -57,9 +60,12 @@ export async function measureShop(url: string, adminToken: string): Promise<Shop
 
 	progress(`sustained ${scenario.order.name}: ${settings.sustainedSeconds} s`);
 	const load = { connections: settings.connections, seconds: settings.sustainedSeconds };
-	const sustained = await sustain(url, scenario.order, load, settings.windowSeconds, w =>
-		progress(`  ${w.fromS}-${w.toS} s: ${Math.round(w.perSecond)} orders/s, p50 ${ms(w.p50)}, p99 ${ms(w.p99)}`),
+	const { result: ran, cpuMicros } = await cpuDuring(serverPids, () =>
+		sustain(url, scenario.order, load, settings.windowSeconds, w =>
+			progress(`  ${w.fromS}-${w.toS} s: ${Math.round(w.perSecond)} orders/s, p50 ${ms(w.p50)}, p99 ${ms(w.p99)}`),
+		),
 	);
+	const sustained = { ...ran, cpuPerAnswerUs: cpuMicros / ran.ok };
 	paidOrders += sustained.ok;
 
 	const expected = countedBefore + paidOrders;

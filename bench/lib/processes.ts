@@ -3,8 +3,8 @@
  * the benchmark, which only generates load and reads results. Their output goes to a log
  * file each under .cache/bench/logs/; they exit with the benchmark if it is killed.
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdirSync } from "node:fs";
+import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { stopProcess, until } from "../../test/cluster/servers";
@@ -53,4 +53,34 @@ export async function waitForOk(server: Child, url: string, timeoutMs = 60_000):
 export async function rssBytes(pid: number): Promise<number> {
 	const { stdout } = await promisify(execFile)("ps", ["-o", "rss=", "-p", String(pid)]);
 	return Number(stdout.trim()) * 1024;
+}
+
+/**
+ * CPU time (user and system) a process has used, in microseconds, from the utime and stime
+ * fields of a Linux `/proc/<pid>/stat` line, given the kernel's clock ticks per second.
+ */
+export function cpuMicrosOfStat(stat: string, ticksPerSecond: number): number {
+	// The command name (field 2) is in parentheses and may hold spaces: count from after it.
+	const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+	return ((Number(fields[11]) + Number(fields[12])) / ticksPerSecond) * 1e6;
+}
+
+let ticksPerSecond: number | undefined;
+
+/** CPU time a running process has used, in microseconds; NaN where there is no /proc (not Linux). */
+export function cpuMicros(pid: number): number {
+	try {
+		ticksPerSecond ??= Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+		return cpuMicrosOfStat(readFileSync(`/proc/${pid}/stat`, "utf8"), ticksPerSecond);
+	} catch {
+		return Number.NaN;
+	}
+}
+
+/** CPU time the processes use while `work` runs, in microseconds (NaN where it cannot be read). */
+export async function cpuDuring<T>(pids: readonly number[], work: () => Promise<T>): Promise<{ result: T; cpuMicros: number }> {
+	const total = () => pids.reduce((sum, pid) => sum + cpuMicros(pid), 0);
+	const before = total();
+	const result = await work();
+	return { result, cpuMicros: total() - before };
 }

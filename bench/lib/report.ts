@@ -2,7 +2,7 @@
  * What a run found, as JSON (kept under .cache/bench/ for comparison) and as the tables
  * printed at the end. Building and rendering are plain functions, unit tested.
  */
-import { bytes, count, ms, percent, table } from "./format";
+import { bytes, count, micros, ms, percent, table } from "./format";
 import type { Measured, Sustained } from "./load";
 import { check, type Target, type Verdict } from "./targets";
 
@@ -68,18 +68,19 @@ function errorsOf(m: Measured): string {
 export function render(report: BenchReport): string {
 	const { machine, settings } = report;
 	const scenarios = table(
-		["scenario", "req/s", "p50", "p99", "errors", "of baseline", "target", "status"],
+		["scenario", "req/s", "p50", "p99", "CPU/answer", "errors", "of baseline", "target", "status"],
 		report.scenarios.map(s => [
 			s.baseline ? s.name : `baseline: ${s.name}`,
 			count(s.perSecond),
 			ms(s.p50),
 			ms(s.p99),
+			micros(s.cpuPerAnswerUs ?? Number.NaN),
 			errorsOf(s),
 			s.ofBaseline === undefined ? "" : `${percent(s.ofBaseline)} of ${s.baseline}`,
 			s.target ?? "",
 			s.verdict ?? "",
 		]),
-		["req/s", "p50", "p99"],
+		["req/s", "p50", "p99", "CPU/answer"],
 	);
 	const sustained = table(
 		["window", "orders/s", "p50", "p99"],

@@ -2,9 +2,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ms } from "./format";
+import { micros, ms } from "./format";
 import { measure, type Measured, type Scenario } from "./load";
-import { CACHE_DIR } from "./processes";
+import { CACHE_DIR, cpuDuring } from "./processes";
 import { render, type BenchReport } from "./report";
 
 function seconds(name: string, fallback: number): number {
@@ -30,15 +30,28 @@ export function progress(message: string): void {
 	process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
 }
 
-/** Warms the server up on `scenario`, then measures it; `onOk` hears every 2xx count (warm-up included). */
-export async function warmAndMeasure(baseUrl: string, scenario: Scenario, onOk: (ok: number) => void = () => undefined): Promise<Measured> {
+/**
+ * Warms the server up on `scenario`, then measures it, with the CPU time the processes
+ * `serverPids` (the servers under test) use per answer; `onOk` hears every 2xx count (warm-up included).
+ */
+export async function warmAndMeasure(
+	baseUrl: string,
+	scenario: Scenario,
+	serverPids: readonly number[],
+	onOk: (ok: number) => void = () => undefined,
+): Promise<Measured> {
 	progress(`${scenario.name}: ${settings.warmupSeconds} s warm-up, ${settings.seconds} s measured`);
 	const warmup = await measure(baseUrl, scenario, { connections: settings.connections, seconds: settings.warmupSeconds });
 	onOk(warmup.ok);
-	const measured = await measure(baseUrl, scenario, { connections: settings.connections, seconds: settings.seconds });
+	const { result: measured, cpuMicros } = await cpuDuring(serverPids, () =>
+		measure(baseUrl, scenario, { connections: settings.connections, seconds: settings.seconds }),
+	);
 	onOk(measured.ok);
-	progress(`  ${Math.round(measured.perSecond)} req/s, p50 ${ms(measured.p50)}, p99 ${ms(measured.p99)}, ${measured.errors} errors`);
-	return measured;
+	const cpuPerAnswerUs = cpuMicros / measured.ok;
+	progress(
+		`  ${Math.round(measured.perSecond)} req/s, p50 ${ms(measured.p50)}, p99 ${ms(measured.p99)}, ${measured.errors} errors, ${micros(cpuPerAnswerUs)} of server CPU an answer`,
+	);
+	return { ...measured, cpuPerAnswerUs };
 }
 
 export function machine(): Omit<BenchReport["machine"], "loadAverage"> {

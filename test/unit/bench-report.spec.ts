@@ -1,4 +1,5 @@
-import { bytes, count, ms, percent, table } from "../../bench/lib/format";
+import { bytes, count, micros, ms, percent, table } from "../../bench/lib/format";
+import { cpuMicrosOfStat } from "../../bench/lib/processes";
 import type { Measured } from "../../bench/lib/load";
 import { baselineRows, compared, figure, render, spreadWarning } from "../../bench/lib/report";
 import { atLeast, atMost, check } from "../../bench/lib/targets";
@@ -15,6 +16,14 @@ describe("benchmark report", () => {
 		expect(bytes(66 * 1024)).toBe("66.0 KB");
 		expect(bytes(306 * 1024 * 1024)).toBe("306 MB");
 		expect(count(Number.NaN)).toBe("-");
+		expect(micros(51.6)).toBe("52 us");
+		expect(micros(Number.NaN)).toBe("-");
+	});
+
+	it("reads a process's CPU time from its /proc stat line, whatever its name", () => {
+		// utime 250 and stime 50 ticks at 100 a second: 3 s; the name has a space and a parenthesis.
+		const stat = "4242 (node (shop) x) S 1 4242 4242 0 -1 4194560 1000 0 0 0 250 50 0 0 20 0 11 0 100 1000 2000";
+		expect(cpuMicrosOfStat(stat, 100)).toBe(3_000_000);
 	});
 
 	it("prints a Markdown table with padded columns, numbers on the right", () => {
@@ -64,7 +73,13 @@ describe("the printed report", () => {
 			settings: { connections: 32, seconds: 10, warmupSeconds: 2, sustainedSeconds: 20, windowSeconds: 10 },
 			scenarios: [
 				...baselineRows("moleculer-web", [measured(37_600), measured(36_000)]),
-				compared("GET /api/products/:id", measured(24_600), "moleculer-web", measured(37_600), atLeast(0.85, "85% of moleculer-web")),
+				compared(
+					"GET /api/products/:id",
+					{ ...measured(24_600), cpuPerAnswerUs: 47.4 },
+					"moleculer-web",
+					measured(37_600),
+					atLeast(0.85, "85% of moleculer-web"),
+				),
 				compared(
 					"GET /api/users/me",
 					{ ...measured(20_000), errors: 5, statuses: { "200": 20_000, "503": 3 } },
@@ -88,7 +103,10 @@ describe("the printed report", () => {
 		expect(text).toMatch(/\| baseline: moleculer-web, before the shop \| +37,600 \|/);
 		expect(text).toMatch(/\| baseline: moleculer-web, after the shop +\| +36,000 \|/);
 		expect(text).toContain("\nRatios are to the faster reading of moleculer-web.\n");
-		expect(text).toMatch(/\| GET \/api\/products\/:id +\| +24,600 \|.*\| 65% of moleculer-web +\| ≥ 85% of moleculer-web \| not met/);
+		expect(text).toMatch(
+			/\| GET \/api\/products\/:id +\| +24,600 \| +1 ms \| +2 ms \| +47 us \|.*\| 65% of moleculer-web +\| ≥ 85% of moleculer-web \| not met/,
+		);
+		expect(text).toMatch(/\| GET \/api\/users\/me +\| +20,000 \| +1 ms \| +2 ms \| +- \|/);
 		expect(text).toMatch(/\| GET \/api\/users\/me .*\| 5 \(3×503, 2 without an answer\) \| 53% of moleculer-web .*\| met /);
 		expect(text).toMatch(/\| 10-20 s +\| +97 \| 300 ms \| 600 ms \|/);
 		expect(text).toMatch(/\| last window of the first \| 42% +\| ≥ 90% +\| not measured \|/);
