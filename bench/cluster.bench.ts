@@ -80,8 +80,8 @@ async function main(): Promise<void> {
 				figure(`orders/s over ${settings.seconds} s`, orders.perSecond, `${count(orders.perSecond)} orders/s`),
 				figure(`sustained orders/s (${settings.sustainedSeconds} s)`, sustained.perSecond, `${count(sustained.perSecond)} orders/s`),
 				figure("sustained p50", sustained.p50, ms(sustained.p50)),
-				figure("server CPU per paid order (sustained)", sustained.cpuPerAnswerUs, micros(sustained.cpuPerAnswerUs)),
 				figure("sustained p99", sustained.p99, ms(sustained.p99)),
+				figure("server CPU per paid order (sustained)", sustained.cpuPerAnswerUs, micros(sustained.cpuPerAnswerUs)),
 				figure("paid orders in the run", result.paidOrders, count(result.paidOrders)),
 				figure(
 					"analytics counted every paid order after",
