@@ -1,10 +1,13 @@
 /**
  * What operators have of the cluster: every process, started as compose starts it,
  * answers its own health probes (HEALTH_PORT) and its Prometheus endpoint (METRICS_PORT),
- * the shop's counters move on the nodes that do the work, and `npm run cli` opens a REPL
- * on the cluster with the shop's commands.
+ * the shop's counters move on the nodes that do the work, spans go to Zipkin (TRACING=Zipkin,
+ * here a stand-in that keeps what it is sent), and `npm run cli` opens a REPL on the cluster
+ * with the shop's commands.
  */
 import { spawn } from "node:child_process";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { ComposeCluster } from "./compose-cluster";
 import { startCluster } from "./running-cluster";
@@ -16,10 +19,32 @@ let cluster: ComposeCluster;
 let api: Client;
 let admin: string;
 
+/** Zipkin's span API, as much of it as the exporter uses: it posts JSON arrays of spans. */
+type ZipkinSpan = { name: string; traceId: string; localEndpoint?: { serviceName?: string }; tags?: Record<string, string> };
+const zipkinSpans: ZipkinSpan[] = [];
+const zipkinBodies: string[] = [];
+let zipkin: Server;
+
 beforeAll(async () => {
-	({ cluster, api, adminToken: admin } = await startCluster({}));
+	zipkin = createServer((req, res) => {
+		let body = "";
+		req.on("data", chunk => (body += chunk));
+		req.on("end", () => {
+			if (req.url === "/api/v2/spans") {
+				zipkinBodies.push(body);
+				zipkinSpans.push(...(JSON.parse(body) as ZipkinSpan[]));
+			}
+			res.writeHead(202).end();
+		});
+	});
+	await new Promise<void>(resolve => zipkin.listen(0, "127.0.0.1", resolve));
+	const zipkinUrl = `http://127.0.0.1:${(zipkin.address() as AddressInfo).port}`;
+	({ cluster, api, adminToken: admin } = await startCluster({}, undefined, { TRACING: "Zipkin", ZIPKIN_URL: zipkinUrl }));
 });
-afterAll(() => cluster?.stopAll());
+afterAll(async () => {
+	await cluster?.stopAll();
+	zipkin?.close();
+});
 
 const metricsOf = async (service: string) => (await fetch(`http://127.0.0.1:${cluster.of(service)[0].ports.METRICS_PORT}/metrics`)).text();
 
@@ -57,6 +82,25 @@ it("counts orders on the orders node and a refused reservation on the catalog no
 
 	expect(await metricsOf("orders")).toMatch(/^moleculer_request_total\{[^}]*action="orders\.create"[^}]*\} [1-9]/m);
 	expect(await metricsOf("catalog")).toMatch(/^shop_stock_reservations_refused_total\{[^}]*\} 1$/m);
+});
+
+it("sends the spans of a request, across its services, to Zipkin with TRACING=Zipkin, and no password in them", async () => {
+	const password = "zipkin-never-sees-1";
+	const registered = await api.post("/api/auth/register", { email: `traced-${Date.now()}@example.com`, password, name: "Traced" });
+	expect(registered.status).toBe(201);
+
+	// The exporter sends what it has every 5 s.
+	const spans = await waitFor(
+		() => {
+			const gateway = zipkinSpans.find(span => span.name === "POST /api/auth/register");
+			const action = gateway && zipkinSpans.find(span => span.traceId === gateway.traceId && span.name === "action 'users.register'");
+			return action ? zipkinSpans.filter(span => span.traceId === gateway.traceId) : undefined;
+		},
+		"the register request's spans in Zipkin",
+		20_000,
+	);
+	expect(spans.map(span => span.localEndpoint?.serviceName)).toEqual(expect.arrayContaining(["api", "users"]));
+	expect(zipkinBodies.join("")).not.toContain(password);
 });
 
 it("opens a REPL on the cluster (npm run cli) whose shop commands show orders and stock", async () => {
