@@ -8,7 +8,7 @@
  */
 import path from "node:path";
 import type Datastore from "@seald-io/nedb";
-import { Cachers, type ServiceSchema } from "moleculer";
+import { Cachers, type ServiceBroker, type ServiceSchema } from "moleculer";
 import DbService, { MemoryAdapter, type DbAdapter } from "moleculer-db";
 import MongooseAdapter from "moleculer-db-adapter-mongoose";
 import mongoose, { type SchemaDefinition } from "mongoose";
@@ -163,8 +163,8 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 
 		events: options.cached
 			? {
-					// moleculer-db broadcasts this when an entity changes, so that every node drops
-					// its cached answers; a shared Redis cache was cleaned by the writer already,
+					// clearCache (below) broadcasts this when an entity changes, so that every node
+					// drops its cached answers; a shared Redis cache was cleaned by the writer already,
 					// and only what a node keeps near, in front of it, is left to clean.
 					async [`cache.clean.${options.collection}`](this: { broker: { cacher?: { clean(match: string): Promise<unknown> } } }) {
 						const { cacher } = this.broker;
@@ -176,7 +176,15 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 			: {},
 
 		methods: {
-			...(options.cached ? {} : { clearCache: () => Promise.resolve() }),
+			// moleculer-db's own clearCache tells the other nodes first and cleans Redis after: a
+			// node that emptied its near cache meanwhile could read the old answer from Redis
+			// again and keep it. So the shared cache is clean before anyone is told.
+			clearCache: options.cached
+				? async function clearCache(this: { broker: ServiceBroker }) {
+						await this.broker.cacher?.clean(`${options.collection}.**`);
+						this.broker.broadcast(`cache.clean.${options.collection}`);
+					}
+				: () => Promise.resolve(),
 
 			/** A stored entity as a plain object with a string `_id`: a mongoose document through the adapter, a plain one (lean, NeDB) as it is. */
 			async toPlain(this: DbThis, doc: unknown) {

@@ -3,8 +3,8 @@
  * it (a "near cache"), so that a hot cached answer costs no round trip to Redis.
  *
  * Writes go to both layers; a clean empties both on the node that changed the data, and
- * the `cache.clean.<service>` broadcast that moleculer-db sends with every change empties
- * the near layer of every other node (`cleanLocal`, called by the db mixin). A near entry
+ * the `cache.clean.<service>` broadcast that the db mixin sends with every change, once Redis
+ * is clean, empties the near layer of every other node (`cleanLocal`). A near entry
  * also expires after `nearTtlSeconds`, which bounds how stale a node can be if it missed a
  * broadcast; a reconnect to the transporter empties the near layer too, as Moleculer's
  * in-process cachers do. A Redis read that started before a clean is not kept near: it may
