@@ -14,13 +14,9 @@ import { bytes, count, micros, ms } from "./lib/format";
 import type { Measured } from "./lib/load";
 import { drainNote, drainShown, measureShop } from "./lib/measure-shop";
 import { CACHE_DIR, rssBytes } from "./lib/processes";
-import { baselineRows, compared, figure, spreadWarning } from "./lib/report";
+import { baselineRows, compared, cpuNote, figure, spreadWarning } from "./lib/report";
 import { finish, loadAverage, machine, progress, settings } from "./lib/run";
 import { TARGET_SUSTAINED_SECONDS, TARGETS, type Target } from "./lib/targets";
-
-const CPU_NOTE =
-	"CPU/answer: the CPU time the servers under test used (the shop's service processes, or the baseline's gateway and worker; not NATS, Redis or the database) per 2xx answer in the measured seconds. " +
-	"Unlike req/s, it hardly depends on how the load generator shared the cores with them.";
 
 async function main(): Promise<void> {
 	const startedAt = new Date().toISOString();
@@ -71,7 +67,7 @@ async function main(): Promise<void> {
 				versus(s.order),
 			],
 			notes: [
-				CPU_NOTE,
+				cpuNote("the shop's service processes, or the baseline's gateway and worker; not NATS, Redis or the database"),
 				`Ratios are to the faster reading of ${baseline.name}.`,
 				...[spreadWarning(baseline.name, baseline.readings), drainNote(drain)].filter(note => note !== undefined),
 			],

@@ -16,7 +16,7 @@ import { bytes, count, micros, ms, percent } from "./lib/format";
 import type { Measured } from "./lib/load";
 import { drainNote, drainShown, measureShop } from "./lib/measure-shop";
 import { CACHE_DIR, rssBytes, startNode, waitForOk, type Child } from "./lib/processes";
-import { baselineRows, compared, figure, spreadWarning } from "./lib/report";
+import { baselineRows, compared, cpuNote, figure, spreadWarning } from "./lib/report";
 import { finish, loadAverage, machine, progress, settings } from "./lib/run";
 import { loginAdmin } from "./lib/shop";
 import { lastOverFirst } from "./lib/stats";
@@ -57,10 +57,6 @@ async function waitForShop(shop: Child, url: string): Promise<string> {
 	);
 	return token;
 }
-
-const CPU_NOTE =
-	"CPU/answer: the CPU time the servers under test used (the shop's process or the baseline's) per 2xx answer in the measured seconds. " +
-	"Unlike req/s, it hardly depends on how the load generator shared the cores with them.";
 
 async function main(): Promise<void> {
 	const startedAt = new Date().toISOString();
@@ -111,7 +107,7 @@ async function main(): Promise<void> {
 				versus(s.order),
 			],
 			notes: [
-				CPU_NOTE,
+				cpuNote("the shop's process or the baseline's"),
 				`Ratios are to the faster reading of ${bareGateway.name}.`,
 				...[...baselines.map(b => spreadWarning(b.name, b.readings)), drainNote(result.drain)].filter(note => note !== undefined),
 			],

@@ -27,6 +27,14 @@ export type BenchReport = {
 /** Readings of one baseline further apart than this (of the faster) mean the machine was busy. */
 export const BASELINE_SPREAD_LIMIT = 0.15;
 
+/** The note that says what the CPU/answer column counts: `servers`, the processes under test. */
+export function cpuNote(servers: string): string {
+	return (
+		`CPU/answer: the CPU time the servers under test used (${servers}) per 2xx answer in the measured seconds. ` +
+		"Unlike req/s, it hardly depends on how the load generator shared the cores with them."
+	);
+}
+
 /** A baseline's readings, before and after the shop, as rows of the scenarios table. */
 export function baselineRows(name: string, readings: readonly Measured[]): ScenarioResult[] {
 	const when = ["before the shop", "after the shop"];
