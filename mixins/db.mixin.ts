@@ -181,8 +181,12 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 			// again and keep it. So the shared cache is clean before anyone is told.
 			clearCache: options.cached
 				? async function clearCache(this: { broker: ServiceBroker }) {
-						await this.broker.cacher?.clean(`${options.collection}.**`);
-						this.broker.broadcast(`cache.clean.${options.collection}`);
+						try {
+							await this.broker.cacher?.clean(`${options.collection}.**`);
+						} finally {
+							// Told also when Redis failed: each node can still empty its own memory.
+							this.broker.broadcast(`cache.clean.${options.collection}`);
+						}
 					}
 				: () => Promise.resolve(),
 
