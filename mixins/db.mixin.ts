@@ -18,6 +18,7 @@ import { pageWindow, toPage, type Page, type PageRequest } from "../src/paginati
 import { NearCacher } from "../src/cache/near-cacher";
 import { isDuplicateKeyError, lacks } from "../src/storage/collection";
 import { groupCommits } from "../src/storage/nedb-group-commit";
+import { useHashIndexes } from "../src/storage/nedb-hash-index";
 import { keepUnchangedIndexKeys } from "../src/storage/nedb-index-updates";
 
 /** `sparse`: only documents that have the field are indexed (a field present only while some work is owed). */
@@ -330,6 +331,7 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 				nedbFile(this.adapter).setAutocompactionInterval(config.storage.compactIntervalMs);
 				this.closeDataFile = groupCommits(nedbFile(this.adapter) as unknown as Datastore<object>);
 			}
+			if (!mongoUri) useHashIndexes(nedbFile(this.adapter) as unknown as Datastore<object>);
 			await this.ensureIndexes();
 			if (this.seedDatabase && (await this.adapter.count()) === 0) await this.seedDatabase();
 		},

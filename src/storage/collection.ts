@@ -13,6 +13,7 @@ import Datastore from "@seald-io/nedb";
 import mongoose from "mongoose";
 import { config } from "../config";
 import { groupCommits } from "./nedb-group-commit";
+import { useHashIndexes } from "./nedb-hash-index";
 import { keepUnchangedIndexKeys } from "./nedb-index-updates";
 
 export type Keyed = { _id: string };
@@ -57,6 +58,7 @@ export function isDuplicateKeyError(err: unknown): boolean {
 function nedbCollection<T extends Keyed>(spec: CollectionSpec, dataDir: string | null): Collection<T> {
 	keepUnchangedIndexKeys();
 	const db = new Datastore<T>(dataDir ? { filename: path.join(dataDir, `${spec.name}.db`), autoload: true } : {});
+	useHashIndexes(db as Datastore<object>);
 	if (dataDir) db.setAutocompactionInterval(config.storage.compactIntervalMs);
 	const closeFile = groupCommits(db);
 	const indexes = spec.indexes ?? [];
