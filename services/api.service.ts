@@ -8,6 +8,7 @@ import { createReadStream } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Context, ServiceBroker, ServiceSchema } from "moleculer";
 import ApiGateway, { Errors as WebErrors, type ApiSettingsSchema, type IncomingRequest } from "moleculer-web";
+import { NearCachedCalls } from "../mixins/near-cached-calls.mixin";
 import { config } from "../src/config";
 import { Errors } from "moleculer";
 import { errorType, ForbiddenError, NotFoundError, UnauthorizedError } from "../src/errors";
@@ -134,7 +135,8 @@ type GatewayThis = GatewayMethods & GatewayVars & { broker: ServiceBroker };
 
 const ApiService: ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> = {
 	name: "api",
-	mixins: [ApiGateway],
+	// The answers of cached actions (products, the current user) are kept near (mixins/near-cached-calls.mixin.ts).
+	mixins: [ApiGateway, NearCachedCalls],
 
 	settings: {
 		port: gateway.port,

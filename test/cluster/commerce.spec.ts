@@ -1,7 +1,8 @@
 /**
  * Orders across instances on the MongoDB wire server: 2 catalog and 2 orders instances
- * never oversell, and killing an orders instance in the middle of the flow loses no
- * acknowledged order and charges none twice.
+ * never oversell, a product read through the gateway shows every change at once, and
+ * killing an orders instance in the middle of the flow loses no acknowledged order and
+ * charges none twice.
  */
 import type { ComposeCluster } from "./compose-cluster";
 import { sleep, startCluster, steadyLoad } from "./running-cluster";
@@ -63,6 +64,22 @@ it("sells exactly the stock to 50 parallel orders across 2 catalog and 2 orders 
 	expect(await stockOf(productId)).toBe(0);
 	const orders = await allRows<OrderRow>("/api/orders");
 	expect(heldUnits(orders, productId)).toBe(10);
+});
+
+it("shows a product's new stock and price at once after an order and an edit, though the gateway keeps product answers near", async () => {
+	const productId = await newProduct(5);
+	const { token } = await newCustomer(api);
+	// Read twice: the second answer comes from the gateway's memory.
+	for (let i = 0; i < 2; i++) expect(await stockOf(productId)).toBe(5);
+	const list = async () => (await api.get("/api/products?category=tests&pageSize=100")).body.rows.find((p: { id: string }) => p.id === productId)?.stock;
+	for (let i = 0; i < 2; i++) expect(await list()).toBe(5);
+
+	expect((await api.post("/api/orders", { items: [{ productId, quantity: 2 }], payment: CARD }, { token })).status).toBe(201);
+	expect(await stockOf(productId)).toBe(3);
+	expect(await list()).toBe(3);
+
+	expect((await api.patch(`/api/products/${productId}`, { price: 750 }, { token: admin })).status).toBe(200);
+	expect((await api.get(`/api/products/${productId}`)).body.price).toBe(750);
 });
 
 it("loses no acknowledged order and charges none twice when an orders instance is killed mid-flow", async () => {

@@ -1,0 +1,28 @@
+/**
+ * For a service whose node should keep near the cached answers it gets from other nodes
+ * (the gateway: a hot product read then costs it no call at all). The node hears every
+ * service's `cache.clean.<service>` broadcast, which the db mixin sends with every change,
+ * and empties what it keeps of that service; only then does its cacher keep other nodes'
+ * answers (src/cache/near-cacher.ts). Without the cluster's Redis cacher it does nothing:
+ * in one process every action is local and cached where it runs.
+ */
+import type { Context, ServiceBroker, ServiceSchema } from "moleculer";
+import { NearCacher } from "../src/cache/near-cacher";
+
+const CLEAN_PREFIX = "cache.clean.";
+
+const nearCacher = (broker: ServiceBroker) => (broker.cacher instanceof NearCacher ? broker.cacher : undefined);
+
+export const NearCachedCalls: Partial<ServiceSchema> = {
+	events: {
+		"cache.clean.*"(this: { broker: ServiceBroker }, ctx: Context) {
+			const service = ctx.eventName?.slice(CLEAN_PREFIX.length);
+			if (service) nearCacher(this.broker)?.cleanLocal(`${service}.**`);
+		},
+	},
+
+	created(this: { broker: ServiceBroker }) {
+		const cacher = nearCacher(this.broker);
+		if (cacher) cacher.keepRemoteAnswers = true;
+	},
+};
