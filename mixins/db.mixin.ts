@@ -89,6 +89,36 @@ type DbThis = DbMethods & {
 	closeDataFile?: () => void;
 };
 
+/** What the clean of a cached service's answers uses. */
+type CacheCleaning = {
+	broker: ServiceBroker;
+	logger: { info(...args: unknown[]): void; warn(...args: unknown[]): void };
+	/** The next try of a clean that Redis refused, while one is pending. */
+	cacheCleanRetry?: NodeJS.Timeout;
+	retryCacheClean(delayMs: number): void;
+};
+
+/** How long a refused clean of the shared cache waits before its next try, doubling up to the cap. */
+const CLEAN_RETRY_FIRST_MS = 1_000;
+const CLEAN_RETRY_MAX_MS = 30_000;
+
+/** One pending retry at a time: it cleans for every change made before it runs. */
+function retryCacheClean(this: CacheCleaning & { name: string }, delayMs: number): void {
+	if (this.cacheCleanRetry) return;
+	this.cacheCleanRetry = setTimeout(async () => {
+		try {
+			await this.broker.cacher?.clean(`${this.name}.**`);
+			this.cacheCleanRetry = undefined;
+			this.logger.info(`The shared cache of ${this.name} is clean again`);
+			this.broker.broadcast(`cache.clean.${this.name}`);
+		} catch {
+			this.cacheCleanRetry = undefined;
+			this.retryCacheClean(Math.min(delayMs * 2, CLEAN_RETRY_MAX_MS));
+		}
+	}, delayMs);
+	this.cacheCleanRetry.unref();
+}
+
 /** A mongoose query asked for plain objects (`lean`): no document to build for each result. */
 type LeanQuery = { lean(): { exec(): Promise<unknown> } };
 type LeanModel = {
@@ -180,16 +210,23 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 			// moleculer-db's own clearCache tells the other nodes first and cleans Redis after: a
 			// node that emptied its near cache meanwhile could read the old answer from Redis
 			// again and keep it. So the shared cache is clean before anyone is told.
+			// The change is made by then: a clean that Redis refuses does not fail it, and is
+			// tried again until it gets through (or the answers' CACHE_TTL_SECONDS ends them).
 			clearCache: options.cached
-				? async function clearCache(this: { broker: ServiceBroker }) {
+				? async function clearCache(this: CacheCleaning) {
 						try {
 							await this.broker.cacher?.clean(`${options.collection}.**`);
+						} catch (err) {
+							this.logger.warn(`The shared cache of ${options.collection} could not be cleaned after a change; trying again:`, err);
+							this.retryCacheClean(CLEAN_RETRY_FIRST_MS);
 						} finally {
 							// Told also when Redis failed: each node can still empty its own memory.
 							this.broker.broadcast(`cache.clean.${options.collection}`);
 						}
 					}
 				: () => Promise.resolve(),
+
+			...(options.cached ? { retryCacheClean } : {}),
 
 			/** A stored entity as a plain object with a string `_id`: a mongoose document through the adapter, a plain one (lean, NeDB) as it is. */
 			async toPlain(this: DbThis, doc: unknown) {
@@ -336,7 +373,8 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 			if (this.seedDatabase && (await this.adapter.count()) === 0) await this.seedDatabase();
 		},
 
-		stopped(this: DbThis) {
+		stopped(this: DbThis & CacheCleaning) {
+			clearTimeout(this.cacheCleanRetry);
 			if (!mongoUri && dataDir) nedbFile(this.adapter).stopAutocompaction();
 			this.closeDataFile?.();
 		},
