@@ -69,6 +69,7 @@ async function main(): Promise<void> {
 			notes: [
 				cpuNote("the shop's service processes, or the baseline's gateway and worker; not NATS, Redis or the database"),
 				`Ratios are to the faster reading of ${baseline.name}.`,
+				`The three reads are cached actions: the shop's gateway answers a repeated one from its own memory (CACHE_NEAR_TTL_SECONDS), where the baseline's gateway calls its worker every time. Their ratios say that a hot read does not leave the gateway; a read that misses also crosses NATS.`,
 				...[spreadWarning(baseline.name, baseline.readings), drainNote(drain)].filter(note => note !== undefined),
 			],
 			sustained,
