@@ -8,7 +8,7 @@
  */
 import path from "node:path";
 import type Datastore from "@seald-io/nedb";
-import { Cachers, type ServiceBroker, type ServiceSchema } from "moleculer";
+import { Cachers, type Context, type ServiceBroker, type ServiceSchema } from "moleculer";
 import DbService, { MemoryAdapter, type DbAdapter } from "moleculer-db";
 import MongooseAdapter from "moleculer-db-adapter-mongoose";
 import mongoose, { type SchemaDefinition } from "mongoose";
@@ -35,6 +35,13 @@ export type DbMixinOptions = {
 	 * Without cached actions a change cleans nothing (no broadcast, no Redis scan).
 	 */
 	cached?: boolean;
+	/**
+	 * A change of known entities cleans only the answers that can hold them (cleanTargets):
+	 * for a service whose cached actions are all declared (`cache` on the action) and that
+	 * puts nothing into the cache by hand. Otherwise every change cleans every answer of the
+	 * service.
+	 */
+	cleanByEntity?: boolean;
 	/**
 	 * The documents carry an outbox: the events their writes owe, recorded in the same
 	 * write (src/durable-events/outbox.ts), published by the durable-events mixin's relay.
@@ -82,7 +89,8 @@ export type Entity = { _id: string } & Record<string, unknown>;
 type DbThis = DbMethods & {
 	updateOne(query: { _id: string }, update: object): Promise<unknown>;
 	adapter: DbAdapter;
-	clearCache(): Promise<void>;
+	/** Cleans the cached answers that can hold the entities `ids`, or every answer of the service without ids. */
+	clearCache(ids?: string[]): Promise<void>;
 	toPlain(doc: unknown): Promise<Entity | null>;
 	ensureIndexes(): Promise<void>;
 	/** Appends what the NeDB file still owes and closes it (set while the service keeps one). */
@@ -92,6 +100,8 @@ type DbThis = DbMethods & {
 /** What the clean of a cached service's answers uses. */
 type CacheCleaning = {
 	broker: ServiceBroker;
+	fullName: string;
+	schema: { actions?: Record<string, unknown> };
 	logger: { info(...args: unknown[]): void; warn(...args: unknown[]): void };
 	/** The next try of a clean that Redis refused, while one is pending. */
 	cacheCleanRetry?: NodeJS.Timeout;
@@ -101,6 +111,41 @@ type CacheCleaning = {
 /** How long a refused clean of the shared cache waits before its next try, doubling up to the cap. */
 const CLEAN_RETRY_FIRST_MS = 1_000;
 const CLEAN_RETRY_MAX_MS = 30_000;
+
+/** What a `cache.clean.<service>` broadcast carries: the cache keys and patterns to clean. */
+export type CacheCleanPayload = { match: string[] };
+
+/** The keys and patterns a clean broadcast names; every answer of the service when it names none (an older sender, a retry). */
+export function answersCleaned(payload: { match?: unknown } | undefined, service: string): string[] {
+	const match = payload?.match;
+	return Array.isArray(match) && match.every(m => typeof m === "string") ? match : [`${service}.**`];
+}
+
+type CacheSetting = { cache?: boolean | { enabled?: unknown; keys?: string[] } };
+
+/**
+ * What a change of the entities `ids` cleans: the answers of the service's actions cached by
+ * `id` alone (such an action answers about that one entity: `catalog.get`) for those ids,
+ * and every answer of its other cached actions (a list, a search, the caller's account). A
+ * stock change then keeps every other product's cached answer.
+ */
+function cleanTargets(service: CacheCleaning, ids: string[]): { keys: string[]; patterns: string[] } {
+	const keys: string[] = [];
+	const patterns: string[] = [];
+	for (const [name, action] of Object.entries(service.schema.actions ?? {})) {
+		// (An action can be a bare handler, or `false` for one of moleculer-db's that is removed.)
+		const cache = typeof action === "object" && action !== null ? (action as CacheSetting).cache : undefined;
+		if (!cache || (typeof cache === "object" && cache.enabled === false)) continue;
+		const fullName = `${service.fullName}.${name}`;
+		const cacheKeys = typeof cache === "object" ? cache.keys : undefined;
+		if (cacheKeys?.length === 1 && cacheKeys[0] === "id" && service.broker.cacher) {
+			const cacher = service.broker.cacher;
+			// (Moleculer takes the action here, as its own middleware passes it; its typings say a name.)
+			for (const id of ids) keys.push(cacher.getCacheKey({ name: fullName } as unknown as string, cache as object, { params: { id }, meta: {} } as Context));
+		} else patterns.push(`${fullName}**`);
+	}
+	return { keys, patterns };
+}
 
 /** One pending retry at a time: it cleans for every change made before it runs. */
 function retryCacheClean(this: CacheCleaning & { name: string }, delayMs: number): void {
@@ -197,9 +242,9 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 					// clearCache (below) broadcasts this when an entity changes, so that every node
 					// drops its cached answers; a shared Redis cache was cleaned by the writer already,
 					// and only what a node keeps near, in front of it, is left to clean.
-					async [`cache.clean.${options.collection}`](this: { broker: { cacher?: { clean(match: string): Promise<unknown> } } }) {
+					async [`cache.clean.${options.collection}`](this: { broker: ServiceBroker }, ctx: Context<CacheCleanPayload | undefined>) {
 						const { cacher } = this.broker;
-						const match = `${options.collection}.**`;
+						const match = answersCleaned(ctx.params, options.collection);
 						if (cacher instanceof NearCacher) cacher.cleanLocal(match);
 						else if (cacher && !(cacher instanceof Cachers.Redis)) await cacher.clean(match);
 					},
@@ -212,16 +257,20 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 			// again and keep it. So the shared cache is clean before anyone is told.
 			// The change is made by then: a clean that Redis refuses does not fail it, and is
 			// tried again until it gets through (or the answers' CACHE_TTL_SECONDS ends them).
+			// With cleanByEntity, a change of known entities cleans only what can hold them.
 			clearCache: options.cached
-				? async function clearCache(this: CacheCleaning) {
+				? async function clearCache(this: CacheCleaning, ids?: string[]) {
+						const { keys, patterns } = ids && options.cleanByEntity ? cleanTargets(this, ids) : { keys: [], patterns: [`${options.collection}.**`] };
 						try {
-							await this.broker.cacher?.clean(`${options.collection}.**`);
+							if (keys.length > 0) await this.broker.cacher?.del(keys);
+							if (patterns.length > 0) await this.broker.cacher?.clean(patterns);
 						} catch (err) {
 							this.logger.warn(`The shared cache of ${options.collection} could not be cleaned after a change; trying again:`, err);
 							this.retryCacheClean(CLEAN_RETRY_FIRST_MS);
 						} finally {
 							// Told also when Redis failed: each node can still empty its own memory.
-							this.broker.broadcast(`cache.clean.${options.collection}`);
+							const payload: CacheCleanPayload = { match: [...keys, ...patterns] };
+							this.broker.broadcast(`cache.clean.${options.collection}`, payload);
 						}
 					}
 				: () => Promise.resolve(),
@@ -281,7 +330,7 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 
 			async insertEntity(this: DbThis, entity: object) {
 				const saved = await this.toPlain(await (mongoUri ? this.adapter.insert(entity) : nedb(this.adapter).insertAsync(entity)));
-				await this.clearCache();
+				await this.clearCache(saved ? [saved._id] : undefined);
 				return saved;
 			},
 
@@ -289,7 +338,7 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 			async updateEntityById(this: DbThis, id: string, update: object) {
 				if (!this.isValidId(id)) return null;
 				const saved = await this.toPlain(await this.adapter.updateById(id, update));
-				await this.clearCache();
+				await this.clearCache([id]);
 				return saved;
 			},
 
@@ -315,7 +364,7 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 				const updated = mongoUri
 					? await mongoModel(this.adapter).findOneAndUpdate(query, update, { new: true }).lean().exec()
 					: (await nedb(this.adapter).updateAsync(query, update, { returnUpdatedDocs: true, multi: false })).affectedDocuments;
-				if (updated) await this.clearCache();
+				if (updated) await this.clearCache([query._id]);
 				return updated;
 			},
 

@@ -2,11 +2,12 @@
  * For a service whose node should keep near the cached answers it gets from other nodes
  * (the gateway: a hot product read then costs it no call at all). The node hears every
  * service's `cache.clean.<service>` broadcast, which the db mixin sends with every change,
- * and empties what it keeps of that service; only then does its cacher keep other nodes'
+ * and empties what it keeps of the answers it names; only then does its cacher keep other nodes'
  * answers (src/cache/near-cacher.ts). Without the cluster's Redis cacher it does nothing:
  * in one process every action is local and cached where it runs.
  */
 import type { Context, ServiceBroker, ServiceSchema } from "moleculer";
+import { answersCleaned } from "./db.mixin";
 import { NearCacher } from "../src/cache/near-cacher";
 
 const CLEAN_PREFIX = "cache.clean.";
@@ -15,9 +16,9 @@ const nearCacher = (broker: ServiceBroker) => (broker.cacher instanceof NearCach
 
 export const NearCachedCalls: Partial<ServiceSchema> = {
 	events: {
-		"cache.clean.*"(this: { broker: ServiceBroker }, ctx: Context) {
+		"cache.clean.*"(this: { broker: ServiceBroker }, ctx: Context<{ match?: unknown } | undefined>) {
 			const service = ctx.eventName?.slice(CLEAN_PREFIX.length);
-			if (service) nearCacher(this.broker)?.cleanLocal(`${service}.**`);
+			if (service) nearCacher(this.broker)?.cleanLocal(answersCleaned(ctx.params, service));
 		},
 	},
 

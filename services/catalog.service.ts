@@ -79,6 +79,8 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			// Must be the service name: the mixin cleans the cache keys "catalog.**".
 			collection: "catalog",
 			cached: true,
+			// A stock change cleans that product's answer and the lists, not every product's.
+			cleanByEntity: true,
 			fields: {
 				name: { type: String, required: true },
 				description: { type: String, default: "" },

@@ -1,4 +1,4 @@
-import { ServiceBroker, type Service } from "moleculer";
+import { ServiceBroker, type Context, type Service } from "moleculer";
 import { DbMixin, type DbMethods } from "../../mixins/db.mixin";
 
 /**
@@ -38,8 +38,8 @@ describe("the db mixin's cache clean", () => {
 		const broadcast = jest.spyOn(broker, "broadcast").mockImplementation(async (event: string) => void events.push(`broadcast ${event}`));
 		try {
 			// Two changes while Redis is away: both answer, one retry is pending for both.
-			expect(await things.updateEntityById(_id, { $set: { name: "cup" } })).toMatchObject({ name: "cup" });
-			expect(await things.updateEntityById(_id, { $set: { name: "bowl" } })).toMatchObject({ name: "bowl" });
+			expect(await things.updateEntities({ name: "mug" }, { $set: { name: "cup" } })).toBe(1);
+			expect(await things.updateEntities({ name: "cup" }, { $set: { name: "bowl" } })).toBe(1);
 			expect(events).toEqual(["broadcast cache.clean.things", "broadcast cache.clean.things"]);
 			expect(await things.findEntityById<{ name: string }>(_id)).toMatchObject({ name: "bowl" });
 
@@ -50,5 +50,61 @@ describe("the db mixin's cache clean", () => {
 			clean.mockRestore();
 			broadcast.mockRestore();
 		}
+	});
+});
+
+describe("what a change cleans", () => {
+	const broker = new ServiceBroker({ logger: false, cacher: "MemoryLRU" });
+	const answered = jest.fn();
+	broker.createService({
+		name: "things",
+		mixins: [DbMixin({ collection: "things", cached: true, cleanByEntity: true, fields: { name: { type: String } } })],
+		actions: {
+			get: {
+				cache: { keys: ["id"] },
+				async handler(this: Service & DbMethods, ctx: Context<{ id: string }>) {
+					answered(`get ${ctx.params.id}`);
+					return this.findEntityById(ctx.params.id);
+				},
+			},
+			list: {
+				cache: { keys: ["name"] },
+				async handler(this: Service & DbMethods) {
+					answered("list");
+					return this.findEntities({ sort: ["name"] });
+				},
+			},
+		},
+	});
+	const things = () => broker.getLocalService("things") as Service & DbMethods;
+	beforeAll(() => broker.start());
+	afterAll(() => broker.stop());
+
+	it("keeps the cached answers about other entities, and cleans the changed one's and every list", async () => {
+		const a = await things().insertEntity<{ _id: string }>({ name: "a" });
+		const b = await things().insertEntity<{ _id: string }>({ name: "b" });
+		const readAll = () => Promise.all([broker.call("things.get", { id: a._id }), broker.call("things.get", { id: b._id }), broker.call("things.list", {})]);
+		await readAll();
+		answered.mockClear();
+
+		const broadcast = jest.spyOn(broker, "broadcast");
+		await things().updateEntityById(a._id, { $set: { name: "a2" } });
+		expect(broadcast).toHaveBeenCalledWith("cache.clean.things", { match: [expect.stringContaining(a._id), "things.list**"] });
+		broadcast.mockRestore();
+
+		const [gotA, gotB, list] = (await readAll()) as [{ name: string }, { name: string }, { name: string }[]];
+		expect(gotA.name).toBe("a2");
+		expect(gotB.name).toBe("b");
+		expect(list.map(t => t.name)).toEqual(["a2", "b"]);
+		expect(answered.mock.calls.flat().sort()).toEqual([`get ${a._id}`, "list"]);
+	});
+
+	it("cleans every answer of the service after a change of entities it cannot name", async () => {
+		const c = await things().insertEntity<{ _id: string }>({ name: "c" });
+		await broker.call("things.get", { id: c._id });
+		answered.mockClear();
+		await things().updateEntities({ name: "c" }, { $set: { name: "c2" } });
+		expect(await broker.call("things.get", { id: c._id })).toMatchObject({ name: "c2" });
+		expect(answered).toHaveBeenCalledWith(`get ${c._id}`);
 	});
 });

@@ -79,6 +79,19 @@ describe("cached answers of other nodes, kept near by the gateway", () => {
 		expect(served).toHaveBeenCalledTimes(2);
 	});
 
+	it("empties only the answers a change names: another product's stays", async () => {
+		await start({ gatewayHearsCleans: true });
+		await Promise.all(["p1", "p2"].map(id => gateway.call("catalog.get", { id })));
+		price = 120;
+		const p1 = cacher.getCacheKey({ name: "catalog.get" } as unknown as string, { keys: ["id"] }, { params: { id: "p1" }, meta: {} } as Context);
+		await catalog.broadcast("cache.clean.catalog", { match: [p1, "catalog.list**"] });
+		await new Promise(resolve => setImmediate(resolve));
+
+		expect(await gateway.call("catalog.get", { id: "p1" })).toEqual({ id: "p1", price: 120 });
+		expect(await gateway.call("catalog.get", { id: "p2" })).toEqual({ id: "p2", price: 100 });
+		expect(served.mock.calls.flat()).toEqual(["p1", "p2", "p1"]);
+	});
+
 	it("keeps an answer no longer than the near TTL, should a change's broadcast be lost", async () => {
 		await start({ gatewayHearsCleans: true });
 		await gateway.call("catalog.get", { id: "p1" });
