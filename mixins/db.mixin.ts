@@ -15,6 +15,7 @@ import mongoose, { type SchemaDefinition } from "mongoose";
 import { config } from "../src/config";
 import { OWES_EVENTS, type OutboxStore } from "../src/durable-events/outbox";
 import { pageWindow, toPage, type Page, type PageRequest } from "../src/pagination";
+import { answersCleaned, type CacheCleanPayload } from "../src/cache/clean-broadcast";
 import { NearCacher } from "../src/cache/near-cacher";
 import { isDuplicateKeyError, lacks } from "../src/storage/collection";
 import { groupCommits } from "../src/storage/nedb-group-commit";
@@ -112,15 +113,6 @@ type CacheCleaning = {
 const CLEAN_RETRY_FIRST_MS = 1_000;
 const CLEAN_RETRY_MAX_MS = 30_000;
 
-/** What a `cache.clean.<service>` broadcast carries: the cache keys and patterns to clean. */
-export type CacheCleanPayload = { match: string[] };
-
-/** The keys and patterns a clean broadcast names; every answer of the service when it names none (an older sender, a retry). */
-export function answersCleaned(payload: { match?: unknown } | undefined, service: string): string[] {
-	const match = payload?.match;
-	return Array.isArray(match) && match.every(m => typeof m === "string") ? match : [`${service}.**`];
-}
-
 type CacheSetting = { cache?: boolean | { enabled?: unknown; keys?: string[] } };
 
 /**
@@ -145,23 +137,6 @@ function cleanTargets(service: CacheCleaning, ids: string[]): { keys: string[]; 
 		} else patterns.push(`${fullName}**`);
 	}
 	return { keys, patterns };
-}
-
-/** One pending retry at a time: it cleans for every change made before it runs. */
-function retryCacheClean(this: CacheCleaning & { name: string }, delayMs: number): void {
-	if (this.cacheCleanRetry) return;
-	this.cacheCleanRetry = setTimeout(async () => {
-		try {
-			await this.broker.cacher?.clean(`${this.name}.**`);
-			this.cacheCleanRetry = undefined;
-			this.logger.info(`The shared cache of ${this.name} is clean again`);
-			this.broker.broadcast(`cache.clean.${this.name}`);
-		} catch {
-			this.cacheCleanRetry = undefined;
-			this.retryCacheClean(Math.min(delayMs * 2, CLEAN_RETRY_MAX_MS));
-		}
-	}, delayMs);
-	this.cacheCleanRetry.unref();
 }
 
 /** A mongoose query asked for plain objects (`lean`): no document to build for each result. */
@@ -275,7 +250,26 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 					}
 				: () => Promise.resolve(),
 
-			...(options.cached ? { retryCacheClean } : {}),
+			...(options.cached
+				? {
+						/** One pending retry at a time: it cleans for every change made before it runs. */
+						retryCacheClean(this: CacheCleaning, delayMs: number) {
+							if (this.cacheCleanRetry) return;
+							this.cacheCleanRetry = setTimeout(async () => {
+								try {
+									await this.broker.cacher?.clean(`${options.collection}.**`);
+									this.cacheCleanRetry = undefined;
+									this.logger.info(`The shared cache of ${options.collection} is clean again`);
+									this.broker.broadcast(`cache.clean.${options.collection}`);
+								} catch {
+									this.cacheCleanRetry = undefined;
+									this.retryCacheClean(Math.min(delayMs * 2, CLEAN_RETRY_MAX_MS));
+								}
+							}, delayMs);
+							this.cacheCleanRetry.unref();
+						},
+					}
+				: {}),
 
 			/** A stored entity as a plain object with a string `_id`: a mongoose document through the adapter, a plain one (lean, NeDB) as it is. */
 			async toPlain(this: DbThis, doc: unknown) {

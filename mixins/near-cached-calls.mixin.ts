@@ -7,7 +7,7 @@
  * in one process every action is local and cached where it runs.
  */
 import type { Context, ServiceBroker, ServiceSchema } from "moleculer";
-import { answersCleaned } from "./db.mixin";
+import { answersCleaned } from "../src/cache/clean-broadcast";
 import { NearCacher } from "../src/cache/near-cacher";
 
 const CLEAN_PREFIX = "cache.clean.";
