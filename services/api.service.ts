@@ -16,6 +16,10 @@ import { readToken } from "../src/auth/tokens";
 import { AccountCache } from "../src/gateway/account-cache";
 import { EncodedAnswers } from "../src/gateway/encoded-answers";
 import { rateLimitStoreFor, type RateLimitStoreClass } from "../src/gateway/rate-limit-store";
+import { ResponseCache, type CachedResponse } from "../src/gateway/response-cache";
+import { weakETag } from "../src/gateway/etag";
+import { answersCleaned } from "../src/cache/clean-broadcast";
+import { countCachedResponse } from "../src/metrics";
 import { toErrorResponse } from "../src/http-errors";
 import { DOCS_CSP, docsAsset, docsPage } from "../src/openapi/docs-page";
 import { buildOpenApiDocument, routesFromAliases, type ListedAlias } from "../src/openapi/document";
@@ -39,6 +43,12 @@ const ACCOUNT_CACHE_ENTRIES = 10_000;
 
 /** A client's X-Request-ID is kept when it is a sane token; otherwise the gateway makes one. */
 const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
+
+/** The request's ID: the client's X-Request-ID when it is a sane token, else a new one. */
+function requestIdOf(req: IncomingMessage): string {
+	const given = req.headers["x-request-id"];
+	return typeof given === "string" && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
+}
 
 function clientAddress(req: IncomingMessage): string {
 	const forwarded = req.headers["x-forwarded-for"];
@@ -98,6 +108,11 @@ const apiRoute = {
 	onBeforeCall(ctx: Context<unknown, Meta>, _route: unknown, req: IncomingRequest) {
 		ctx.meta.headers = { "idempotency-key": req.headers["idempotency-key"] as string | undefined };
 	},
+	// An anonymous read of a cached action is kept whole for the next one (keepResponse).
+	onAfterCall(this: GatewayThis, ctx: Context<unknown, Meta>, _route: unknown, req: CacheableRequest, _res: ServerResponse, data: unknown) {
+		this.keepResponse(ctx, req, data);
+		return data;
+	},
 };
 
 type RoutedAction = { rest?: unknown; visibility?: string };
@@ -110,7 +125,36 @@ type GatewayMethods = {
 	unroutedServices(): string[];
 	sendError(req: IncomingRequest, res: ServerResponse, err: Error): void;
 	limitPasswordChecks(req: IncomingRequest, user: AuthUser): Promise<void>;
+	keepResponse(ctx: Context<unknown, Meta>, req: CacheableRequest, data: unknown): void;
+	sendCachedResponse(req: IncomingMessage, res: ServerResponse, cached: CachedResponse): void;
 };
+
+/** A request whose answer the response cache may keep: its URL as it came (moleculer-web rewrites `url`), and the generation its call began in. */
+type CacheableRequest = IncomingRequest & { $responseCache?: { url: string; since: number } };
+
+type HttpHandler = (req: IncomingMessage, res: ServerResponse, next?: unknown) => Promise<void>;
+
+/** moleculer-web's own request handler, which the gateway's puts the response cache in front of. */
+const routeRequest = (ApiGateway.methods as unknown as { httpHandler: HttpHandler }).httpHandler;
+
+/** moleculer-web's test of a conditional GET (If-None-Match against the answer's ETag), as its own answers get. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { isFresh } = require("moleculer-web/src/utils") as { isFresh(req: IncomingMessage, res: ServerResponse): boolean };
+
+/** How long the gateway keeps a whole answer, and how many: as long and as many as a node keeps answers near. */
+const responseCacheOptions = () => {
+	const { cacher, cacheNearTtlSeconds, cacheMaxEntries } = config.broker;
+	return cacher && cacheNearTtlSeconds > 0 ? { maxEntries: cacheMaxEntries, ttlMs: cacheNearTtlSeconds * 1000 } : null;
+};
+
+/** The cache setting of an action whose answers the gateway may keep whole: plain on or off, not decided per call. */
+function cacheSetting(action: unknown): { keys?: string[]; ttl?: number } | null {
+	const cache = (action as { cache?: unknown } | undefined)?.cache;
+	if (cache === true) return {};
+	if (typeof cache !== "object" || cache === null) return null;
+	const { enabled } = cache as { enabled?: unknown };
+	return enabled === undefined || enabled === true ? cache : null;
+}
 
 /** One of moleculer-web's aliases, with the options of the route it belongs to. */
 type GatewayAlias = {
@@ -129,6 +173,8 @@ type GatewayVars = {
 	accounts: AccountCache<AuthUser>;
 	/** The routes each service had when the gateway last built them for it: a path of a service that has gone answers 503. */
 	knownRoutes: Map<string, GatewayAlias[]>;
+	/** Whole answers of anonymous reads of cached actions (src/gateway/response-cache.ts); null without a cacher. */
+	responses: ResponseCache | null;
 };
 
 type GatewayThis = GatewayMethods & GatewayVars & { broker: ServiceBroker };
@@ -144,8 +190,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> 
 
 		// (moleculer-web also takes a function here; its typings list only the object form.)
 		rootCallOptions: ((options: { requestID?: string }, req: IncomingMessage) => {
-			const given = req.headers["x-request-id"];
-			options.requestID = typeof given === "string" && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
+			options.requestID = requestIdOf(req);
 		}) as unknown as ApiSettingsSchema["rootCallOptions"],
 
 		cors: gateway.corsOrigins.length
@@ -269,6 +314,52 @@ const ApiService: ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> 
 	},
 
 	methods: {
+		/**
+		 * Every HTTP request: an anonymous GET (no Authorization, no Origin) whose whole answer
+		 * the gateway keeps is answered from it; anything else is routed by moleculer-web.
+		 */
+		httpHandler(this: GatewayThis, req: CacheableRequest, res: ServerResponse, next?: unknown) {
+			if (this.responses && req.method === "GET" && !req.headers.authorization && !req.headers.origin) {
+				const url = req.url ?? "";
+				const cached = this.responses.get(url);
+				if (cached) return this.sendCachedResponse(req, res, cached);
+				req.$responseCache = { url, since: this.responses.begin() };
+			}
+			return routeRequest.call(this, req, res, next);
+		},
+
+		/**
+		 * Keeps the answer of an anonymous GET of a cached action, under its cache key: a plain
+		 * 200 with a JSON body (no status, headers or type of the action's own), of a call that
+		 * no clean overtook.
+		 */
+		keepResponse(this: GatewayThis, ctx: Context<unknown, Meta>, req: CacheableRequest, data: unknown) {
+			const kept = req.$responseCache;
+			const { cacher } = this.broker;
+			const action = req.$action as { name?: string } | undefined;
+			const cache = cacheSetting(action);
+			if (!kept || !this.responses || !cacher || !cache || !action?.name || typeof data !== "object" || data === null) return;
+			const { $statusCode, $responseHeaders, $responseType, $location } = ctx.meta as Record<string, unknown>;
+			if ($statusCode !== undefined || $responseHeaders !== undefined || $responseType !== undefined || $location !== undefined) return;
+			// The key the action's own answer is cached under (as the cacher computes it), which a clean names.
+			const cacheKey = cacher.getCacheKey(action as unknown as string, cache, { params: req.$params, meta: ctx.meta } as unknown as Context);
+			const json = answers.json(data);
+			this.responses.set(kept.url, { json, etag: weakETag(json), cacheKey }, kept.since, cache.ttl ? cache.ttl * 1000 : undefined);
+		},
+
+		/** A kept answer, as moleculer-web would send it: same headers, 304 to a client that has it. */
+		sendCachedResponse(this: GatewayThis, req: IncomingMessage, res: ServerResponse, cached: CachedResponse) {
+			res.setHeader("X-Request-ID", requestIdOf(req));
+			res.setHeader("Content-Type", "application/json; charset=utf-8");
+			res.setHeader("ETag", cached.etag);
+			countCachedResponse(this.broker, cached.cacheKey.split(":", 1)[0]);
+			if (isFresh(req, res)) {
+				res.statusCode = 304;
+				res.removeHeader("Content-Type");
+				res.end();
+			} else res.end(cached.json);
+		},
+
 		/** moleculer-web's JSON of an answer, once per answer object. */
 		encodeResponse(_req: IncomingRequest, _res: ServerResponse, data: unknown): string {
 			return answers.json(data);
@@ -353,6 +444,17 @@ const ApiService: ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> 
 	},
 
 	events: {
+		/** A change of a cached service's data: its answers that the gateway keeps whole go. */
+		"cache.clean.*"(this: GatewayThis, ctx: Context<{ match?: unknown } | undefined>) {
+			const service = ctx.eventName?.slice("cache.clean.".length);
+			if (service) this.responses?.clean(answersCleaned(ctx.params, service));
+		},
+
+		/** A gateway that was cut off from the others may have missed cleans. */
+		"$transporter.connected"(this: GatewayThis) {
+			this.responses?.clear();
+		},
+
 		/** A user changed (password, role, name, removal): forget every account read before. */
 		"cache.clean.users"() {
 			this.accounts.clear();
@@ -374,6 +476,8 @@ const ApiService: ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> 
 		this.passwordChecks = new RateLimitStore(gateway.authRateWindow, { limit: gateway.passwordCheckLimit }, this.broker);
 		this.knownRoutes = new Map();
 		this.accounts = new AccountCache(ACCOUNT_CACHE_MS, ACCOUNT_CACHE_ENTRIES);
+		const responseCache = responseCacheOptions();
+		this.responses = responseCache && new ResponseCache(responseCache);
 	},
 };
 

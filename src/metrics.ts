@@ -37,6 +37,12 @@ export const SHOP_METRICS = {
 		labelNames: ["type", "group"],
 		description: "Business events given up on and moved to the dead letters",
 	},
+	cachedResponses: {
+		type: "counter",
+		name: "shop.gateway.cached_responses.total",
+		labelNames: ["action"],
+		description: "Answers the gateway sent from its response cache, without calling the action (Moleculer's request metrics do not count them)",
+	},
 	outboxBacklog: { type: "gauge", name: "shop.outbox.backlog", labelNames: ["service"], description: "Business events written and not yet published" },
 } satisfies Record<string, MetricDef>;
 
@@ -66,6 +72,7 @@ export const countEventDelivery = (broker: ServiceBroker, type: string, group: s
 	increment(broker, SHOP_METRICS.eventDeliveries, { type, group, outcome });
 export const countEventRetry = (broker: ServiceBroker, type: string, group: string) => increment(broker, SHOP_METRICS.eventRetries, { type, group });
 export const countDeadLetter = (broker: ServiceBroker, type: string, group: string) => increment(broker, SHOP_METRICS.deadLetters, { type, group });
+export const countCachedResponse = (broker: ServiceBroker, action: string) => increment(broker, SHOP_METRICS.cachedResponses, { action });
 export function setOutboxBacklog(broker: ServiceBroker, service: string, pending: number): void {
 	if (registerOnce(broker, SHOP_METRICS.outboxBacklog)) broker.metrics.set(SHOP_METRICS.outboxBacklog.name, pending, { service });
 }

@@ -140,6 +140,73 @@ describe("one product", () => {
 	});
 });
 
+describe("the gateway's response cache", () => {
+	/** The catalog's cached answer of this product was looked up: the read reached the action. */
+	function cacheLookups(): jest.SpyInstance {
+		return jest.spyOn(broker.cacher!, "get");
+	}
+	afterEach(() => jest.restoreAllMocks());
+
+	it("answers a repeated anonymous read without a call: same body and ETag, 304 to a client that has it", async () => {
+		const product = await createProduct({ name: "Popular" });
+		const first = await api.get(`/api/products/${product.id}`);
+		const lookups = cacheLookups();
+		const again = await api.get(`/api/products/${product.id}`, { headers: { "x-request-id": "shopper-42" } });
+		expect(lookups).not.toHaveBeenCalled();
+		expect(again.status).toBe(200);
+		expect(again.body).toEqual(first.body);
+		expect(again.headers.get("etag")).toBe(first.headers.get("etag"));
+		expect(again.headers.get("content-type")).toMatch(/application\/json/);
+		expect(again.headers.get("x-request-id")).toBe("shopper-42");
+
+		// (Node's fetch asks for a full answer to a conditional request unless told max-age=0, as a browser does.)
+		const revalidate = { "if-none-match": first.headers.get("etag")!, "cache-control": "max-age=0" };
+		const unchanged = await api.get(`/api/products/${product.id}`, { headers: revalidate });
+		expect(unchanged.status).toBe(304);
+		expect(unchanged.body).toBeUndefined();
+		expect(lookups).not.toHaveBeenCalled();
+	});
+
+	it("lets a signed-in read through, and a bad token is still a 401", async () => {
+		const product = await createProduct();
+		await api.get(`/api/products/${product.id}`);
+		const customer = await newCustomer(api);
+		const lookups = cacheLookups();
+		expect((await api.get(`/api/products/${product.id}`, { token: customer.token })).body).toMatchObject({ id: product.id });
+		expect(lookups).toHaveBeenCalled();
+		expect((await api.get(`/api/products/${product.id}`, { token: "not-a-token" })).status).toBe(401);
+	});
+
+	it("shows a change of stock, price or activity right away, in the product and in the lists", async () => {
+		const category = freshCategory();
+		const product = await createProduct({ category, stock: 10, price: 500 });
+		const read = async () => [(await api.get(`/api/products/${product.id}`)).body, (await api.get(`/api/products?category=${category}`)).body.rows[0]];
+		expect(await read()).toEqual([expect.objectContaining({ stock: 10 }), expect.objectContaining({ stock: 10 })]);
+
+		await api.post(`/api/products/${product.id}/stock`, { delta: -3 }, { token: admin });
+		expect(await read()).toEqual([expect.objectContaining({ stock: 7 }), expect.objectContaining({ stock: 7 })]);
+
+		await broker.call("catalog.reserve", { orderId: "cache-order", productId: product.id, quantity: 2 });
+		expect(await read()).toEqual([expect.objectContaining({ stock: 5 }), expect.objectContaining({ stock: 5 })]);
+
+		await api.patch(`/api/products/${product.id}`, { price: 650 }, { token: admin });
+		expect(await read()).toEqual([expect.objectContaining({ price: 650 }), expect.objectContaining({ price: 650 })]);
+
+		await api.delete(`/api/products/${product.id}`, { token: admin });
+		expect((await api.get(`/api/products/${product.id}`)).status).toBe(404);
+		expect((await api.get(`/api/products?category=${category}`)).body.total).toBe(0);
+	});
+
+	it("keeps another product's answer through a change of this one", async () => {
+		const [changed, other] = [await createProduct(), await createProduct()];
+		await api.get(`/api/products/${other.id}`);
+		await api.post(`/api/products/${changed.id}/stock`, { delta: 1 }, { token: admin });
+		const lookups = cacheLookups();
+		expect((await api.get(`/api/products/${other.id}`)).body).toEqual(other);
+		expect(lookups).not.toHaveBeenCalled();
+	});
+});
+
 describe("creating", () => {
 	it("lets an admin create a product: 201, its location, the product, and product.created", async () => {
 		const res = await api.post(

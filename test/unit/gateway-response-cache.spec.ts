@@ -1,0 +1,84 @@
+import { ResponseCache, type CachedResponse } from "../../src/gateway/response-cache";
+
+/** The gateway's whole answers of anonymous reads: kept by URL, gone with the action answer they came from. */
+describe("the gateway's response cache", () => {
+	let now: number;
+	let cache: ResponseCache;
+
+	const answer = (cacheKey: string, json = `{"key":"${cacheKey}"}`): CachedResponse => ({ json, etag: `W/"${json.length}"`, cacheKey });
+	const keep = (url: string, cacheKey: string) => cache.set(url, answer(cacheKey), cache.begin());
+	const kept = (...urls: string[]) => urls.filter(url => cache.get(url) !== undefined);
+
+	beforeEach(() => {
+		now = 1_000_000;
+		cache = new ResponseCache({ maxEntries: 3, ttlMs: 5_000, now: () => now });
+	});
+
+	it("answers a URL it kept with the same body and ETag", () => {
+		keep("/api/products/p1", 'catalog.get:"p1"');
+		expect(cache.get("/api/products/p1")).toEqual(answer('catalog.get:"p1"'));
+		expect(cache.get("/api/products/p2")).toBeUndefined();
+	});
+
+	it("drops the answers of a cleaned key, and only those", () => {
+		keep("/api/products/p1", 'catalog.get:"p1"');
+		keep("/api/products/p1?x=1", 'catalog.get:"p1"');
+		keep("/api/products/p2", 'catalog.get:"p2"');
+		cache.clean(['catalog.get:"p1"']);
+		expect(kept("/api/products/p1", "/api/products/p1?x=1", "/api/products/p2")).toEqual(["/api/products/p2"]);
+	});
+
+	it("drops every answer of the actions a pattern names", () => {
+		keep("/api/products/p1", 'catalog.get:"p1"');
+		keep("/api/products?page=1", "catalog.list:1");
+		keep("/api/products?page=2", "catalog.list:2");
+		cache.clean(["catalog.list**"]);
+		expect(kept("/api/products/p1", "/api/products?page=1", "/api/products?page=2")).toEqual(["/api/products/p1"]);
+
+		keep("/api/products?page=1", "catalog.list:1");
+		cache.clean(["catalog.**"]);
+		expect(kept("/api/products/p1", "/api/products?page=1")).toEqual([]);
+	});
+
+	it("reads a pattern of keys within one action as the cacher does", () => {
+		keep("/api/products/p1", 'catalog.get:"p1"');
+		keep("/api/products/p2", 'catalog.get:"p2"');
+		cache.clean(['catalog.get:"p1*']);
+		expect(kept("/api/products/p1", "/api/products/p2")).toEqual(["/api/products/p2"]);
+	});
+
+	it("does not keep an answer whose call began before a clean", () => {
+		const since = cache.begin();
+		cache.clean(["users.**"]);
+		cache.set("/api/products/p1", answer('catalog.get:"p1"'), since);
+		expect(cache.get("/api/products/p1")).toBeUndefined();
+	});
+
+	it("keeps an answer no longer than its TTL, and no more answers than its bound", () => {
+		keep("/api/products/p1", 'catalog.get:"p1"');
+		now += 5_001;
+		expect(cache.get("/api/products/p1")).toBeUndefined();
+
+		for (const id of ["a", "b", "c", "d"]) keep(`/api/products/${id}`, `catalog.get:"${id}"`);
+		expect(cache.size).toBe(3);
+		expect(kept("/api/products/a")).toEqual([]);
+		// A URL pushed out is out of the indexes too: cleaning its key later finds nothing to drop.
+		cache.clean(['catalog.get:"a"']);
+		expect(kept("/api/products/b", "/api/products/c", "/api/products/d")).toHaveLength(3);
+	});
+
+	it("keeps an answer no longer than its action's own TTL when that is shorter", () => {
+		cache.set("/api/products/p1", answer('catalog.get:"p1"'), cache.begin(), 1_000);
+		now += 1_001;
+		expect(cache.get("/api/products/p1")).toBeUndefined();
+	});
+
+	it("empties at once on clear (a reconnect may have missed cleans)", () => {
+		keep("/api/products/p1", 'catalog.get:"p1"');
+		const since = cache.begin();
+		cache.clear();
+		expect(cache.get("/api/products/p1")).toBeUndefined();
+		cache.set("/api/products/p1", answer('catalog.get:"p1"'), since);
+		expect(cache.get("/api/products/p1")).toBeUndefined();
+	});
+});
