@@ -1,3 +1,4 @@
+import { EventEmitter, once } from "node:events";
 import { Cachers, ServiceBroker, type Context } from "moleculer";
 import { NearCachedCalls } from "../../mixins/near-cached-calls.mixin";
 import { NearCacher } from "../../src/cache/near-cacher";
@@ -12,6 +13,7 @@ describe("cached answers of other nodes, kept near by the gateway", () => {
 	let price = 100;
 	let release: (() => void) | undefined;
 	const served = jest.fn();
+	const cleansHeard = new EventEmitter();
 	let catalog: ServiceBroker;
 	let gateway: ServiceBroker;
 	let cacher: NearCacher;
@@ -46,15 +48,24 @@ describe("cached answers of other nodes, kept near by the gateway", () => {
 		cacher = new NearCacher({ redis: { lazyConnect: true }, ttl: 300, near: { maxEntries: 100, ttlSeconds: 5, now: () => now } });
 		gateway = new ServiceBroker({ namespace, nodeID: "gateway", logger: false, transporter: "Fake", cacher });
 		gateway.createService({ name: "api", mixins: options.gatewayHearsCleans ? [NearCachedCalls] : [] });
+		// Hears the cleans beside the api service, in the same dispatch: a test waits for it.
+		gateway.createService({ name: "probe", events: { "cache.clean.*": () => void cleansHeard.emit("clean") } });
 		await Promise.all([catalog.start(), gateway.start()]);
 		await gateway.waitForServices(["catalog"]);
 	}
 
-	/** What the catalog's db mixin does after a change: tell every node. */
+	/** Broadcasts a clean from the catalog, as its db mixin does after a change, and waits until the gateway heard it. */
+	async function clean(payload?: { match: string[] }): Promise<void> {
+		const heard = once(cleansHeard, "clean");
+		await catalog.broadcast("cache.clean.catalog", payload);
+		await heard;
+		// Every handler of that dispatch has run by the next turn.
+		await new Promise(resolve => setImmediate(resolve));
+	}
+
 	async function changePrice(to: number): Promise<void> {
 		price = to;
-		await catalog.broadcast("cache.clean.catalog");
-		await new Promise(resolve => setImmediate(resolve));
+		await clean();
 	}
 
 	beforeEach(() => {
@@ -84,8 +95,7 @@ describe("cached answers of other nodes, kept near by the gateway", () => {
 		await Promise.all(["p1", "p2"].map(id => gateway.call("catalog.get", { id })));
 		price = 120;
 		const p1 = cacher.getCacheKey({ name: "catalog.get" } as unknown as string, { keys: ["id"] }, { params: { id: "p1" }, meta: {} } as Context);
-		await catalog.broadcast("cache.clean.catalog", { match: [p1, "catalog.list**"] });
-		await new Promise(resolve => setImmediate(resolve));
+		await clean({ match: [p1, "catalog.list**"] });
 
 		expect(await gateway.call("catalog.get", { id: "p1" })).toEqual({ id: "p1", price: 120 });
 		expect(await gateway.call("catalog.get", { id: "p2" })).toEqual({ id: "p2", price: 100 });
