@@ -89,7 +89,6 @@ export type Entity = { _id: string } & Record<string, unknown>;
 
 type DbThis = DbMethods & {
 	updateOne(query: { _id: string }, update: object): Promise<unknown>;
-	writeOne(query: { _id: string }, update: object): Promise<unknown>;
 	adapter: DbAdapter;
 	/** Cleans the cached answers that can hold the entities `ids`, or every answer of the service without ids. */
 	clearCache(ids?: string[]): Promise<void>;
@@ -355,17 +354,12 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 
 			/** The entity `query._id` updated, if it matched `query`: one command (findAndModify; NeDB's returnUpdatedDocs). */
 			async updateOne(this: DbThis, query: { _id: string }, update: object): Promise<unknown> {
-				const updated = await this.writeOne(query, update);
-				if (updated) await this.clearCache([query._id]);
-				return updated;
-			},
-
-			/** updateOne without the clean of cached answers: for a change that no answer shows. */
-			async writeOne(this: DbThis, query: { _id: string }, update: object): Promise<unknown> {
 				if (!this.isValidId(query._id)) return null;
-				return mongoUri
+				const updated = mongoUri
 					? await mongoModel(this.adapter).findOneAndUpdate(query, update, { new: true }).lean().exec()
 					: (await nedb(this.adapter).updateAsync(query, update, { returnUpdatedDocs: true, multi: false })).affectedDocuments;
+				if (updated) await this.clearCache([query._id]);
+				return updated;
 			},
 
 			...(options.outbox
@@ -374,9 +368,7 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 							return {
 								owing: limit => this.findEntities({ query: OWES_EVENTS, limit }),
 								byId: id => this.findEntityById(id),
-								// Taking published events off a document changes no answer (views never show
-								// the outbox), so it cleans no cached answer: a stock change cleans once, not twice.
-								update: async (query, update) => ((await this.writeOne(query, update)) ? 1 : 0),
+								update: (query, update) => this.updateEntities(query, update),
 							};
 						},
 					}

@@ -42,7 +42,7 @@ export function withOutbox<U extends object>(update: U, events: readonly Busines
  * changes nothing. `last`: the document owed only this event when it was read; the update
  * then takes the count off too, and matches nothing should another event have come meanwhile.
  */
-export function takenOff(docId: string, eventId: string, last = false): { query: { _id: string } & Record<string, unknown>; update: object } {
+export function takenOff(docId: string, eventId: string, last = false): { query: object; update: object } {
 	const key = `outbox.${eventId}`;
 	if (last) return { query: { _id: docId, [key]: { $exists: true }, outboxSize: 1 }, update: { $unset: { [key]: "", outboxSize: "" } } };
 	return { query: { _id: docId, [key]: { $exists: true } }, update: { $unset: { [key]: "" }, $inc: { outboxSize: -1 } } };
@@ -65,8 +65,7 @@ export interface OutboxStore {
 	/** Documents that owe events, at most `limit`. */
 	owing(limit: number): Promise<({ _id: string } & OutboxFields)[]>;
 	byId(id: string): Promise<({ _id: string } & OutboxFields) | null>;
-	/** One conditional update of the document `query._id`: 1 when it matched, else 0. */
-	update(query: { _id: string }, update: object): Promise<number>;
+	update(query: object, update: object): Promise<number>;
 }
 
 /**

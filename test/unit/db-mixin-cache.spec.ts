@@ -1,7 +1,5 @@
 import { ServiceBroker, type Context, type Service } from "moleculer";
 import { DbMixin, type DbMethods } from "../../mixins/db.mixin";
-import { outboxOnInsert, takenOff, type OutboxStore } from "../../src/durable-events/outbox";
-import type { BusinessEvent } from "../../src/events";
 
 /**
  * A change to a cached service's data cleans the shared cache before it tells the other
@@ -108,47 +106,5 @@ describe("what a change cleans", () => {
 		await things().updateEntities({ name: "c" }, { $set: { name: "c2" } });
 		expect(await broker.call("things.get", { id: c._id })).toMatchObject({ name: "c2" });
 		expect(answered).toHaveBeenCalledWith(`get ${c._id}`);
-	});
-});
-
-describe("the outbox relay's writes", () => {
-	const broker = new ServiceBroker({ logger: false, cacher: "MemoryLRU" });
-	const answered = jest.fn();
-	type Relaying = Service & DbMethods & { outboxStore(): OutboxStore };
-	broker.createService({
-		name: "owing",
-		mixins: [DbMixin({ collection: "owing", cached: true, cleanByEntity: true, outbox: true, fields: { name: { type: String } } })],
-		actions: {
-			get: {
-				cache: { keys: ["id"] },
-				async handler(this: Service & DbMethods, ctx: Context<{ id: string }>) {
-					answered(ctx.params.id);
-					const { _id, name } = (await this.findEntityById<{ _id: string; name: string }>(ctx.params.id))!;
-					return { id: _id, name };
-				},
-			},
-		},
-	});
-	const owing = () => broker.getLocalService("owing") as Relaying;
-	beforeAll(() => broker.start());
-	afterAll(() => broker.stop());
-
-	it("takes published events off a document without cleaning its cached answers, which do not show them", async () => {
-		const event = { id: "event-1", type: "product.updated", at: new Date().toISOString(), data: {} } as unknown as BusinessEvent;
-		const { _id } = await owing().insertEntity<{ _id: string }>({ name: "mug", ...outboxOnInsert([event]) });
-		await broker.call("owing.get", { id: _id });
-		answered.mockClear();
-
-		const broadcast = jest.spyOn(broker, "broadcast");
-		try {
-			const { query, update } = takenOff(_id, event.id, true);
-			expect(await owing().outboxStore().update(query, update)).toBe(1);
-			expect(broadcast).not.toHaveBeenCalled();
-		} finally {
-			broadcast.mockRestore();
-		}
-		expect(await owing().findEntityById(_id)).not.toHaveProperty("outboxSize");
-		expect(await broker.call("owing.get", { id: _id })).toEqual({ id: _id, name: "mug" });
-		expect(answered).not.toHaveBeenCalled();
 	});
 });
