@@ -141,10 +141,13 @@ const routeRequest = (ApiGateway.methods as unknown as { httpHandler: HttpHandle
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { isFresh } = require("moleculer-web/src/utils") as { isFresh(req: IncomingMessage, res: ServerResponse): boolean };
 
+/** At most this much JSON in the gateway's kept answers, however many pages of long descriptions they are. */
+const RESPONSE_CACHE_BYTES = 32 * 1024 * 1024;
+
 /** How long the gateway keeps a whole answer, and how many: as long and as many as a node keeps answers near. */
 const responseCacheOptions = () => {
 	const { cacher, cacheNearTtlSeconds, cacheMaxEntries } = config.broker;
-	return cacher && cacheNearTtlSeconds > 0 ? { maxEntries: cacheMaxEntries, ttlMs: cacheNearTtlSeconds * 1000 } : null;
+	return cacher && cacheNearTtlSeconds > 0 ? { maxEntries: cacheMaxEntries, maxBytes: RESPONSE_CACHE_BYTES, ttlMs: cacheNearTtlSeconds * 1000 } : null;
 };
 
 /** The cache setting of an action whose answers the gateway may keep whole: plain on or off, not decided per call. */
@@ -316,10 +319,13 @@ const ApiService: ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> 
 	methods: {
 		/**
 		 * Every HTTP request: an anonymous GET (no Authorization, no Origin) whose whole answer
-		 * the gateway keeps is answered from it; anything else is routed by moleculer-web.
+		 * the gateway keeps is answered from it; anything else is routed by moleculer-web. A GET
+		 * with a body is neither answered nor kept: moleculer-web takes params from the body
+		 * too, so its answer is not the URL's.
 		 */
 		httpHandler(this: GatewayThis, req: CacheableRequest, res: ServerResponse, next?: unknown) {
-			if (this.responses && req.method === "GET" && !req.headers.authorization && !req.headers.origin) {
+			const { authorization, origin, "content-length": length, "transfer-encoding": encoding } = req.headers;
+			if (this.responses && req.method === "GET" && !authorization && !origin && length === undefined && encoding === undefined) {
 				const url = req.url ?? "";
 				const cached = this.responses.get(url);
 				if (cached) return this.sendCachedResponse(req, res, cached);

@@ -18,7 +18,8 @@ import { Utils } from "moleculer";
 /** A kept answer: its body and ETag, and the cache key of the action's answer it came from. */
 export type CachedResponse = { json: string; etag: string; cacheKey: string };
 
-export type ResponseCacheOptions = { maxEntries: number; ttlMs: number; now?: () => number };
+/** `maxBytes` bounds the JSON kept (as UTF-16 code units: a string's length), `maxEntries` the answers. */
+export type ResponseCacheOptions = { maxEntries: number; maxBytes: number; ttlMs: number; now?: () => number };
 
 /** The action name a cache key starts with (`catalog.get:<id>` is an answer of `catalog.get`). */
 const actionOf = (cacheKey: string) => cacheKey.split(":", 1)[0];
@@ -31,9 +32,11 @@ export class ResponseCache {
 	/** Bumped by every clean: an answer whose call saw another generation began before it. */
 	private generation = 0;
 
-	constructor({ maxEntries, ttlMs, now }: ResponseCacheOptions) {
+	constructor({ maxEntries, maxBytes, ttlMs, now }: ResponseCacheOptions) {
 		this.entries = new LRUCache({
 			max: maxEntries,
+			maxSize: maxBytes,
+			sizeCalculation: (entry, url) => entry.json.length + url.length,
 			ttl: ttlMs,
 			...(now ? { perf: { now }, ttlResolution: 0 } : {}),
 			dispose: (entry, url) => this.unindex(url, entry),
@@ -56,6 +59,8 @@ export class ResponseCache {
 	set(url: string, response: CachedResponse, since: number, ttlMs?: number): void {
 		if (since !== this.generation) return;
 		this.entries.set(url, response, ttlMs !== undefined && ttlMs < this.entries.ttl ? { ttl: ttlMs } : undefined);
+		// (An answer larger than the whole bound is not kept.)
+		if (!this.entries.has(url)) return;
 		this.index(this.byKey, response.cacheKey, url);
 		this.index(this.byAction, actionOf(response.cacheKey), url);
 	}

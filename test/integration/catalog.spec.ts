@@ -1,4 +1,5 @@
 /** The catalog through the gateway, as shoppers and admins see it, and its stock actions as the order flow calls them. */
+import { request as httpRequest } from "node:http";
 import type { ServiceBroker } from "moleculer";
 import { config } from "../../src/config";
 import { eventProbe, startShop, waitFor, type SeenEvent, type ShopCluster } from "../helpers/cluster";
@@ -195,6 +196,28 @@ describe("the gateway's response cache", () => {
 		await api.delete(`/api/products/${product.id}`, { token: admin });
 		expect((await api.get(`/api/products/${product.id}`)).status).toBe(404);
 		expect((await api.get(`/api/products?category=${category}`)).body.total).toBe(0);
+	});
+
+	it("neither answers nor keeps a GET that has a body, whose params are not the URL's alone", async () => {
+		const category = freshCategory();
+		await createProduct({ category, name: "Shown" });
+		// (fetch sends no body with a GET; node:http does, as any client may.)
+		const getWithBody = (path: string, body: object) =>
+			new Promise<{ status: number; body: any }>((resolve, reject) => {
+				const json = JSON.stringify(body);
+				const headers = { "content-type": "application/json", "content-length": String(Buffer.byteLength(json)) };
+				const req = httpRequest(`${shop.url}${path}`, { method: "GET", headers }, res => {
+					let text = "";
+					res.on("data", chunk => (text += chunk));
+					res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+				});
+				req.on("error", reject);
+				req.end(json);
+			});
+		const path = `/api/products?category=${category}`;
+		expect((await getWithBody(path, { search: "nothing like it" })).body.total).toBe(0);
+		expect((await api.get(path)).body.total).toBe(1);
+		expect((await getWithBody(path, { search: "nothing like it" })).body.total).toBe(0);
 	});
 
 	it("keeps another product's answer through a change of this one", async () => {

@@ -11,7 +11,7 @@ describe("the gateway's response cache", () => {
 
 	beforeEach(() => {
 		now = 1_000_000;
-		cache = new ResponseCache({ maxEntries: 3, ttlMs: 5_000, now: () => now });
+		cache = new ResponseCache({ maxEntries: 3, maxBytes: 1_000, ttlMs: 5_000, now: () => now });
 	});
 
 	it("answers a URL it kept with the same body and ETag", () => {
@@ -65,6 +65,17 @@ describe("the gateway's response cache", () => {
 		// A URL pushed out is out of the indexes too: cleaning its key later finds nothing to drop.
 		cache.clean(['catalog.get:"a"']);
 		expect(kept("/api/products/b", "/api/products/c", "/api/products/d")).toHaveLength(3);
+	});
+
+	it("keeps no more JSON than its bound in bytes", () => {
+		cache.set("/api/products?page=1", answer("catalog.list:1", "x".repeat(600)), cache.begin());
+		cache.set("/api/products?page=2", answer("catalog.list:2", "y".repeat(600)), cache.begin());
+		expect(kept("/api/products?page=1", "/api/products?page=2")).toEqual(["/api/products?page=2"]);
+		// One answer larger than the whole bound is not kept at all.
+		cache.set("/api/products?page=3", answer("catalog.list:3", "z".repeat(1_001)), cache.begin());
+		expect(cache.get("/api/products?page=3")).toBeUndefined();
+		cache.clean(["catalog.list:3"]);
+		expect(kept("/api/products?page=2")).toEqual(["/api/products?page=2"]);
 	});
 
 	it("keeps an answer no longer than its action's own TTL when that is shorter", () => {
