@@ -12,7 +12,7 @@ import { startServers } from "../test/cluster/servers";
 import { bestReading, remoteMoleculerWeb } from "./lib/baselines";
 import { bytes, count, micros, ms } from "./lib/format";
 import type { Measured } from "./lib/load";
-import { drainNote, drainShown, measureShop } from "./lib/measure-shop";
+import { drainNote, drainShown, measureShop, readsDuringOrdersNote } from "./lib/measure-shop";
 import { CACHE_DIR, rssBytes } from "./lib/processes";
 import { baselineRows, compared, cpuNote, figure, spreadWarning } from "./lib/report";
 import { finish, loadAverage, machine, progress, settings } from "./lib/run";
@@ -65,10 +65,13 @@ async function main(): Promise<void> {
 				versus(s.productList, t.productList),
 				versus(s.me, t.me),
 				versus(s.order),
+				versus(result.readsDuringOrders.read),
+				versus(result.readsDuringOrders.order),
 			],
 			notes: [
 				cpuNote("the shop's service processes, or the baseline's gateway and worker; not NATS, Redis or the database"),
 				`Ratios are to the faster reading of ${baseline.name}.`,
+				readsDuringOrdersNote(),
 				`The three reads are cached actions: the shop's gateway answers a repeated one from its own memory (CACHE_NEAR_TTL_SECONDS), where the baseline's gateway calls its worker every time. Their ratios say that a hot read does not leave the gateway; a read that misses also crosses NATS.`,
 				...[spreadWarning(baseline.name, baseline.readings), drainNote(drain)].filter(note => note !== undefined),
 			],

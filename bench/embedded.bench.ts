@@ -14,7 +14,7 @@ import { bestReading, moleculerWeb, nodeHttp, type Baseline } from "./lib/baseli
 import { compactedSize } from "./lib/disk";
 import { bytes, count, micros, ms, percent } from "./lib/format";
 import type { Measured } from "./lib/load";
-import { drainNote, drainShown, measureShop } from "./lib/measure-shop";
+import { drainNote, drainShown, measureShop, readsDuringOrdersNote } from "./lib/measure-shop";
 import { CACHE_DIR, rssBytes, startNode, waitForOk, type Child } from "./lib/processes";
 import { baselineRows, compared, cpuNote, figure, spreadWarning } from "./lib/report";
 import { finish, loadAverage, machine, progress, settings } from "./lib/run";
@@ -105,10 +105,13 @@ async function main(): Promise<void> {
 				versus(s.productList, t.productList),
 				versus(s.me, t.me),
 				versus(s.order),
+				versus(result.readsDuringOrders.read),
+				versus(result.readsDuringOrders.order),
 			],
 			notes: [
 				cpuNote("the shop's process or the baseline's"),
 				`Ratios are to the faster reading of ${bareGateway.name}.`,
+				readsDuringOrdersNote(),
 				...[...baselines.map(b => spreadWarning(b.name, b.readings)), drainNote(result.drain)].filter(note => note !== undefined),
 			],
 			sustained,

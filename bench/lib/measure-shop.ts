@@ -3,7 +3,7 @@
  * the sustained order run, and the time analytics takes to count every paid order of the run.
  */
 import { count, ms, seconds } from "./format";
-import { sustain, type Measured, type Sustained } from "./load";
+import { measure, sustain, type Measured, type Sustained } from "./load";
 import { cpuDuring } from "./processes";
 import { progress, settings, warmAndMeasure } from "./run";
 import { analyticsDrain, countedOrders, prepareShop, shopScenarios, type ShopFixture, type ShopScenarios } from "./shop";
@@ -18,7 +18,9 @@ const CUSTOMERS = 16;
 export type ShopRun = {
 	fixture: ShopFixture;
 	/** Each scenario's name and what it measured, in the order they ran. */
-	scenarios: Record<keyof ShopScenarios, { name: string; measured: Measured }>;
+	scenarios: Record<Exclude<keyof ShopScenarios, "otherProductGet">, { name: string; measured: Measured }>;
+	/** Reads of another product and orders at the same time, half the connections each (no CPU per answer: they share the servers). */
+	readsDuringOrders: { read: { name: string; measured: Measured }; order: { name: string; measured: Measured } };
 	/** With the CPU time the shop used per paid order over the run. */
 	sustained: Sustained & { name: string; cpuPerAnswerUs: number };
 	/** Orders answered 201 (paid) during the whole run, warm-ups included. */
@@ -41,13 +43,47 @@ export function drainShown(drain: ShopRun["drain"]): string {
 	return Number.isFinite(drain.seconds) ? seconds(drain.seconds) : `not within ${settings.drainTimeoutSeconds} s (it had ${counting(drain)})`;
 }
 
+/** Under the table of a run: what its last two rows are. */
+export function readsDuringOrdersNote(): string {
+	const half = Math.max(1, Math.floor(settings.connections / 2));
+	return `The last two rows ran at the same time, ${half} connections each: reads of another product than the one ordered, while every order changes the ordered product's stock (and cleans its cached answers and the lists). They share the servers, so no CPU per answer is shown for them.`;
+}
+
+/**
+ * Reads of another product than the one ordered while orders run, half the connections
+ * each: every order changes the ordered product's stock, which cleans its cached answers and
+ * the lists; what the reads of another product keep of their speed says how narrowly a
+ * change cleans. `onOrders` hears every count of paid orders.
+ */
+async function measureReadsDuringOrders(url: string, scenario: ShopScenarios, onOrders: (ok: number) => void): Promise<ShopRun["readsDuringOrders"]> {
+	const half = Math.max(1, Math.floor(settings.connections / 2));
+	const both = async (seconds: number) => {
+		const [read, order] = await Promise.all([
+			measure(url, scenario.otherProductGet, { connections: half, seconds }),
+			measure(url, scenario.order, { connections: half, seconds }),
+		]);
+		onOrders(order.ok);
+		return { read, order };
+	};
+	progress(
+		`${scenario.otherProductGet.name} and ${scenario.order.name} at once, ${half} connections each: ${settings.warmupSeconds} s warm-up, ${settings.seconds} s measured`,
+	);
+	await both(settings.warmupSeconds);
+	const { read, order } = await both(settings.seconds);
+	progress(`  ${Math.round(read.perSecond)} reads/s (p99 ${ms(read.p99)}) and ${Math.round(order.perSecond)} orders/s (p99 ${ms(order.p99)})`);
+	return {
+		read: { name: `${scenario.otherProductGet.name}, during orders`, measured: read },
+		order: { name: `${scenario.order.name}, during those reads`, measured: order },
+	};
+}
+
 /** `serverPids`: the shop's processes, whose CPU time per answer is measured. */
 export async function measureShop(url: string, adminToken: string, serverPids: readonly number[]): Promise<ShopRun> {
 	const fixture = await prepareShop(url, adminToken, CUSTOMERS);
 	const countedBefore = await countedOrders(fixture);
 	const scenario = shopScenarios(fixture);
 	let paidOrders = 0;
-	const measured = async (name: keyof ShopScenarios) => ({
+	const measured = async (name: Exclude<keyof ShopScenarios, "otherProductGet">) => ({
 		name: scenario[name].name,
 		measured: await warmAndMeasure(url, scenario[name], serverPids, name === "order" ? ok => (paidOrders += ok) : undefined),
 	});
@@ -57,6 +93,7 @@ export async function measureShop(url: string, adminToken: string, serverPids: r
 		me: await measured("me"),
 		order: await measured("order"),
 	};
+	const readsDuringOrders = await measureReadsDuringOrders(url, scenario, ok => (paidOrders += ok));
 
 	progress(`sustained ${scenario.order.name}: ${settings.sustainedSeconds} s`);
 	const load = { connections: settings.connections, seconds: settings.sustainedSeconds };
@@ -75,5 +112,5 @@ export async function measureShop(url: string, adminToken: string, serverPids: r
 	);
 	progress(Number.isFinite(drain.seconds) ? `  counted after ${drain.seconds.toFixed(1)} s` : `  gave up: analytics had ${counting({ ...drain, expected })}`);
 
-	return { fixture, scenarios, sustained: { name: scenario.order.name, ...sustained }, paidOrders, drain: { ...drain, expected } };
+	return { fixture, scenarios, readsDuringOrders, sustained: { name: scenario.order.name, ...sustained }, paidOrders, drain: { ...drain, expected } };
 }

@@ -2,10 +2,14 @@
 import { client, newCustomer, type Client } from "../../test/helpers/http";
 import type { Scenario } from "./load";
 
-/** `customerTokens`: one customer per connection of the load, each buying with their own account. */
-export type ShopFixture = { api: Client; adminToken: string; productId: string; customerTokens: string[] };
+/**
+ * `productId`: the product every order buys; `otherProductId`: one that is read while orders
+ * change the first one's stock. `customerTokens`: one customer per connection of the load,
+ * each buying with their own account.
+ */
+export type ShopFixture = { api: Client; adminToken: string; productId: string; otherProductId: string; customerTokens: string[] };
 
-export type ShopScenarios = { productGet: Scenario; productList: Scenario; me: Scenario; order: Scenario };
+export type ShopScenarios = { productGet: Scenario; productList: Scenario; me: Scenario; order: Scenario; otherProductGet: Scenario };
 
 /** Logs in as the admin the shop was started with. */
 export async function loginAdmin(url: string, email: string, password: string): Promise<string> {
@@ -14,17 +18,24 @@ export async function loginAdmin(url: string, email: string, password: string): 
 	return res.body.token;
 }
 
-/** Adds the product every order buys (stock enough for any run) and registers `customerCount` customers who buy it. */
-export async function prepareShop(url: string, adminToken: string, customerCount: number): Promise<ShopFixture> {
-	const api = client(url);
+/** Adds a product of the "bench" category. */
+async function addProduct(api: Client, adminToken: string, name: string, stock: number): Promise<string> {
 	const product = await api.post(
 		"/api/products",
-		{ name: "Bench mug", description: "bought by the benchmark", price: 900, currency: "USD", category: "bench", stock: 100_000_000 },
+		{ name, description: "used by the benchmark", price: 900, currency: "USD", category: "bench", stock },
 		{ token: adminToken },
 	);
-	if (product.status !== 201) throw new Error(`creating the product failed: ${product.status} ${JSON.stringify(product.body)}`);
+	if (product.status !== 201) throw new Error(`creating ${name} failed: ${product.status} ${JSON.stringify(product.body)}`);
+	return product.body.id;
+}
+
+/** Adds the product every order buys (stock enough for any run) and another one, and registers `customerCount` customers who buy. */
+export async function prepareShop(url: string, adminToken: string, customerCount: number): Promise<ShopFixture> {
+	const api = client(url);
+	const productId = await addProduct(api, adminToken, "Bench mug", 100_000_000);
+	const otherProductId = await addProduct(api, adminToken, "Bench lamp", 1_000);
 	const customers = await Promise.all(Array.from({ length: customerCount }, (_, i) => newCustomer(api, `Bench customer ${i + 1}`)));
-	return { api, adminToken, productId: product.body.id, customerTokens: customers.map(c => c.token) };
+	return { api, adminToken, productId, otherProductId, customerTokens: customers.map(c => c.token) };
 }
 
 export function shopScenarios(fixture: ShopFixture): ShopScenarios {
@@ -40,6 +51,7 @@ export function shopScenarios(fixture: ShopFixture): ShopScenarios {
 			tokens: fixture.customerTokens,
 			body: { items: [{ productId: fixture.productId, quantity: 1 }], payment: { method: "card", card } },
 		},
+		otherProductGet: { name: "GET /api/products/:id of another product", method: "GET", path: `/api/products/${fixture.otherProductId}` },
 	};
 }
 
