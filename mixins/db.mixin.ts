@@ -18,6 +18,7 @@ import { pageWindow, toPage, type Page, type PageRequest } from "../src/paginati
 import { answersCleaned, type CacheCleanPayload } from "../src/cache/clean-broadcast";
 import { NearCacher } from "../src/cache/near-cacher";
 import { isDuplicateKeyError, lacks } from "../src/storage/collection";
+import { compactInSlices, startAutocompaction } from "../src/storage/nedb-compaction";
 import { groupCommits } from "../src/storage/nedb-group-commit";
 import { useHashIndexes } from "../src/storage/nedb-hash-index";
 import { keepUnchangedIndexKeys } from "../src/storage/nedb-index-updates";
@@ -96,6 +97,8 @@ type DbThis = DbMethods & {
 	ensureIndexes(): Promise<void>;
 	/** Appends what the NeDB file still owes and closes it (set while the service keeps one). */
 	closeDataFile?: () => void;
+	/** Stops compacting the NeDB file (set while the service keeps one). */
+	stopCompaction?: () => void;
 };
 
 /** What the clean of a cached service's answers uses. */
@@ -157,7 +160,7 @@ type NeDatastore = {
 
 /** The NeDB datastore under moleculer-db's MemoryAdapter. */
 const nedb = (adapter: DbAdapter) => (adapter as unknown as { db: NeDatastore }).db;
-const nedbFile = (adapter: DbAdapter) => (adapter as unknown as { db: { setAutocompactionInterval(ms: number): void; stopAutocompaction(): void } }).db;
+const nedbFile = (adapter: DbAdapter) => (adapter as unknown as { db: Datastore<object> }).db;
 
 let standInChecked = false;
 
@@ -408,17 +411,19 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 			if (mongoUri) await warnIfStandIn(this.adapter, this.logger);
 			// NeDB files are append-only: rewritten now and then, they stay the size of the data, not of its history.
 			if (!mongoUri && dataDir) {
-				nedbFile(this.adapter).setAutocompactionInterval(config.storage.compactIntervalMs);
-				this.closeDataFile = groupCommits(nedbFile(this.adapter) as unknown as Datastore<object>);
+				const file = nedbFile(this.adapter);
+				compactInSlices(file);
+				this.stopCompaction = startAutocompaction(file, config.storage.compactIntervalMs);
+				this.closeDataFile = groupCommits(file);
 			}
-			if (!mongoUri) useHashIndexes(nedbFile(this.adapter) as unknown as Datastore<object>);
+			if (!mongoUri) useHashIndexes(nedbFile(this.adapter));
 			await this.ensureIndexes();
 			if (this.seedDatabase && (await this.adapter.count()) === 0) await this.seedDatabase();
 		},
 
 		stopped(this: DbThis & CacheCleaning) {
 			clearTimeout(this.cacheCleanRetry);
-			if (!mongoUri && dataDir) nedbFile(this.adapter).stopAutocompaction();
+			this.stopCompaction?.();
 			this.closeDataFile?.();
 		},
 	} as unknown as Partial<ServiceSchema>;

@@ -12,6 +12,7 @@ import path from "node:path";
 import Datastore from "@seald-io/nedb";
 import mongoose from "mongoose";
 import { config } from "../config";
+import { compactInSlices, startAutocompaction } from "./nedb-compaction";
 import { groupCommits } from "./nedb-group-commit";
 import { useHashIndexes } from "./nedb-hash-index";
 import { keepUnchangedIndexKeys } from "./nedb-index-updates";
@@ -59,7 +60,8 @@ function nedbCollection<T extends Keyed>(spec: CollectionSpec, dataDir: string |
 	keepUnchangedIndexKeys();
 	const db = new Datastore<T>(dataDir ? { filename: path.join(dataDir, `${spec.name}.db`), autoload: true } : {});
 	useHashIndexes(db as Datastore<object>);
-	if (dataDir) db.setAutocompactionInterval(config.storage.compactIntervalMs);
+	compactInSlices(db);
+	const stopCompaction = dataDir ? startAutocompaction(db, config.storage.compactIntervalMs) : () => undefined;
 	const closeFile = groupCommits(db);
 	const indexes = spec.indexes ?? [];
 	for (const fieldName of indexes) void db.ensureIndexAsync({ fieldName });
@@ -96,7 +98,7 @@ function nedbCollection<T extends Keyed>(spec: CollectionSpec, dataDir: string |
 		removeMany: query => db.removeAsync(query, { multi: true }),
 		count: (query = {}) => db.countAsync(query) as Promise<number>,
 		close() {
-			db.stopAutocompaction();
+			stopCompaction();
 			closeFile();
 		},
 	};

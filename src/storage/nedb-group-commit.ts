@@ -39,7 +39,7 @@ function containsDate(value: unknown): boolean {
  * Date becomes `{ $$date }`, and the key is checked again after the write checked it); for a
  * document without a Date, plain JSON is the same line at a third of the cost.
  */
-const serialize = (doc: unknown) => (containsDate(doc) ? model.serialize(doc) : JSON.stringify(doc));
+export const serialize = (doc: unknown) => (containsDate(doc) ? model.serialize(doc) : JSON.stringify(doc));
 
 type Persistence = {
 	filename: string;
