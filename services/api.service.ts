@@ -461,6 +461,11 @@ const ApiService: ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> 
 			this.responses?.clear();
 		},
 
+		/** A service came or went: a path of one that has gone answers 503 at once, not what was kept of it. */
+		"$services.changed"(this: GatewayThis) {
+			this.responses?.clear();
+		},
+
 		/** A user changed (password, role, name, removal): forget every account read before. */
 		"cache.clean.users"() {
 			this.accounts.clear();

@@ -189,10 +189,15 @@ it("answers 503, not 404, on a path of a service that has gone, and 404 on a pat
 		const gw = client(gatewayUrl(gatewayNode));
 		await waitFor(async () => ((await gw.get("/api/products")).status === 200 ? true : undefined), "the catalog's routes");
 		await shelf.stop();
-		const gone = await waitFor(async () => {
-			const res = await gw.get("/api/products");
-			return res.status === 200 ? undefined : res;
-		}, "the catalog to leave");
+		// At once, not once what the gateway kept of the catalog's answers has expired (CACHE_NEAR_TTL_SECONDS).
+		const gone = await waitFor(
+			async () => {
+				const res = await gw.get("/api/products");
+				return res.status === 200 ? undefined : res;
+			},
+			"the catalog to leave",
+			3_000,
+		);
 		expect(gone.status).toBe(503);
 		expect(gone.body.type).toBe("SERVICE_UNAVAILABLE");
 		expect((await gw.get("/api/nothing-here")).status).toBe(404);
