@@ -51,7 +51,8 @@ describe("cached answers of other nodes, kept near by the gateway", () => {
 		// Hears the cleans beside the api service, in the same dispatch: a test waits for it.
 		gateway.createService({ name: "probe", events: { "cache.clean.*": () => void cleansHeard.emit("clean") } });
 		await Promise.all([catalog.start(), gateway.start()]);
-		await gateway.waitForServices(["catalog"]);
+		// Each node knows the other's services, and the catalog whom its broadcasts go to.
+		await Promise.all([gateway.waitForServices(["catalog"]), catalog.waitForServices(["api", "probe"])]);
 	}
 
 	/** Broadcasts a clean from the catalog, as its db mixin does after a change, and waits until the gateway heard it. */
