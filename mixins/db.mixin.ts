@@ -15,6 +15,7 @@ import mongoose, { type SchemaDefinition } from "mongoose";
 import { config } from "../src/config";
 import { OWES_EVENTS, type OutboxStore } from "../src/durable-events/outbox";
 import { pageWindow, toPage, type Page, type PageRequest } from "../src/pagination";
+import { cacheOptionsOf } from "../src/cache/cache-setting";
 import { answersCleaned, type CacheCleanPayload } from "../src/cache/clean-broadcast";
 import { NearCacher } from "../src/cache/near-cacher";
 import { isDuplicateKeyError, lacks } from "../src/storage/collection";
@@ -116,8 +117,6 @@ type CacheCleaning = {
 const CLEAN_RETRY_FIRST_MS = 1_000;
 const CLEAN_RETRY_MAX_MS = 30_000;
 
-type CacheSetting = { cache?: boolean | { enabled?: unknown; keys?: string[] } };
-
 /**
  * What a change of the entities `ids` cleans: the answers of the service's actions cached by
  * `id` alone (such an action answers about that one entity: `catalog.get`) for those ids,
@@ -128,15 +127,13 @@ function cleanTargets(service: CacheCleaning, ids: string[]): { keys: string[]; 
 	const keys: string[] = [];
 	const patterns: string[] = [];
 	for (const [name, action] of Object.entries(service.schema.actions ?? {})) {
-		// (An action can be a bare handler, or `false` for one of moleculer-db's that is removed.)
-		const cache = typeof action === "object" && action !== null ? (action as CacheSetting).cache : undefined;
-		if (!cache || (typeof cache === "object" && cache.enabled === false)) continue;
+		const cache = cacheOptionsOf(action);
+		if (!cache) continue;
 		const fullName = `${service.fullName}.${name}`;
-		const cacheKeys = typeof cache === "object" ? cache.keys : undefined;
-		if (cacheKeys?.length === 1 && cacheKeys[0] === "id" && service.broker.cacher) {
+		if (cache.keys?.length === 1 && cache.keys[0] === "id" && service.broker.cacher) {
 			const cacher = service.broker.cacher;
 			// (Moleculer takes the action here, as its own middleware passes it; its typings say a name.)
-			for (const id of ids) keys.push(cacher.getCacheKey({ name: fullName } as unknown as string, cache as object, { params: { id }, meta: {} } as Context));
+			for (const id of ids) keys.push(cacher.getCacheKey({ name: fullName } as unknown as string, cache, { params: { id }, meta: {} } as Context));
 		} else patterns.push(`${fullName}**`);
 	}
 	return { keys, patterns };

@@ -7,18 +7,16 @@
  * in one process every action is local and cached where it runs.
  */
 import type { Context, ServiceBroker, ServiceSchema } from "moleculer";
-import { answersCleaned } from "../src/cache/clean-broadcast";
+import { cleanedBy } from "../src/cache/clean-broadcast";
 import { NearCacher } from "../src/cache/near-cacher";
-
-const CLEAN_PREFIX = "cache.clean.";
 
 const nearCacher = (broker: ServiceBroker) => (broker.cacher instanceof NearCacher ? broker.cacher : undefined);
 
 export const NearCachedCalls: Partial<ServiceSchema> = {
 	events: {
 		"cache.clean.*"(this: { broker: ServiceBroker }, ctx: Context<{ match?: unknown } | undefined>) {
-			const service = ctx.eventName?.slice(CLEAN_PREFIX.length);
-			if (service) nearCacher(this.broker)?.cleanLocal(answersCleaned(ctx.params, service));
+			const match = cleanedBy(ctx);
+			if (match) nearCacher(this.broker)?.cleanLocal(match);
 		},
 	},
 

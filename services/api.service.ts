@@ -16,9 +16,10 @@ import { readToken } from "../src/auth/tokens";
 import { AccountCache } from "../src/gateway/account-cache";
 import { EncodedAnswers } from "../src/gateway/encoded-answers";
 import { rateLimitStoreFor, type RateLimitStoreClass } from "../src/gateway/rate-limit-store";
-import { ResponseCache, type CachedResponse } from "../src/gateway/response-cache";
+import { actionOf, ResponseCache, type CachedResponse } from "../src/gateway/response-cache";
 import { weakETag } from "../src/gateway/etag";
-import { answersCleaned } from "../src/cache/clean-broadcast";
+import { alwaysCached, cacheOptionsOf } from "../src/cache/cache-setting";
+import { cleanedBy } from "../src/cache/clean-broadcast";
 import { countCachedResponse } from "../src/metrics";
 import { toErrorResponse } from "../src/http-errors";
 import { DOCS_CSP, docsAsset, docsPage } from "../src/openapi/docs-page";
@@ -149,15 +150,6 @@ const responseCacheOptions = () => {
 	const { cacher, cacheNearTtlSeconds, cacheMaxEntries } = config.broker;
 	return cacher && cacheNearTtlSeconds > 0 ? { maxEntries: cacheMaxEntries, maxBytes: RESPONSE_CACHE_BYTES, ttlMs: cacheNearTtlSeconds * 1000 } : null;
 };
-
-/** The cache setting of an action whose answers the gateway may keep whole: plain on or off, not decided per call. */
-function cacheSetting(action: unknown): { keys?: string[]; ttl?: number } | null {
-	const cache = (action as { cache?: unknown } | undefined)?.cache;
-	if (cache === true) return {};
-	if (typeof cache !== "object" || cache === null) return null;
-	const { enabled } = cache as { enabled?: unknown };
-	return enabled === undefined || enabled === true ? cache : null;
-}
 
 /** One of moleculer-web's aliases, with the options of the route it belongs to. */
 type GatewayAlias = {
@@ -343,8 +335,8 @@ const ApiService: ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> 
 			const kept = req.$responseCache;
 			const { cacher } = this.broker;
 			const action = req.$action as { name?: string } | undefined;
-			const cache = cacheSetting(action);
-			if (!kept || !this.responses || !cacher || !cache || !action?.name || typeof data !== "object" || data === null) return;
+			const cache = cacheOptionsOf(action);
+			if (!kept || !this.responses || !cacher || !alwaysCached(cache) || !action?.name || typeof data !== "object" || data === null) return;
 			const { $statusCode, $responseHeaders, $responseType, $location } = ctx.meta as Record<string, unknown>;
 			if ($statusCode !== undefined || $responseHeaders !== undefined || $responseType !== undefined || $location !== undefined) return;
 			// The key the action's own answer is cached under (as the cacher computes it), which a clean names.
@@ -358,7 +350,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> 
 			res.setHeader("X-Request-ID", requestIdOf(req));
 			res.setHeader("Content-Type", "application/json; charset=utf-8");
 			res.setHeader("ETag", cached.etag);
-			countCachedResponse(this.broker, cached.cacheKey.split(":", 1)[0]);
+			countCachedResponse(this.broker, actionOf(cached.cacheKey));
 			if (isFresh(req, res)) {
 				res.statusCode = 304;
 				res.removeHeader("Content-Type");
@@ -452,8 +444,8 @@ const ApiService: ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> 
 	events: {
 		/** A change of a cached service's data: its answers that the gateway keeps whole go. */
 		"cache.clean.*"(this: GatewayThis, ctx: Context<{ match?: unknown } | undefined>) {
-			const service = ctx.eventName?.slice("cache.clean.".length);
-			if (service) this.responses?.clean(answersCleaned(ctx.params, service));
+			const match = cleanedBy(ctx);
+			if (match) this.responses?.clean(match);
 		},
 
 		/** A gateway that was cut off from the others may have missed cleans. */

@@ -43,10 +43,12 @@ export function drainShown(drain: ShopRun["drain"]): string {
 	return Number.isFinite(drain.seconds) ? seconds(drain.seconds) : `not within ${settings.drainTimeoutSeconds} s (it had ${counting(drain)})`;
 }
 
+/** The connections of each of the two loads of reads during orders. */
+const halfTheConnections = () => Math.max(1, Math.floor(settings.connections / 2));
+
 /** Under the table of a run: what its last two rows are. */
 export function readsDuringOrdersNote(): string {
-	const half = Math.max(1, Math.floor(settings.connections / 2));
-	return `The last two rows ran at the same time, ${half} connections each: reads of another product than the one ordered, while every order changes the ordered product's stock (and cleans its cached answers and the lists). They share the servers, so no CPU per answer is shown for them.`;
+	return `The last two rows ran at the same time, ${halfTheConnections()} connections each: reads of another product than the one ordered, while every order changes the ordered product's stock (and cleans its cached answers and the lists). They share the servers, so no CPU per answer is shown for them.`;
 }
 
 /**
@@ -56,7 +58,7 @@ export function readsDuringOrdersNote(): string {
  * change cleans. `onOrders` hears every count of paid orders.
  */
 async function measureReadsDuringOrders(url: string, scenario: ShopScenarios, onOrders: (ok: number) => void): Promise<ShopRun["readsDuringOrders"]> {
-	const half = Math.max(1, Math.floor(settings.connections / 2));
+	const half = halfTheConnections();
 	const both = async (seconds: number) => {
 		const [read, order] = await Promise.all([
 			measure(url, scenario.otherProductGet, { connections: half, seconds }),

@@ -23,11 +23,10 @@
  */
 import { LRUCache } from "lru-cache";
 import { Cachers, METRIC, Utils, type ActionHandler, type ActionSchema, type Context, type ServiceBroker } from "moleculer";
+import { alwaysCached, cacheOptionsOf, type CacheOptions } from "./cache-setting";
 
 type RedisCacherOptions = ConstructorParameters<typeof Cachers.Redis>[0];
 
-/** An action's `cache` setting, as the registry has it for an action of another node. */
-type CacheOptions = { enabled?: unknown; keys?: string[]; ttl?: number };
 /** The call to another node (Moleculer's transit request, which needs no `this`). */
 type RemoteCall = (ctx: Context) => Promise<unknown>;
 
@@ -83,9 +82,9 @@ export class NearCacher extends Cachers.Redis {
 		return {
 			...super.middleware(),
 			remoteAction: (handler: ActionHandler, action: ActionSchema) => {
-				const opts: CacheOptions = typeof action.cache === "object" ? action.cache : { enabled: Boolean(action.cache) };
+				const opts = cacheOptionsOf(action);
 				// (An `enabled` function decides per call on the action's own node; it never reaches the registry.)
-				if (!action.cache || opts.enabled === false || typeof opts.enabled === "function") return handler;
+				if (!alwaysCached(opts)) return handler;
 				const call = handler as unknown as RemoteCall;
 				return ((ctx: Context) =>
 					this.keepRemoteAnswers && (ctx.meta as { $cache?: boolean }).$cache !== false ? this.callNear(ctx, action, opts, call) : call(ctx)) as ActionHandler;

@@ -22,7 +22,7 @@ export type CachedResponse = { json: string; etag: string; cacheKey: string };
 export type ResponseCacheOptions = { maxEntries: number; maxBytes: number; ttlMs: number; now?: () => number };
 
 /** The action name a cache key starts with (`catalog.get:<id>` is an answer of `catalog.get`). */
-const actionOf = (cacheKey: string) => cacheKey.split(":", 1)[0];
+export const actionOf = (cacheKey: string) => cacheKey.split(":", 1)[0];
 
 export class ResponseCache {
 	private readonly entries: LRUCache<string, CachedResponse>;
