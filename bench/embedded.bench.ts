@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the embedded shop (every service in one process, no transporter, NeDB
+ * `npm run bench`: the embedded shop (every service in one process, no transporter, SQLite
  * files in a temp DATA_DIR), as `npm start` runs it, beside its baselines of the same run:
  * bare node:http and a bare moleculer-web action, each in its own process, measured before
  * and after the shop. Load comes from this process. Settings: see the README's Performance section.
@@ -11,7 +11,7 @@ import path from "node:path";
 import { freePort, until } from "../test/cluster/servers";
 import { client } from "../test/helpers/http";
 import { bestReading, moleculerWeb, nodeHttp, type Baseline } from "./lib/baselines";
-import { compactedSize } from "./lib/disk";
+import { directorySize } from "./lib/disk";
 import { bytes, count, micros, ms, percent } from "./lib/format";
 import type { Measured } from "./lib/load";
 import { drainNote, drainShown, measureShop, readsDuringOrdersNote } from "./lib/measure-shop";
@@ -23,8 +23,6 @@ import { lastOverFirst } from "./lib/stats";
 import { TARGET_SUSTAINED_SECONDS, TARGETS, type Target } from "./lib/targets";
 
 const ADMIN = { email: "admin@shop.bench", password: "bench-admin-password-1" };
-/** The shop compacts its files every NEDB_COMPACT_INTERVAL_MS (its default: 60 s); the benchmark waits for one round. */
-const COMPACT_INTERVAL_MS = Number(process.env.NEDB_COMPACT_INTERVAL_MS ?? 60_000);
 
 /** The built shop, as `npm start` runs it, with its data in `dataDir`. */
 function startShop(port: number, dataDir: string, logDir: string): Child {
@@ -39,7 +37,6 @@ function startShop(port: number, dataDir: string, logDir: string): Child {
 			JWT_SECRET: randomBytes(32).toString("hex"),
 			ADMIN_EMAIL: ADMIN.email,
 			ADMIN_PASSWORD: ADMIN.password,
-			NEDB_COMPACT_INTERVAL_MS: String(COMPACT_INTERVAL_MS),
 		},
 		logDir,
 	);
@@ -81,8 +78,7 @@ async function main(): Promise<void> {
 
 		progress("the baselines again");
 		for (const baseline of baselines) await baseline.measure();
-		progress(`waiting for every data file to be compacted (every ${COMPACT_INTERVAL_MS / 1000} s)`);
-		const disk = await compactedSize(dataDir, COMPACT_INTERVAL_MS + 30_000);
+		const disk = directorySize(dataDir);
 		const [largestFile, largestBytes] = Object.entries(disk.files).sort(([, a], [, b]) => b - a)[0] ?? ["-", 0];
 		const shopRss = await rssBytes(shop.child.pid!);
 		const baselineRss = (await Promise.all(baselines.map(b => b.rss()))).flat();
@@ -95,7 +91,7 @@ async function main(): Promise<void> {
 		const orders = s.order.measured;
 
 		finish("embedded", {
-			title: "Embedded: one process, NeDB files",
+			title: "Embedded: one process, SQLite files",
 			startedAt,
 			machine: { ...machine(), loadAverage: { start: loadAtStart, end: loadAverage() } },
 			settings,
@@ -124,7 +120,7 @@ async function main(): Promise<void> {
 				figure("server CPU per paid order (sustained)", sustained.cpuPerAnswerUs, micros(sustained.cpuPerAnswerUs)),
 				figure("last full 10 s window of the first", slowdown, percent(slowdown), t.lastWindowOfFirst, settings.sustainedSeconds >= TARGET_SUSTAINED_SECONDS),
 				figure("paid orders in the run", result.paidOrders, count(result.paidOrders)),
-				figure("data directory after compaction", disk.total, bytes(disk.total)),
+				figure("data directory after the runs", disk.total, bytes(disk.total)),
 				figure(`its largest file (${largestFile})`, largestBytes, bytes(largestBytes)),
 				figure("on disk per paid order (directory ÷ orders)", disk.total / result.paidOrders, bytes(disk.total / result.paidOrders), t.diskPerOrder),
 				figure("analytics counted every paid order after", result.drain.seconds, drainShown(result.drain)),

@@ -1,15 +1,13 @@
 /**
  * Data access for a service: moleculer-db over MongoDB (mongoose) when MONGO_URI is set,
- * over NeDB otherwise (files in DATA_DIR, or in memory under test). The service sees the
- * same adapter methods either way.
+ * over SQLite otherwise (a file in DATA_DIR, or memory under test: src/storage/sqlite-adapter.ts).
+ * The service sees the same adapter methods either way.
  *
  * moleculer-db's generic CRUD actions are removed: each service publishes its own
  * actions with their own validation and authorization, and keeps the adapter methods.
  */
-import path from "node:path";
-import type Datastore from "@seald-io/nedb";
 import { Cachers, type Context, type ServiceBroker, type ServiceSchema } from "moleculer";
-import DbService, { MemoryAdapter, type DbAdapter } from "moleculer-db";
+import DbService, { type DbAdapter } from "moleculer-db";
 import MongooseAdapter from "moleculer-db-adapter-mongoose";
 import mongoose, { type SchemaDefinition } from "mongoose";
 import { config } from "../src/config";
@@ -19,10 +17,7 @@ import { cacheOptionsOf } from "../src/cache/cache-setting";
 import { answersCleaned, type CacheCleanPayload } from "../src/cache/clean-broadcast";
 import { NearCacher } from "../src/cache/near-cacher";
 import { isDuplicateKeyError, lacks } from "../src/storage/collection";
-import { compactInSlices, startAutocompaction } from "../src/storage/nedb-compaction";
-import { groupCommits } from "../src/storage/nedb-group-commit";
-import { useHashIndexes } from "../src/storage/nedb-hash-index";
-import { keepUnchangedIndexKeys } from "../src/storage/nedb-index-updates";
+import { SqliteAdapter } from "../src/storage/sqlite-adapter";
 
 /** `sparse`: only documents that have the field are indexed (a field present only while some work is owed). */
 export type IndexSpec = { fields: Record<string, 1 | -1>; unique?: boolean; sparse?: boolean };
@@ -83,7 +78,7 @@ export interface DbMethods {
 	updateEntityIf<T = Entity>(query: { _id: string } & Record<string, unknown>, update: object): Promise<T | null>;
 	/** Removes the entities that match `query`; answers how many. */
 	removeEntities(query: object): Promise<number>;
-	/** A query part for "the array `field` does not contain `value`" (MongoDB and NeDB spell it differently). */
+	/** A query part for "the array `field` does not contain `value`" (MongoDB and the embedded store spell it differently). */
 	lacks(field: string, value: string): object;
 }
 
@@ -95,11 +90,6 @@ type DbThis = DbMethods & {
 	/** Cleans the cached answers that can hold the entities `ids`, or every answer of the service without ids. */
 	clearCache(ids?: string[]): Promise<void>;
 	toPlain(doc: unknown): Promise<Entity | null>;
-	ensureIndexes(): Promise<void>;
-	/** Appends what the NeDB file still owes and closes it (set while the service keeps one). */
-	closeDataFile?: () => void;
-	/** Stops compacting the NeDB file (set while the service keeps one). */
-	stopCompaction?: () => void;
 };
 
 /** What the clean of a cached service's answers uses. */
@@ -149,15 +139,8 @@ type LeanModel = {
 const mongoModel = (adapter: DbAdapter) => (adapter as unknown as { model: LeanModel }).model;
 const mongoCursor = (adapter: DbAdapter, filters: FindFilters) => (adapter as unknown as { createCursor(f: FindFilters): LeanQuery }).createCursor(filters);
 
-type NeDatastore = {
-	updateAsync(query: object, update: object, options: object): Promise<{ affectedDocuments: object | null }>;
-	findOneAsync(query: object): Promise<object | null>;
-	insertAsync(doc: object): Promise<object>;
-};
-
-/** The NeDB datastore under moleculer-db's MemoryAdapter. */
-const nedb = (adapter: DbAdapter) => (adapter as unknown as { db: NeDatastore }).db;
-const nedbFile = (adapter: DbAdapter) => (adapter as unknown as { db: Datastore<object> }).db;
+/** The embedded store's collection under the adapter. */
+const sqlite = (adapter: DbAdapter) => (adapter as unknown as SqliteAdapter).collection;
 
 let standInChecked = false;
 
@@ -199,12 +182,9 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 		? { ...given, fields: { ...given.fields, ...OUTBOX_FIELDS }, indexes: [...(given.indexes ?? []), OUTBOX_INDEX] }
 		: given;
 	const { mongoUri, dataDir } = config.storage;
-	if (!mongoUri) keepUnchangedIndexKeys();
 	const storage = mongoUri
 		? { adapter: new MongooseAdapter(mongoUri), model: mongooseModel(options) }
-		: {
-				adapter: new MemoryAdapter(dataDir ? { filename: path.join(dataDir, `${options.collection}.db`), autoload: true } : {}),
-			};
+		: { adapter: new SqliteAdapter({ name: options.collection, dataDir, indexes: options.indexes ?? [] }) };
 
 	return {
 		mixins: [DbService],
@@ -271,7 +251,7 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 					}
 				: {}),
 
-			/** A stored entity as a plain object with a string `_id`: a mongoose document through the adapter, a plain one (lean, NeDB) as it is. */
+			/** A stored entity as a plain object with a string `_id`: a mongoose document through the adapter, a plain one (lean, SQLite) as it is. */
 			async toPlain(this: DbThis, doc: unknown) {
 				if (!doc) return null;
 				const plain = (typeof (doc as { toJSON?: unknown }).toJSON === "function" ? await this.adapter.entityToObject(doc) : doc) as Record<string, unknown>;
@@ -288,14 +268,13 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 			},
 
 			// Reads on MongoDB ask for plain objects: building a mongoose document for each was most of a read's cost.
-			// On NeDB the hot calls go to its promise API: the adapter's callback API wraps every call twice.
 			async findEntity(this: DbThis, query: object) {
-				return this.toPlain(mongoUri ? await mongoModel(this.adapter).findOne(query).lean().exec() : await nedb(this.adapter).findOneAsync(query));
+				return this.toPlain(mongoUri ? await mongoModel(this.adapter).findOne(query).lean().exec() : await sqlite(this.adapter).findOne(query));
 			},
 
 			async findEntityById(this: DbThis, id: string) {
 				if (!this.isValidId(id)) return null;
-				return this.toPlain(mongoUri ? await mongoModel(this.adapter).findById(id).lean().exec() : await nedb(this.adapter).findOneAsync({ _id: id }));
+				return this.toPlain(mongoUri ? await mongoModel(this.adapter).findById(id).lean().exec() : await sqlite(this.adapter).byId(id));
 			},
 
 			async findEntities(this: DbThis, filters: FindFilters) {
@@ -323,7 +302,7 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 			},
 
 			async insertEntity(this: DbThis, entity: object) {
-				const saved = await this.toPlain(await (mongoUri ? this.adapter.insert(entity) : nedb(this.adapter).insertAsync(entity)));
+				const saved = await this.toPlain(await this.adapter.insert(entity));
 				await this.clearCache(saved ? [saved._id] : undefined);
 				return saved;
 			},
@@ -352,12 +331,12 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 				return this.toPlain(await this.updateOne(query, update));
 			},
 
-			/** The entity `query._id` updated, if it matched `query`: one command (findAndModify; NeDB's returnUpdatedDocs). */
+			/** The entity `query._id` updated, if it matched `query`: one command (findAndModify; one synchronous read and write in SQLite). */
 			async updateOne(this: DbThis, query: { _id: string }, update: object): Promise<unknown> {
 				if (!this.isValidId(query._id)) return null;
 				const updated = mongoUri
 					? await mongoModel(this.adapter).findOneAndUpdate(query, update, { new: true }).lean().exec()
-					: (await nedb(this.adapter).updateAsync(query, update, { returnUpdatedDocs: true, multi: false })).affectedDocuments;
+					: await sqlite(this.adapter).updateOne(query, update);
 				if (updated) await this.clearCache([query._id]);
 				return updated;
 			},
@@ -381,47 +360,22 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 			},
 
 			lacks,
-
-			/**
-			 * Builds the indexes before the service takes requests: a unique index that is
-			 * not there yet guarantees nothing. NeDB 3 has no compound indexes; those only
-			 * speed up queries, so NeDB goes without them (a unique one would be refused).
-			 */
-			async ensureIndexes(this: DbThis) {
-				if (mongoUri) {
-					await (this.adapter as unknown as { model: mongoose.Model<unknown> }).model.init();
-					return;
-				}
-				const db = (this.adapter as { db?: { ensureIndexAsync?(o: object): Promise<void> } }).db;
-				for (const index of options.indexes ?? []) {
-					const fieldNames = Object.keys(index.fields);
-					if (fieldNames.length > 1) {
-						if (index.unique) throw new Error(`${options.collection}: NeDB cannot keep a unique compound index`);
-						continue;
-					}
-					await db?.ensureIndexAsync?.({ fieldName: fieldNames[0], unique: index.unique ?? false, sparse: index.sparse ?? false });
-				}
-			},
 		},
 
+		/**
+		 * The indexes are built before the service takes requests: a unique index that is not
+		 * there yet guarantees nothing. (The embedded store builds them as it opens.)
+		 */
 		async afterConnected(this: DbThis & { seedDatabase?: () => Promise<void>; logger: { warn(...args: unknown[]): void } }) {
-			if (mongoUri) await warnIfStandIn(this.adapter, this.logger);
-			// NeDB files are append-only: rewritten now and then, they stay the size of the data, not of its history.
-			if (!mongoUri && dataDir) {
-				const file = nedbFile(this.adapter);
-				compactInSlices(file);
-				this.stopCompaction = startAutocompaction(file, config.storage.compactIntervalMs);
-				this.closeDataFile = groupCommits(file);
+			if (mongoUri) {
+				await warnIfStandIn(this.adapter, this.logger);
+				await (this.adapter as unknown as { model: mongoose.Model<unknown> }).model.init();
 			}
-			if (!mongoUri) useHashIndexes(nedbFile(this.adapter));
-			await this.ensureIndexes();
 			if (this.seedDatabase && (await this.adapter.count()) === 0) await this.seedDatabase();
 		},
 
 		stopped(this: DbThis & CacheCleaning) {
 			clearTimeout(this.cacheCleanRetry);
-			this.stopCompaction?.();
-			this.closeDataFile?.();
 		},
 	} as unknown as Partial<ServiceSchema>;
 }

@@ -88,11 +88,7 @@ const AnalyticsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				batchEvents: { type: [String], default: undefined },
 				batchCounted: { type: Boolean },
 			},
-			indexes: [
-				// Compound indexes serve MongoDB only; NeDB goes without them (db mixin).
-				{ fields: { metric: 1, date: 1 } },
-				{ fields: { metric: 1, count: -1, amount: -1 } },
-			],
+			indexes: [{ fields: { metric: 1, date: 1 } }, { fields: { metric: 1, count: -1, amount: -1 } }],
 		}),
 	],
 
@@ -231,8 +227,8 @@ const AnalyticsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 	},
 
 	created() {
-		this.inbox = openCollection<InboxEntry>({ name: "analytics_inbox", sortIndexes: ["receivedAt"] });
-		this.log = openCollection<LogEntry>({ name: "analytics_log", indexes: ["receivedAt", "type"], sortIndexes: ["at"] });
+		this.inbox = openCollection<InboxEntry>({ name: "analytics_inbox", indexes: ["receivedAt"] });
+		this.log = openCollection<LogEntry>({ name: "analytics_log", indexes: ["receivedAt", "type", "at"] });
 		this.rollAgain = false;
 		this.stopping = false;
 	},

@@ -64,7 +64,6 @@ const NotificationsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				// One notification per event and user: a redelivered event stores nothing.
 				{ fields: { dedupKey: 1 }, unique: true },
 				{ fields: { userId: 1 } },
-				// Compound indexes serve MongoDB only; NeDB goes without them (db mixin).
 				{ fields: { userId: 1, createdAt: -1 } },
 				{ fields: { userId: 1, read: 1 } },
 			],

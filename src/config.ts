@@ -74,10 +74,8 @@ export const config = {
 
 	storage: {
 		mongoUri: text("MONGO_URI"),
-		/** NeDB files go here when MONGO_URI is unset; null keeps data in memory (tests). */
+		/** The SQLite files go here when MONGO_URI is unset; null keeps data in memory (tests). */
 		dataDir: text("DATA_DIR") ? path.resolve(text("DATA_DIR", "")) : nodeEnv === "test" ? null : path.resolve("data"),
-		/** How often NeDB files are rewritten to the size of their data (at least 5 s). */
-		compactIntervalMs: int("NEDB_COMPACT_INTERVAL_MS", 60_000),
 	},
 
 	gateway: {

@@ -1,6 +1,6 @@
 /**
  * How a browse request (search, category, sort) becomes a store query. Only plain
- * operators that NeDB, MongoDB and FerretDB all understand: equality, `$or` and a
+ * operators that MongoDB, FerretDB and the embedded store all understand: equality, `$or` and a
  * RegExp — no `$text`.
  */
 

@@ -16,7 +16,7 @@ export type BrokerState = {
 /** What readiness reads of a service: its moleculer-db adapter and its durable-events bus, when it has them. */
 export type ServiceState = {
 	name: string;
-	/** moleculer-db's adapter; mongoose's carries its connection (`readyState` 1 is connected), NeDB's has none. */
+	/** moleculer-db's adapter; mongoose's carries its connection (`readyState` 1 is connected), the embedded one's has none. */
 	adapter?: { conn?: { readyState?: number } };
 	/** The bus of the durable-events mixin, once the service opened it. */
 	eventBus?: Promise<unknown>;

@@ -5,34 +5,21 @@
  * key is its `_id`, so FerretDB finds it without a scan.
  *
  * The same store as the service's: MongoDB (mongoose, on the connection the service's
- * adapter opened) when MONGO_URI is set, NeDB otherwise (a file in DATA_DIR, compacted like
- * the others, or memory under test).
+ * adapter opened) when MONGO_URI is set, SQLite otherwise (a file in DATA_DIR, or memory
+ * under test: ./sqlite-collection.ts).
  */
-import path from "node:path";
-import Datastore from "@seald-io/nedb";
 import mongoose from "mongoose";
 import { config } from "../config";
-import { compactInSlices, startAutocompaction } from "./nedb-compaction";
-import { groupCommits } from "./nedb-group-commit";
-import { useHashIndexes } from "./nedb-hash-index";
-import { keepUnchangedIndexKeys } from "./nedb-index-updates";
+import { DuplicateKeyError, openSqliteCollection, type FindOptions, type Keyed } from "./sqlite-collection";
 
-export type Keyed = { _id: string };
+export type { FindOptions, Keyed };
 
 export type CollectionSpec = {
-	/** Collection name (and NeDB file name); unique across the shop. */
+	/** Collection name (and file name embedded); unique across the shop. */
 	name: string;
-	/** Single-field indexes, for the few queries not by key (sweeps). */
+	/** Single-field indexes, for the few queries and sorts not by key (sweeps, the oldest first). */
 	indexes?: string[];
-	/**
-	 * Fields that reads only sort by: indexed on MongoDB, which sorts from an index. NeDB
-	 * sorts in memory and uses an index only to match, so there one would cost every write
-	 * and serve no read.
-	 */
-	sortIndexes?: string[];
 };
-
-export type FindOptions = { limit?: number; skip?: number; sort?: Record<string, 1 | -1> };
 
 export interface Collection<T extends Keyed> {
 	byId(id: string): Promise<T | null>;
@@ -46,71 +33,20 @@ export interface Collection<T extends Keyed> {
 	/** Removes every record that matches `query` (a sweep, such as a retention purge); answers how many. */
 	removeMany(query: object): Promise<number>;
 	count(query?: object): Promise<number>;
-	/** Stops background work (NeDB's compaction) and closes the NeDB file, once what it owes is in it. */
+	/** Closes the embedded file. */
 	close(): void;
 }
 
-/** True when a write failed on a unique index (MongoDB code 11000, NeDB "uniqueViolated"). */
+/** True when a write failed on a unique index (MongoDB code 11000, the embedded store's DuplicateKeyError). */
 export function isDuplicateKeyError(err: unknown): boolean {
-	const e = err as { code?: number; errorType?: string } | null;
-	return e?.code === 11000 || e?.errorType === "uniqueViolated";
-}
-
-function nedbCollection<T extends Keyed>(spec: CollectionSpec, dataDir: string | null): Collection<T> {
-	keepUnchangedIndexKeys();
-	const db = new Datastore<T>(dataDir ? { filename: path.join(dataDir, `${spec.name}.db`), autoload: true } : {});
-	useHashIndexes(db as Datastore<object>);
-	compactInSlices(db);
-	const stopCompaction = dataDir ? startAutocompaction(db, config.storage.compactIntervalMs) : () => undefined;
-	const closeFile = groupCommits(db);
-	const indexes = spec.indexes ?? [];
-	for (const fieldName of indexes) void db.ensureIndexAsync({ fieldName });
-	// The file keeps the indexes it was given: one that an earlier version declared goes once loaded.
-	void db.autoloadPromise?.then(() => {
-		const kept = Object.keys((db as unknown as { indexes: object }).indexes);
-		return Promise.all(kept.filter(field => field !== "_id" && !indexes.includes(field)).map(field => db.removeIndexAsync(field)));
-	});
-	return {
-		byId: id => db.findOneAsync({ _id: id } as object) as Promise<T | null>,
-		async find(query, { limit, skip, sort } = {}) {
-			let cursor = db.findAsync(query);
-			if (sort) cursor = cursor.sort(sort);
-			if (skip) cursor = cursor.skip(skip);
-			if (limit) cursor = cursor.limit(limit);
-			return (await cursor) as T[];
-		},
-		async insertIfNew(doc) {
-			try {
-				await db.insertAsync(doc);
-				return true;
-			} catch (err) {
-				if (isDuplicateKeyError(err)) return false;
-				throw err;
-			}
-		},
-		async updateOne(query, update) {
-			const { affectedDocuments } = await db.updateAsync(query, update, { returnUpdatedDocs: true, multi: false });
-			return (affectedDocuments as T | null) ?? null;
-		},
-		async removeOne(query) {
-			return (await db.removeAsync(query, { multi: false })) > 0;
-		},
-		removeMany: query => db.removeAsync(query, { multi: true }),
-		count: (query = {}) => db.countAsync(query) as Promise<number>,
-		close() {
-			stopCompaction();
-			closeFile();
-		},
-	};
+	return err instanceof DuplicateKeyError || (err as { code?: number } | null)?.code === 11000;
 }
 
 function mongoCollection<T extends Keyed>(spec: CollectionSpec): Collection<T> {
 	// The driver's collection on the connection the service's adapter opened: plain documents, no mongoose casting.
 	type Doc = mongoose.mongo.Document;
 	const collection = () => mongoose.connection.collection<Doc>(spec.name);
-	const indexed = Promise.all(
-		[...(spec.indexes ?? []), ...(spec.sortIndexes ?? [])].map(field => mongoose.connection.asPromise().then(() => collection().createIndex({ [field]: 1 }))),
-	);
+	const indexed = Promise.all((spec.indexes ?? []).map(field => mongoose.connection.asPromise().then(() => collection().createIndex({ [field]: 1 }))));
 	indexed.catch(() => undefined);
 	return {
 		byId: async id => (await collection().findOne({ _id: id } as Doc)) as T | null,
@@ -141,11 +77,17 @@ function mongoCollection<T extends Keyed>(spec: CollectionSpec): Collection<T> {
 /** Opens a collection on the shop's store (see the top of this file). */
 export function openCollection<T extends Keyed>(spec: CollectionSpec): Collection<T> {
 	const { mongoUri, dataDir } = config.storage;
-	return mongoUri ? mongoCollection<T>(spec) : nedbCollection<T>(spec, dataDir);
+	return mongoUri
+		? mongoCollection<T>(spec)
+		: openSqliteCollection<T>(
+				spec.name,
+				dataDir,
+				(spec.indexes ?? []).map(field => ({ fields: { [field]: 1 } })),
+			);
 }
 
-/** A query part for "the array `field` does not contain `value`" (MongoDB and NeDB spell it differently). */
+/** A query part for "the array `field` does not contain `value`" (MongoDB and the embedded store spell it differently). */
 export function lacks(field: string, value: string): object {
-	// MongoDB: $ne on an array field means "no element equals"; NeDB reads it per element, but has $not.
+	// MongoDB: $ne on an array field means "no element equals"; the embedded store's matcher (NeDB's) reads it per element, but has $not.
 	return config.storage.mongoUri ? { [field]: { $ne: value } } : { $not: { [field]: value } };
 }

@@ -1,0 +1,177 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import Datastore from "@seald-io/nedb";
+import { isDuplicateKeyError } from "../../src/storage/collection";
+import { openSqliteCollection, SqliteCollection, type Sort, type TableIndex } from "../../src/storage/sqlite-collection";
+
+type Doc = {
+	_id: string;
+	userId: string;
+	status: string;
+	createdAt: string;
+	amount: number;
+	active: boolean;
+	tags: string[];
+	note: string;
+	releaseAt?: string;
+};
+
+/** A fixed mix of documents: some share values, some lack the sparse field. */
+function documents(): Doc[] {
+	return Array.from({ length: 240 }, (_, i) => ({
+		_id: `d${String(i).padStart(3, "0")}`,
+		userId: `u${i % 5}`,
+		status: ["pending", "paid", "cancelled"][(i * 7) % 3],
+		createdAt: new Date(Date.UTC(2026, 0, 1) + ((i * 37) % 240) * 60_000).toISOString(),
+		amount: (i * 13) % 100,
+		active: i % 4 !== 0,
+		tags: i % 6 === 0 ? ["x", "y"] : ["y"],
+		note: ["apple", "berry", "cherry", "date"][i % 4],
+		...(i % 3 === 0 ? { releaseAt: new Date(Date.UTC(2026, 0, 1) + i * 1_000).toISOString() } : {}),
+	}));
+}
+
+const INDEXES: TableIndex[] = [
+	{ fields: { userId: 1, createdAt: -1 } },
+	{ fields: { status: 1 } },
+	{ fields: { amount: 1 } },
+	{ fields: { active: 1 } },
+	{ fields: { releaseAt: 1 }, sparse: true },
+];
+
+/** Queries both where SQL decides everything and where JavaScript finishes what SQL began. */
+const QUERIES: { query: object; sort?: Sort; skip?: number; limit?: number }[] = [
+	{ query: {} },
+	{ query: { userId: "u1" }, sort: { createdAt: -1 }, limit: 5 },
+	{ query: { status: { $in: ["paid", "cancelled"] } }, sort: { amount: 1, _id: 1 } },
+	{ query: { amount: { $gte: 10, $lt: 50 } }, sort: { _id: 1 } },
+	{ query: { active: true, status: { $ne: "paid" } }, sort: { _id: -1 }, skip: 3, limit: 7 },
+	{ query: { active: false } },
+	{ query: { userId: "u2", tags: "x" }, sort: { createdAt: 1 } },
+	{ query: { $or: [{ status: "paid" }, { amount: { $gt: 90 } }] }, sort: { _id: 1 }, limit: 9 },
+	{ query: { note: { $regex: /rr/ } }, sort: { createdAt: 1, _id: 1 }, skip: 3, limit: 4 },
+	{ query: { releaseAt: { $lt: "2026-01-01T00:01:00.000Z" } }, sort: { releaseAt: -1 } },
+	{ query: { _id: { $gt: "d200" } }, sort: { _id: 1 }, limit: 10 },
+	{ query: { status: "paid" }, sort: { amount: -1, _id: 1 }, skip: 2, limit: 3 },
+	{ query: { status: "paid", note: "date" }, sort: { note: 1, _id: -1 } },
+	{ query: { amount: { $in: [] } } },
+	{ query: { releaseAt: { $ne: "2026-01-01T00:00:00.000Z" } }, sort: { _id: 1 } },
+	{ query: { _id: { $in: ["d001", "d017", "missing"] } } },
+];
+
+describe("the embedded store (SQLite)", () => {
+	let dir: string;
+	beforeEach(() => (dir = mkdtempSync(path.join(os.tmpdir(), "sqlite-collection-"))));
+	afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+	it("finds, counts, updates and removes exactly what NeDB's MongoDB-style queries do", async () => {
+		const sqlite = new SqliteCollection<Doc>("docs", null, INDEXES);
+		const nedb = new Datastore<Doc>();
+		for (const doc of documents()) {
+			await sqlite.insert(doc);
+			await nedb.insertAsync(doc);
+		}
+		const ids = (docs: Doc[]) => docs.map(doc => doc._id);
+		for (const { query, sort, skip, limit } of QUERIES) {
+			let cursor = nedb.findAsync(query);
+			if (sort) cursor = cursor.sort(sort);
+			if (skip) cursor = cursor.skip(skip);
+			if (limit) cursor = cursor.limit(limit);
+			const expected = ids(await cursor);
+			const found = ids(await sqlite.find(query, { sort, skip, limit }));
+			expect({ query, found: sort ? found : found.sort() }).toEqual({ query, found: sort ? expected : expected.sort() });
+			expect({ query, count: await sqlite.count(query) }).toEqual({ query, count: await nedb.countAsync(query) });
+		}
+		const update = { $inc: { amount: 1000 }, $push: { tags: "z" } };
+		expect(await sqlite.updateMany({ status: "paid", tags: "x" }, update)).toBe(
+			(await nedb.updateAsync({ status: "paid", tags: "x" }, update, { multi: true })).numAffected,
+		);
+		expect(await sqlite.removeMany({ amount: { $lt: 20 } })).toBe(await nedb.removeAsync({ amount: { $lt: 20 } }, { multi: true }));
+		expect(await sqlite.removeMany({ note: { $regex: /^a/ } })).toBe(await nedb.removeAsync({ note: { $regex: /^a/ } }, { multi: true }));
+		expect(await sqlite.find({}, { sort: { _id: 1 } })).toEqual(await nedb.findAsync({}).sort({ _id: 1 }));
+	});
+
+	it("serves a key, an indexed field and its sort from an index, without reading the whole table", () => {
+		const sqlite = new SqliteCollection<Doc>("docs", null, INDEXES);
+		expect(sqlite.plan({ _id: "d001" }).join()).toMatch(/USING (INDEX|PRIMARY KEY)/);
+		expect(sqlite.plan({ userId: "u1" }, { createdAt: -1 }).join()).toMatch(/USING INDEX by_userId_createdAt_desc/);
+		expect(sqlite.plan({ userId: "u1" }, { createdAt: -1 }).join()).not.toMatch(/TEMP B-TREE/);
+		expect(sqlite.plan({ releaseAt: { $lt: "2026" } }).join()).toMatch(/USING INDEX by_sparse_releaseAt/);
+	});
+
+	it("refuses a second document with a unique key, on insert and on update, and writes nothing", async () => {
+		const users = new SqliteCollection<{ _id: string; email: string; name?: string }>("users", null, [{ fields: { email: 1 }, unique: true }]);
+		await users.insert({ _id: "a", email: "a@shop.test" });
+		await users.insert({ _id: "b", email: "b@shop.test" });
+		const refused = await users.insert({ _id: "c", email: "a@shop.test" }).catch((err: unknown) => err);
+		expect(isDuplicateKeyError(refused)).toBe(true);
+		expect(await users.insertIfNew({ _id: "a", email: "other@shop.test" })).toBe(false);
+		const refusedUpdate = await users.updateOne({ _id: "b" }, { $set: { email: "a@shop.test", name: "B" } }).catch((err: unknown) => err);
+		expect(isDuplicateKeyError(refusedUpdate)).toBe(true);
+		expect(await users.find({}, { sort: { _id: 1 } })).toEqual([
+			{ _id: "a", email: "a@shop.test" },
+			{ _id: "b", email: "b@shop.test" },
+		]);
+	});
+
+	it("changes every matching document or none: a multi-document update that fails half-way leaves all as they were", async () => {
+		const users = new SqliteCollection<{ _id: string; email: string; group: string }>("users", null, [{ fields: { email: 1 }, unique: true }]);
+		await users.insert({ _id: "a", email: "a", group: "g" });
+		await users.insert({ _id: "b", email: "b", group: "g" });
+		await expect(users.updateMany({ group: "g" }, { $set: { email: "same" } })).rejects.toThrow(/unique/);
+		expect((await users.find({}, { sort: { _id: 1 } })).map(user => user.email)).toEqual(["a", "b"]);
+	});
+
+	it("applies concurrent conditional updates one at a time: ten units of stock sell ten times, never more", async () => {
+		const products = new SqliteCollection<{ _id: string; stock: number }>("products", null);
+		await products.insert({ _id: "p", stock: 10 });
+		const sales = await Promise.all(Array.from({ length: 50 }, () => products.updateOne({ _id: "p", stock: { $gte: 1 } }, { $inc: { stock: -1 } })));
+		expect(sales.filter(Boolean)).toHaveLength(10);
+		expect(await products.byId("p")).toEqual({ _id: "p", stock: 0 });
+	});
+
+	it("keeps Dates as Dates, and a write that answered survives the process being killed", () => {
+		const script = `
+			const { openSqliteCollection } = require(${JSON.stringify(path.resolve("src/storage/sqlite-collection.ts"))});
+			const orders = openSqliteCollection("orders", ${JSON.stringify(dir)});
+			orders.insert({ _id: "o1", at: new Date(Date.UTC(2026, 11, 4)), total: 5 })
+				.then(() => orders.updateOne({ _id: "o1" }, { $inc: { total: 2 } }))
+				.then(() => process.kill(process.pid, "SIGKILL"));
+		`;
+		const child = spawnSync(process.execPath, ["--import", "tsx", "-e", script], { encoding: "utf8" });
+		expect(child.signal).toBe("SIGKILL");
+		const orders = openSqliteCollection<{ _id: string; at: Date; total: number }>("orders", dir);
+		return orders.byId("o1").then(order => {
+			orders.close();
+			expect(order).toEqual({ _id: "o1", at: new Date(Date.UTC(2026, 11, 4)), total: 7 });
+		});
+	});
+
+	it("moves in, once, the documents of the NeDB file an earlier version kept", async () => {
+		const filename = path.join(dir, "orders.db");
+		const old = new Datastore<{ _id: string; total: number; at?: Date }>({ filename });
+		await old.loadDatabaseAsync();
+		await old.insertAsync({ _id: "kept", total: 1, at: new Date(Date.UTC(2026, 0, 2)) });
+		await old.insertAsync({ _id: "removed", total: 2 });
+		await old.insertAsync({ _id: "changed", total: 3 });
+		await old.updateAsync({ _id: "changed" }, { $set: { total: 30 } }, {});
+		await old.removeAsync({ _id: "removed" }, {});
+		await old.ensureIndexAsync({ fieldName: "total" });
+
+		const orders = openSqliteCollection<{ _id: string; total: number; at?: Date }>("orders", dir);
+		expect(await orders.find({}, { sort: { _id: 1 } })).toEqual([
+			{ _id: "changed", total: 30 },
+			{ _id: "kept", total: 1, at: new Date(Date.UTC(2026, 0, 2)) },
+		]);
+		await orders.updateOne({ _id: "kept" }, { $set: { total: 10 } });
+		orders.close();
+		expect(existsSync(filename)).toBe(false);
+		expect(existsSync(`${filename}.imported`)).toBe(true);
+
+		const reopened = openSqliteCollection<{ _id: string; total: number }>("orders", dir);
+		expect((await reopened.byId("kept"))?.total).toBe(10);
+		reopened.close();
+	});
+});
