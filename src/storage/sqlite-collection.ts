@@ -2,9 +2,9 @@
  * The embedded store: a collection of JSON documents in a SQLite table (`node:sqlite`, built
  * into Node), with the query and update language the services speak to MongoDB.
  *
- * Documents live on disk, so the process's memory does not grow with the data, and every
- * write is one SQLite statement (or one transaction for a multi-document change): a crash
- * leaves each write whole or absent. The file is in WAL mode with `synchronous=NORMAL`: a
+ * Documents live on disk, so the process's memory does not grow with the data. Every write
+ * is whole or absent after a crash (a multi-document change too), and the writes of one turn
+ * of the event loop commit together (see `writing`). The file is in WAL mode with `synchronous=NORMAL`: a
  * write that has answered survives the process dying; only an OS crash or a power cut can
  * take back the last moments (NeDB, the store this replaced, never synced its file either).
  *
@@ -80,11 +80,17 @@ type SqlPart = { where: string; params: SQLInputValue[]; exact: boolean };
 /** A document id, as NeDB makes them: 16 random characters. */
 const newId = () => randomBytes(12).toString("base64url").slice(0, 16);
 
+/** The writes of one turn of the event loop, in one transaction, and the promise of its commit. */
+type Group = { committed: Promise<void>; settle(err?: unknown): void };
+
 export class SqliteCollection<T extends Keyed> {
 	private readonly db: DatabaseSync;
 	private readonly statements = new Map<string, StatementSync>();
-	/** The fields SQL may compare (those of an index), with the expression each index is built on. */
+	/** The fields SQL may compare: `_id` and those of an index, each with its column. */
 	private readonly columns = new Map<string, string>([["_id", "id"]]);
+	/** The index fields, whose values are kept in columns of their own beside the document. */
+	private readonly indexed: string[] = [];
+	private group: Group | null = null;
 
 	/**
 	 * @param file the SQLite file, or null to keep the collection in memory (tests)
@@ -97,7 +103,52 @@ export class SqliteCollection<T extends Keyed> {
 		this.db = new DatabaseSync(file ?? ":memory:");
 		if (file) this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
 		this.db.exec("CREATE TABLE IF NOT EXISTS docs (id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL)");
+		for (const index of indexes) {
+			for (const field of Object.keys(index.fields)) {
+				if (this.columns.has(field)) continue;
+				this.columns.set(field, `"f:${field.replace(/"/g, "")}"`);
+				this.indexed.push(field);
+			}
+		}
+		this.keepColumns();
 		this.keepIndexes(indexes);
+	}
+
+	/**
+	 * An index field's value lives in a column of its own, written with the document: an index
+	 * on a column is read and kept without parsing the document, and an update touches only the
+	 * indexes whose fields it changed. A column new to the file is filled from the documents;
+	 * one no longer declared goes.
+	 */
+	private keepColumns(): void {
+		const existing = (this.db.prepare("SELECT name FROM pragma_table_info('docs')").all() as { name: string }[]).map(row => row.name);
+		const wanted = new Set(this.indexed.map(field => `f:${field}`));
+		for (const name of existing) if (name.startsWith("f:") && !wanted.has(name)) this.dropColumn(name);
+		const added = this.indexed.filter(field => !existing.includes(`f:${field}`));
+		if (added.length === 0) return;
+		for (const field of added) this.db.exec(`ALTER TABLE docs ADD COLUMN ${this.columns.get(field)}`);
+		const fill = this.db.prepare(`UPDATE docs SET ${added.map(field => `${this.columns.get(field)} = ?`).join(", ")} WHERE id = ?`);
+		const rows = this.db.prepare("SELECT id, doc FROM docs").all() as { id: string; doc: string }[];
+		this.db.exec("BEGIN");
+		for (const row of rows) {
+			const doc = deserialize<T>(row.doc);
+			fill.run(...added.map(field => this.columnValue(doc, field)), row.id);
+		}
+		this.db.exec("COMMIT");
+	}
+
+	private dropColumn(name: string): void {
+		const indexes = this.db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'docs' AND sql IS NOT NULL").all() as {
+			name: string;
+			sql: string;
+		}[];
+		for (const index of indexes) if (index.sql.includes(`"${name}"`)) this.db.exec(`DROP INDEX "${index.name}"`);
+		this.db.exec(`ALTER TABLE docs DROP COLUMN "${name}"`);
+	}
+
+	/** What an index field's column holds: its plain value (true is 1), or NULL for anything else. */
+	private columnValue(doc: T, field: string): SQLInputValue {
+		return sqlValue(model.getDotValue(doc, field)) ?? null;
 	}
 
 	/** Builds the declared indexes before the first request (a unique one guarantees nothing until it exists) and drops those no longer declared. */
@@ -105,18 +156,20 @@ export class SqliteCollection<T extends Keyed> {
 		const wanted = new Map<string, string>();
 		for (const index of indexes) {
 			const fields = Object.entries(index.fields);
-			const columns = fields.map(([field]) => `json_extract(doc, '$.${field.replace(/'/g, "")}')`);
-			fields.forEach(([field], i) => this.columns.set(field, columns[i]));
 			const kind = `${index.unique ? "unique" : "by"}${index.sparse ? "_sparse" : ""}`;
 			const name = `${kind}_${fields.map(([field, direction]) => `${field.replace(/\W/g, "_")}${direction === -1 ? "_desc" : ""}`).join("_")}`;
-			const parts = fields.map(([, direction], i) => `${columns[i]}${direction === -1 ? " DESC" : ""}`);
-			const where = index.sparse ? ` WHERE ${columns[0]} IS NOT NULL` : "";
-			wanted.set(name, `CREATE ${index.unique ? "UNIQUE " : ""}INDEX IF NOT EXISTS "${name}" ON docs (${parts.join(", ")})${where}`);
+			const parts = fields.map(([field, direction]) => `${this.columns.get(field)}${direction === -1 ? " DESC" : ""}`);
+			const where = index.sparse ? ` WHERE ${this.columns.get(fields[0][0])} IS NOT NULL` : "";
+			wanted.set(name, `CREATE ${index.unique ? "UNIQUE " : ""}INDEX "${name}" ON docs (${parts.join(", ")})${where}`);
 		}
-		const existing = this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'docs' AND sql IS NOT NULL").all() as {
+		const existing = this.db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'docs' AND sql IS NOT NULL").all() as {
 			name: string;
+			sql: string;
 		}[];
-		for (const { name } of existing) if (!wanted.has(name)) this.db.exec(`DROP INDEX "${name}"`);
+		for (const { name, sql } of existing) {
+			if (wanted.get(name) === sql) wanted.delete(name);
+			else this.db.exec(`DROP INDEX "${name}"`);
+		}
 		for (const sql of wanted.values()) this.db.exec(sql);
 	}
 
@@ -127,6 +180,43 @@ export class SqliteCollection<T extends Keyed> {
 			this.statements.set(sql, statement);
 		}
 		return statement;
+	}
+
+	/**
+	 * Group commit: the writes of one turn of the event loop go into one transaction, committed
+	 * as the turn ends, so that pages they share (an index's, the table's) are written once.
+	 * Each write still runs whole when it is called (a conditional update reads and writes with
+	 * nothing in between); what waits is the answer.
+	 */
+	private writing(): void {
+		if (this.group) return;
+		this.db.exec("BEGIN");
+		let settle!: Group["settle"];
+		const committed = new Promise<void>((resolve, reject) => (settle = err => (err === undefined ? resolve() : reject(err))));
+		committed.catch(() => undefined);
+		this.group = { committed, settle };
+		setImmediate(() => this.commit());
+	}
+
+	private commit(): void {
+		const group = this.group;
+		if (!group) return;
+		this.group = null;
+		try {
+			this.db.exec("COMMIT");
+			group.settle();
+		} catch (err) {
+			if (this.db.isTransaction) this.db.exec("ROLLBACK");
+			group.settle(err);
+		}
+	}
+
+	/**
+	 * Answers `value` once everything done before it is committed: no caller hears of a
+	 * write, or reads a document, that a crash could still take back.
+	 */
+	private answer<R>(value: R): Promise<R> {
+		return this.group ? this.group.committed.then(() => value) : Promise.resolve(value);
 	}
 
 	/**
@@ -188,26 +278,17 @@ export class SqliteCollection<T extends Keyed> {
 		return exact ? docs : docs.filter(doc => model.match(doc, query));
 	}
 
-	/** Runs a write, with a unique index's refusal as a DuplicateKeyError. */
-	private write<R>(run: () => R): R {
-		try {
-			return run();
-		} catch (err) {
-			const message = (err as Error).message ?? "";
-			if (message.includes("UNIQUE constraint failed")) throw new DuplicateKeyError(this.name, message.replace(/^.*UNIQUE constraint failed: /, ""));
-			throw err;
-		}
-	}
-
-	/** Runs `work` in one transaction: all of its writes or none. */
-	private transaction<R>(work: () => R): R {
-		this.db.exec("BEGIN IMMEDIATE");
+	/** Runs the statements of `work` whole or not at all (a savepoint in the turn's transaction); one statement is so by itself. */
+	private atomically<R>(work: () => R): R {
+		this.writing();
+		this.db.exec("SAVEPOINT work");
 		try {
 			const result = work();
-			this.db.exec("COMMIT");
+			this.db.exec("RELEASE work");
 			return result;
 		} catch (err) {
-			this.db.exec("ROLLBACK");
+			this.db.exec("ROLLBACK TO work");
+			this.db.exec("RELEASE work");
 			throw err;
 		}
 	}
@@ -219,7 +300,7 @@ export class SqliteCollection<T extends Keyed> {
 	}
 
 	async byId(id: string): Promise<T | null> {
-		return this.get(id);
+		return this.answer(this.get(id));
 	}
 
 	async findOne(query: object): Promise<T | null> {
@@ -233,7 +314,7 @@ export class SqliteCollection<T extends Keyed> {
 			const rows = this.statement(`SELECT doc FROM docs${where}${order} LIMIT ? OFFSET ?`).all(...params, limit && limit > 0 ? limit : -1, skip ?? 0) as {
 				doc: string;
 			}[];
-			return rows.map(row => deserialize<T>(row.doc));
+			return this.answer(rows.map(row => deserialize<T>(row.doc)));
 		}
 		const docs = this.matching(query);
 		if (sort) {
@@ -247,30 +328,24 @@ export class SqliteCollection<T extends Keyed> {
 			});
 		}
 		const start = skip ?? 0;
-		return docs.slice(start, limit && limit > 0 ? start + limit : undefined);
+		return this.answer(docs.slice(start, limit && limit > 0 ? start + limit : undefined));
 	}
 
 	async count(query: object = {}): Promise<number> {
 		const { where, params, exact } = this.sqlPart(query);
-		if (exact) return Number((this.statement(`SELECT count(*) AS n FROM docs${where}`).get(...params) as { n: number }).n);
-		return this.matching(query).length;
+		if (exact) return this.answer(Number((this.statement(`SELECT count(*) AS n FROM docs${where}`).get(...params) as { n: number }).n));
+		return this.answer(this.matching(query).length);
 	}
 
 	/** Stores `doc` (with a new `_id` if it has none) and answers it as stored; a unique index that holds its key refuses it (DuplicateKeyError). */
 	async insert(doc: object): Promise<T> {
-		return this.insertNow(doc);
+		this.writing();
+		return this.answer(this.put(doc));
 	}
 
+	/** Stores every document of `docs`, or (when one is refused) none. */
 	async insertMany(docs: object[]): Promise<T[]> {
-		return this.transaction(() => docs.map(doc => this.insertNow(doc)));
-	}
-
-	private insertNow(doc: object): T {
-		const stored = { ...doc, _id: (doc as Partial<Keyed>)._id ?? newId() } as T;
-		model.checkObject(stored);
-		const text = serialize(stored);
-		this.write(() => this.statement("INSERT INTO docs (id, doc) VALUES (?, ?)").run(stored._id, text));
-		return deserialize<T>(text);
+		return this.answer(this.atomically(() => docs.map(doc => this.put(doc))));
 	}
 
 	/** Inserts `doc` unless one with its `_id` (or a unique key of it) exists: false then, and nothing written. */
@@ -284,41 +359,83 @@ export class SqliteCollection<T extends Keyed> {
 		}
 	}
 
-	private replace(doc: T, update: object): T {
-		const updated = model.modify(doc, update);
-		model.checkObject(updated);
-		this.write(() => this.statement("UPDATE docs SET doc = ? WHERE id = ?").run(serialize(updated), updated._id));
-		return updated;
-	}
-
 	/** One atomic conditional update of the document `query._id`: the document right after, or null when it did not match (and nothing changed). */
 	async updateOne(query: Keyed & Record<string, unknown>, update: object): Promise<T | null> {
 		const doc = this.get(query._id);
-		if (!doc || !model.match(doc, query)) return null;
-		return this.replace(doc, update);
+		if (!doc || !model.match(doc, query)) return this.answer(null);
+		this.writing();
+		return this.answer(this.replace(doc, update));
 	}
 
-	/** Updates every document that matches `query`, all in one transaction; answers how many. */
+	/** Updates every document that matches `query`, all or none; answers how many. */
 	async updateMany(query: object, update: object): Promise<number> {
 		const docs = this.matching(query);
-		if (docs.length === 0) return 0;
-		return this.transaction(() => docs.map(doc => this.replace(doc, update)).length);
+		if (docs.length === 0) return this.answer(0);
+		return this.answer(this.atomically(() => docs.map(doc => this.replace(doc, update)).length));
 	}
 
 	/** Removes the document `query._id` if it still matches `query`; true when it did. */
 	async removeOne(query: Keyed & Record<string, unknown>): Promise<boolean> {
 		const doc = this.get(query._id);
-		if (!doc || !model.match(doc, query)) return false;
-		return this.statement("DELETE FROM docs WHERE id = ?").run(doc._id).changes > 0;
+		if (!doc || !model.match(doc, query)) return this.answer(false);
+		this.writing();
+		return this.answer(this.statement("DELETE FROM docs WHERE id = ?").run(doc._id).changes > 0);
 	}
 
 	/** Removes every document that matches `query`; answers how many. */
 	async removeMany(query: object): Promise<number> {
 		const { where, params, exact } = this.sqlPart(query);
-		if (exact) return Number(this.statement(`DELETE FROM docs${where}`).run(...params).changes);
+		if (exact) {
+			this.writing();
+			return this.answer(Number(this.statement(`DELETE FROM docs${where}`).run(...params).changes));
+		}
 		const ids = this.matching(query).map(doc => doc._id);
 		const remove = this.statement("DELETE FROM docs WHERE id = ?");
-		return this.transaction(() => ids.reduce((removed, id) => removed + Number(remove.run(id).changes), 0));
+		return this.answer(this.atomically(() => ids.reduce((removed, id) => removed + Number(remove.run(id).changes), 0)));
+	}
+
+	/** Inserts one document, its index columns beside it. */
+	private put(doc: object): T {
+		const stored = { ...doc, _id: (doc as Partial<Keyed>)._id ?? newId() } as T;
+		model.checkObject(stored);
+		const text = serialize(stored);
+		const columns = this.indexed.map(field => `, ${this.columns.get(field)}`).join("");
+		const values = this.indexed.map(() => ", ?").join("");
+		this.refusingDuplicates(() =>
+			this.statement(`INSERT INTO docs (id, doc${columns}) VALUES (?, ?${values})`).run(
+				stored._id,
+				text,
+				...this.indexed.map(field => this.columnValue(stored, field)),
+			),
+		);
+		return deserialize<T>(text);
+	}
+
+	/** Writes `doc` changed by `update`, and the index columns whose values it changed (only their indexes are touched). */
+	private replace(doc: T, update: object): T {
+		const updated = model.modify(doc, update);
+		model.checkObject(updated);
+		const changed = this.indexed.filter(field => this.columnValue(doc, field) !== this.columnValue(updated, field));
+		const sets = changed.map(field => `, ${this.columns.get(field)} = ?`).join("");
+		this.refusingDuplicates(() =>
+			this.statement(`UPDATE docs SET doc = ?${sets} WHERE id = ?`).run(
+				serialize(updated),
+				...changed.map(field => this.columnValue(updated, field)),
+				updated._id,
+			),
+		);
+		return updated;
+	}
+
+	/** Runs a write, with a unique index's refusal as a DuplicateKeyError. */
+	private refusingDuplicates<R>(run: () => R): R {
+		try {
+			return run();
+		} catch (err) {
+			const message = (err as Error).message ?? "";
+			if (message.includes("UNIQUE constraint failed")) throw new DuplicateKeyError(this.name, message.replace(/^.*UNIQUE constraint failed: /, ""));
+			throw err;
+		}
 	}
 
 	/** How SQLite would run `query` (its plan), for tests and for whoever wonders whether an index serves it. */
@@ -342,13 +459,22 @@ export class SqliteCollection<T extends Keyed> {
 			if (doc.$$deleted) docs.delete(doc._id);
 			else docs.set(doc._id, doc);
 		}
-		const put = this.statement("INSERT OR REPLACE INTO docs (id, doc) VALUES (?, ?)");
-		this.write(() => this.transaction(() => docs.forEach(doc => put.run(doc._id, serialize(doc)))));
+		const remove = this.statement("DELETE FROM docs WHERE id = ?");
+		this.atomically(() =>
+			docs.forEach(doc => {
+				remove.run(doc._id);
+				this.put(doc);
+			}),
+		);
+		this.commit();
 		return docs.size;
 	}
 
+	/** Commits what the turn wrote so far, and closes the file. */
 	close(): void {
-		if (this.db.isOpen) this.db.close();
+		if (!this.db.isOpen) return;
+		this.commit();
+		this.db.close();
 	}
 }
 

@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { DatabaseSync } from "node:sqlite";
 import os from "node:os";
 import path from "node:path";
 import Datastore from "@seald-io/nedb";
@@ -132,21 +133,38 @@ describe("the embedded store (SQLite)", () => {
 		expect(await products.byId("p")).toEqual({ _id: "p", stock: 0 });
 	});
 
-	it("keeps Dates as Dates, and a write that answered survives the process being killed", () => {
+	it("keeps Dates as Dates, and every write that answered survives the process being killed", async () => {
 		const script = `
 			const { openSqliteCollection } = require(${JSON.stringify(path.resolve("src/storage/sqlite-collection.ts"))});
 			const orders = openSqliteCollection("orders", ${JSON.stringify(dir)});
-			orders.insert({ _id: "o1", at: new Date(Date.UTC(2026, 11, 4)), total: 5 })
+			Promise.all(Array.from({ length: 100 }, (_, i) => orders.insert({ _id: "o" + i, at: new Date(Date.UTC(2026, 11, 4)), total: 5 })))
 				.then(() => orders.updateOne({ _id: "o1" }, { $inc: { total: 2 } }))
 				.then(() => process.kill(process.pid, "SIGKILL"));
 		`;
 		const child = spawnSync(process.execPath, ["--import", "tsx", "-e", script], { encoding: "utf8" });
 		expect(child.signal).toBe("SIGKILL");
 		const orders = openSqliteCollection<{ _id: string; at: Date; total: number }>("orders", dir);
-		return orders.byId("o1").then(order => {
-			orders.close();
-			expect(order).toEqual({ _id: "o1", at: new Date(Date.UTC(2026, 11, 4)), total: 7 });
-		});
+		expect(await orders.count()).toBe(100);
+		expect(await orders.byId("o1")).toEqual({ _id: "o1", at: new Date(Date.UTC(2026, 11, 4)), total: 7 });
+		orders.close();
+	});
+
+	it("answers a read that saw a write of the same moment only once that write is in the file", async () => {
+		const orders = openSqliteCollection<{ _id: string; total: number }>("orders", dir);
+		const written = orders.insert({ _id: "o1", total: 5 });
+		const read = orders.byId("o1");
+		const inFile = () => {
+			const other = new DatabaseSync(path.join(dir, "orders.sqlite"), { readOnly: true });
+			try {
+				return (other.prepare("SELECT count(*) AS n FROM docs").get() as { n: number }).n;
+			} finally {
+				other.close();
+			}
+		};
+		expect(await read).toEqual({ _id: "o1", total: 5 });
+		expect(inFile()).toBe(1);
+		await written;
+		orders.close();
 	});
 
 	it("moves in, once, the documents of the NeDB file an earlier version kept", async () => {
