@@ -31,9 +31,6 @@ function startShop(port: number, dataDir: string, logDir: string): Child {
 		["node_modules/moleculer/bin/moleculer-runner.js", "--config", "dist/moleculer.config.js"],
 		{
 			SERVICEDIR: "dist/services",
-			// The memory settings of `npm start` and of the image (see the Dockerfile).
-			NODE_OPTIONS: "--max-semi-space-size=4 --max-old-space-size=1536",
-			MALLOC_MMAP_THRESHOLD_: "131072",
 			PORT: String(port),
 			DATA_DIR: dataDir,
 			JWT_SECRET: randomBytes(32).toString("hex"),
