@@ -14,12 +14,13 @@
  * `$gte`, `$ne` with plain values) pick the rows through an index, and when the whole
  * query and its sort are of that kind, SQLite sorts, skips and limits too. Whatever is left
  * (`$or`, `$regex`, fields that no index names) is checked in JavaScript on the rows SQL
- * picked. Index fields are expected to hold plain values (a string, a number, a boolean),
- * not arrays or objects: that is what makes the SQL part exact.
+ * picked. An index field holds a string, a finite number or a boolean (or nothing): a write
+ * that puts anything else there is refused, which is what keeps the SQL part exact.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync } from "node:fs";
 import path from "node:path";
+import { StringDecoder } from "node:string_decoder";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -38,7 +39,9 @@ export type Keyed = { _id: string };
 /**
  * An index: its fields in order, each ascending (1) or descending (-1). `sparse`: only the
  * documents that have its (first) field are in it, for a field present only while some work
- * is owed; SQLite still uses it for any comparison on that field.
+ * is owed; SQLite still uses it for any comparison on that field. A unique index refuses a
+ * second document with the same plain value; documents without one (the field missing, or
+ * an array, an object, a Date) never collide, as if it were sparse.
  */
 export type TableIndex = { fields: Record<string, 1 | -1>; unique?: boolean; sparse?: boolean };
 
@@ -66,16 +69,67 @@ function containsDate(value: unknown): boolean {
 const serialize = (doc: unknown) => (containsDate(doc) ? model.serialize(doc) : JSON.stringify(doc));
 const deserialize = <T>(text: string) => (text.includes('"$$date"') ? model.deserialize(text) : JSON.parse(text)) as T;
 
-/** A value SQL can compare as MongoDB would: strings, numbers, booleans (JSON's true is SQLite's 1). */
+const TRUE = new Uint8Array([1]);
+const FALSE = new Uint8Array([0]);
+
+/**
+ * A plain value as SQL compares it: a string or a finite number as it is, a boolean as a
+ * one-byte BLOB, which equals no number or string and sorts after both, as in NeDB (numbers,
+ * then strings, then booleans). Anything else has no SQL value (its column is NULL).
+ */
 function sqlValue(value: unknown): SQLInputValue | undefined {
-	if (typeof value === "string" || typeof value === "number") return value;
-	if (typeof value === "boolean") return value ? 1 : 0;
+	if (typeof value === "string" || (typeof value === "number" && Number.isFinite(value))) return value;
+	if (typeof value === "boolean") return value ? TRUE : FALSE;
 	return undefined;
 }
 
-const COMPARISONS: Record<string, string> = { $lt: "<", $lte: "<=", $gt: ">", $gte: ">=", $ne: "IS NOT" };
+const RANGES: Record<string, string> = { $lt: "<", $lte: "<=", $gt: ">", $gte: ">=" };
+
+/** `{ $gt: 5, $lt: 9 }`: an object of operators only (not a RegExp, a Date, or an object to compare whole). */
+function operatorsOf(condition: unknown): [string, unknown][] | null {
+	if (typeof condition !== "object" || condition === null || Object.getPrototypeOf(condition) !== Object.prototype) return null;
+	const entries = Object.entries(condition);
+	return entries.length > 0 && entries.every(([key]) => key.startsWith("$")) ? entries : null;
+}
+
+/**
+ * One operator as SQL, exactly as NeDB reads it, or null when SQL cannot say (the rows are
+ * then checked in JavaScript). A range compares values of the operand's type only (NeDB
+ * compares no number with a string); `$ne` keeps what lacks the field; `$in` takes its list
+ * as one JSON parameter, so that one prepared statement serves every length.
+ */
+function comparison(column: string, operator: string, operand: unknown): { sql: string; params: SQLInputValue[] } | null {
+	const range = RANGES[operator];
+	if (range && typeof operand === "string") return { sql: `(${column} ${range} ? AND typeof(${column}) = 'text')`, params: [operand] };
+	if (range && typeof operand === "number" && Number.isFinite(operand))
+		return { sql: `(${column} ${range} ? AND typeof(${column}) IN ('integer', 'real'))`, params: [operand] };
+	const value = sqlValue(operand);
+	if (operator === "$ne" && value !== undefined) return { sql: `${column} IS NOT ?`, params: [value] };
+	if (operator === "$in" && Array.isArray(operand) && operand.every(item => typeof item === "string" || (typeof item === "number" && Number.isFinite(item))))
+		return { sql: `${column} IN (SELECT value FROM json_each(?))`, params: [JSON.stringify(operand)] };
+	return null;
+}
 
 type SqlPart = { where: string; params: SQLInputValue[]; exact: boolean };
+
+/** The lines of a file, read a megabyte at a time (an NeDB file can be larger than a string can hold). */
+function* linesOf(file: string): Generator<string> {
+	const fd = openSync(file, "r");
+	try {
+		const chunk = Buffer.alloc(1 << 20);
+		const decoder = new StringDecoder("utf8");
+		let rest = "";
+		for (let read = readSync(fd, chunk); read > 0; read = readSync(fd, chunk)) {
+			const lines = (rest + decoder.write(chunk.subarray(0, read))).split("\n");
+			rest = lines.pop() ?? "";
+			yield* lines;
+		}
+		rest += decoder.end();
+		if (rest) yield rest;
+	} finally {
+		closeSync(fd);
+	}
+}
 
 /** A document id, as NeDB makes them: 16 random characters. */
 const newId = () => randomBytes(12).toString("base64url").slice(0, 16);
@@ -118,23 +172,41 @@ export class SqliteCollection<T extends Keyed> {
 	 * An index field's value lives in a column of its own, written with the document: an index
 	 * on a column is read and kept without parsing the document, and an update touches only the
 	 * indexes whose fields it changed. A column new to the file is filled from the documents;
-	 * one no longer declared goes.
+	 * one no longer declared goes. All in one transaction: a crash half-way leaves the file as
+	 * it was, never a column that exists unfilled.
 	 */
 	private keepColumns(): void {
 		const existing = (this.db.prepare("SELECT name FROM pragma_table_info('docs')").all() as { name: string }[]).map(row => row.name);
 		const wanted = new Set(this.indexed.map(field => `f:${field}`));
-		for (const name of existing) if (name.startsWith("f:") && !wanted.has(name)) this.dropColumn(name);
+		const dropped = existing.filter(name => name.startsWith("f:") && !wanted.has(name));
 		const added = this.indexed.filter(field => !existing.includes(`f:${field}`));
-		if (added.length === 0) return;
-		for (const field of added) this.db.exec(`ALTER TABLE docs ADD COLUMN ${this.columns.get(field)}`);
-		const fill = this.db.prepare(`UPDATE docs SET ${added.map(field => `${this.columns.get(field)} = ?`).join(", ")} WHERE id = ?`);
-		const rows = this.db.prepare("SELECT id, doc FROM docs").all() as { id: string; doc: string }[];
-		this.db.exec("BEGIN");
-		for (const row of rows) {
-			const doc = deserialize<T>(row.doc);
-			fill.run(...added.map(field => this.columnValue(doc, field)), row.id);
+		if (dropped.length === 0 && added.length === 0) return;
+		this.inTransaction(() => {
+			for (const name of dropped) this.dropColumn(name);
+			for (const field of added) this.db.exec(`ALTER TABLE docs ADD COLUMN ${this.columns.get(field)}`);
+			if (added.length === 0) return;
+			const fill = this.db.prepare(`UPDATE docs SET ${added.map(field => `${this.columns.get(field)} = ?`).join(", ")} WHERE rowid = ?`);
+			const page = this.db.prepare("SELECT rowid, doc FROM docs WHERE rowid > ? ORDER BY rowid LIMIT 1000");
+			for (let rows = page.all(0) as { rowid: number; doc: string }[]; rows.length > 0; rows = page.all(rows[rows.length - 1].rowid) as typeof rows) {
+				for (const row of rows) {
+					const doc = deserialize<T>(row.doc);
+					fill.run(...added.map(field => this.columnValue(doc, field)), row.rowid);
+				}
+			}
+		});
+	}
+
+	/** Runs `work` in a transaction of its own, outside the group commit (opening a file, an import): all of it or none, and its errors thrown. */
+	private inTransaction(work: () => void): void {
+		this.commit();
+		this.db.exec("BEGIN IMMEDIATE");
+		try {
+			work();
+			this.db.exec("COMMIT");
+		} catch (err) {
+			if (this.db.isTransaction) this.db.exec("ROLLBACK");
+			throw err;
 		}
-		this.db.exec("COMMIT");
 	}
 
 	private dropColumn(name: string): void {
@@ -146,9 +218,18 @@ export class SqliteCollection<T extends Keyed> {
 		this.db.exec(`ALTER TABLE docs DROP COLUMN "${name}"`);
 	}
 
-	/** What an index field's column holds: its plain value (true is 1), or NULL for anything else. */
+	/**
+	 * What an index field's column holds: its value, or NULL when the document lacks it (or
+	 * holds null). Any other value (an array, an object, a Date) is refused, with the write:
+	 * SQL could not compare it as NeDB does, and a query on the field would miss the document.
+	 */
 	private columnValue(doc: T, field: string): SQLInputValue {
-		return sqlValue(model.getDotValue(doc, field)) ?? null;
+		const value = model.getDotValue(doc, field);
+		if (value === undefined || value === null) return null;
+		const column = sqlValue(value);
+		if (column === undefined)
+			throw new TypeError(`${this.name}: the index field ${field} must hold a string, a finite number or a boolean, not ${JSON.stringify(value)}`);
+		return column;
 	}
 
 	/** Builds the declared indexes before the first request (a unique one guarantees nothing until it exists) and drops those no longer declared. */
@@ -230,31 +311,20 @@ export class SqliteCollection<T extends Keyed> {
 		let exact = true;
 		for (const [field, condition] of Object.entries(query)) {
 			const column = this.columns.get(field);
-			if (!column) {
-				exact = false;
-				continue;
-			}
 			const value = sqlValue(condition);
-			if (value !== undefined) {
+			const operators = operatorsOf(condition);
+			if (column && value !== undefined) {
 				terms.push(`${column} = ?`);
 				params.push(value);
-				continue;
-			}
-			if (typeof condition !== "object" || condition === null || Array.isArray(condition) || condition instanceof Date) {
-				exact = false;
-				continue;
-			}
-			for (const [operator, operand] of Object.entries(condition as Record<string, unknown>)) {
-				const comparison = COMPARISONS[operator];
-				const operandValue = sqlValue(operand);
-				if (comparison && operandValue !== undefined) {
-					terms.push(`${column} ${comparison} ?`);
-					params.push(operandValue);
-				} else if (operator === "$in" && Array.isArray(operand) && operand.every(item => sqlValue(item) !== undefined)) {
-					terms.push(operand.length === 0 ? "0" : `${column} IN (${operand.map(() => "?").join(", ")})`);
-					params.push(...operand.map(item => sqlValue(item) as SQLInputValue));
-				} else exact = false;
-			}
+			} else if (column && operators) {
+				for (const [operator, operand] of operators) {
+					const term = comparison(column, operator, operand);
+					if (term) {
+						terms.push(term.sql);
+						params.push(...term.params);
+					} else exact = false;
+				}
+			} else exact = false;
 		}
 		return { where: terms.length > 0 ? ` WHERE ${terms.join(" AND ")}` : "", params, exact };
 	}
@@ -280,15 +350,17 @@ export class SqliteCollection<T extends Keyed> {
 
 	/** Runs the statements of `work` whole or not at all (a savepoint in the turn's transaction); one statement is so by itself. */
 	private atomically<R>(work: () => R): R {
-		this.writing();
 		this.db.exec("SAVEPOINT work");
 		try {
 			const result = work();
 			this.db.exec("RELEASE work");
 			return result;
 		} catch (err) {
-			this.db.exec("ROLLBACK TO work");
-			this.db.exec("RELEASE work");
+			// (Unless SQLite rolled the whole transaction back: see run.)
+			if (this.db.isTransaction) {
+				this.db.exec("ROLLBACK TO work");
+				this.db.exec("RELEASE work");
+			}
 			throw err;
 		}
 	}
@@ -339,13 +411,12 @@ export class SqliteCollection<T extends Keyed> {
 
 	/** Stores `doc` (with a new `_id` if it has none) and answers it as stored; a unique index that holds its key refuses it (DuplicateKeyError). */
 	async insert(doc: object): Promise<T> {
-		this.writing();
-		return this.answer(this.put(doc));
+		return this.writes(() => this.put(doc));
 	}
 
 	/** Stores every document of `docs`, or (when one is refused) none. */
 	async insertMany(docs: object[]): Promise<T[]> {
-		return this.answer(this.atomically(() => docs.map(doc => this.put(doc))));
+		return this.writes(() => this.atomically(() => docs.map(doc => this.put(doc))));
 	}
 
 	/** Inserts `doc` unless one with its `_id` (or a unique key of it) exists: false then, and nothing written. */
@@ -361,37 +432,50 @@ export class SqliteCollection<T extends Keyed> {
 
 	/** One atomic conditional update of the document `query._id`: the document right after, or null when it did not match (and nothing changed). */
 	async updateOne(query: Keyed & Record<string, unknown>, update: object): Promise<T | null> {
-		const doc = this.get(query._id);
-		if (!doc || !model.match(doc, query)) return this.answer(null);
-		this.writing();
-		return this.answer(this.replace(doc, update));
+		return this.writes(() => {
+			const doc = this.get(query._id);
+			return doc && model.match(doc, query) ? this.replace(doc, update) : null;
+		});
 	}
 
 	/** Updates every document that matches `query`, all or none; answers how many. */
 	async updateMany(query: object, update: object): Promise<number> {
-		const docs = this.matching(query);
-		if (docs.length === 0) return this.answer(0);
-		return this.answer(this.atomically(() => docs.map(doc => this.replace(doc, update)).length));
+		return this.writes(() => {
+			const docs = this.matching(query);
+			return docs.length === 0 ? 0 : this.atomically(() => docs.map(doc => this.replace(doc, update)).length);
+		});
 	}
 
 	/** Removes the document `query._id` if it still matches `query`; true when it did. */
 	async removeOne(query: Keyed & Record<string, unknown>): Promise<boolean> {
-		const doc = this.get(query._id);
-		if (!doc || !model.match(doc, query)) return this.answer(false);
-		this.writing();
-		return this.answer(this.statement("DELETE FROM docs WHERE id = ?").run(doc._id).changes > 0);
+		return this.writes(() => {
+			const doc = this.get(query._id);
+			return doc !== null && model.match(doc, query) && this.run(() => this.statement("DELETE FROM docs WHERE id = ?").run(doc._id)).changes > 0;
+		});
 	}
 
 	/** Removes every document that matches `query`; answers how many. */
 	async removeMany(query: object): Promise<number> {
-		const { where, params, exact } = this.sqlPart(query);
-		if (exact) {
+		return this.writes(() => {
+			const { where, params, exact } = this.sqlPart(query);
+			if (exact) return Number(this.run(() => this.statement(`DELETE FROM docs${where}`).run(...params)).changes);
+			const ids = this.matching(query).map(doc => doc._id);
+			const remove = this.statement("DELETE FROM docs WHERE id = ?");
+			return this.atomically(() => ids.reduce((removed, id) => removed + Number(this.run(() => remove.run(id)).changes), 0));
+		});
+	}
+
+	/**
+	 * A write of this turn: it runs now, whole, in the turn's transaction, and answers once that
+	 * is committed; refused (a duplicate key, a bad update), it answers that after the commit too.
+	 */
+	private writes<R>(work: () => R): Promise<R> {
+		try {
 			this.writing();
-			return this.answer(Number(this.statement(`DELETE FROM docs${where}`).run(...params).changes));
+			return this.answer(work());
+		} catch (err) {
+			return this.refused(err);
 		}
-		const ids = this.matching(query).map(doc => doc._id);
-		const remove = this.statement("DELETE FROM docs WHERE id = ?");
-		return this.answer(this.atomically(() => ids.reduce((removed, id) => removed + Number(remove.run(id).changes), 0)));
 	}
 
 	/** Inserts one document, its index columns beside it. */
@@ -401,7 +485,7 @@ export class SqliteCollection<T extends Keyed> {
 		const text = serialize(stored);
 		const columns = this.indexed.map(field => `, ${this.columns.get(field)}`).join("");
 		const values = this.indexed.map(() => ", ?").join("");
-		this.refusingDuplicates(() =>
+		this.run(() =>
 			this.statement(`INSERT INTO docs (id, doc${columns}) VALUES (?, ?${values})`).run(
 				stored._id,
 				text,
@@ -417,7 +501,7 @@ export class SqliteCollection<T extends Keyed> {
 		model.checkObject(updated);
 		const changed = this.indexed.filter(field => this.columnValue(doc, field) !== this.columnValue(updated, field));
 		const sets = changed.map(field => `, ${this.columns.get(field)} = ?`).join("");
-		this.refusingDuplicates(() =>
+		this.run(() =>
 			this.statement(`UPDATE docs SET doc = ?${sets} WHERE id = ?`).run(
 				serialize(updated),
 				...changed.map(field => this.columnValue(updated, field)),
@@ -427,15 +511,32 @@ export class SqliteCollection<T extends Keyed> {
 		return updated;
 	}
 
-	/** Runs a write, with a unique index's refusal as a DuplicateKeyError. */
-	private refusingDuplicates<R>(run: () => R): R {
+	/**
+	 * Runs a write statement. A unique index's refusal becomes a DuplicateKeyError. Some errors
+	 * (a full disk, an I/O error) make SQLite roll back the whole transaction: then every write
+	 * of the turn so far is gone, and their callers hear so from the group.
+	 */
+	private run<R>(statement: () => R): R {
 		try {
-			return run();
+			return statement();
 		} catch (err) {
+			if (this.group && !this.db.isTransaction) {
+				const group = this.group;
+				this.group = null;
+				group.settle(err);
+			}
 			const message = (err as Error).message ?? "";
 			if (message.includes("UNIQUE constraint failed")) throw new DuplicateKeyError(this.name, message.replace(/^.*UNIQUE constraint failed: /, ""));
 			throw err;
 		}
+	}
+
+	/**
+	 * A refused write answers once the turn is committed too: what refused it (a document with
+	 * the same key) may be a write of this very turn, which a crash could still take back.
+	 */
+	private refused(err: unknown): Promise<never> {
+		return this.group ? this.group.committed.then(() => Promise.reject(err)) : Promise.reject(err);
 	}
 
 	/** How SQLite would run `query` (its plan), for tests and for whoever wonders whether an index serves it. */
@@ -447,26 +548,38 @@ export class SqliteCollection<T extends Keyed> {
 
 	/**
 	 * Moves in the documents of an NeDB file (the store of earlier versions: one JSON line per
-	 * write, the last line of an `_id` wins, `$$deleted` removes it). One transaction that
-	 * replaces by `_id`: after a crash half-way, the next start does it again.
+	 * write, the last line of an `_id` wins, `$$deleted` removes it), in one transaction that
+	 * replaces by `_id`: a crash or a full disk half-way leaves nothing, and the next start
+	 * does it again. Like NeDB, it skips lines that are not documents (an append cut off by a
+	 * crash), unless more than a tenth of them are: then it refuses the file (throws).
 	 */
 	importNedbFile(file: string): number {
 		const docs = new Map<string, T>();
-		for (const line of readFileSync(file, "utf8").split("\n")) {
+		let lines = 0;
+		let corrupt = 0;
+		for (const line of linesOf(file)) {
 			if (!line.trim()) continue;
-			const doc = model.deserialize(line) as T & { $$deleted?: boolean; $$indexCreated?: unknown; $$indexRemoved?: unknown };
+			lines += 1;
+			let doc: T & { $$deleted?: boolean; $$indexCreated?: unknown; $$indexRemoved?: unknown };
+			try {
+				doc = model.deserialize(line) as typeof doc;
+			} catch {
+				corrupt += 1;
+				continue;
+			}
 			if (doc.$$indexCreated || doc.$$indexRemoved) continue;
-			if (doc.$$deleted) docs.delete(doc._id);
+			if (typeof doc._id !== "string") corrupt += 1;
+			else if (doc.$$deleted) docs.delete(doc._id);
 			else docs.set(doc._id, doc);
 		}
+		if (corrupt > lines / 10) throw new Error(`${file}: ${corrupt} of ${lines} lines are not documents; not moved in`);
 		const remove = this.statement("DELETE FROM docs WHERE id = ?");
-		this.atomically(() =>
+		this.inTransaction(() =>
 			docs.forEach(doc => {
 				remove.run(doc._id);
 				this.put(doc);
 			}),
 		);
-		this.commit();
 		return docs.size;
 	}
 

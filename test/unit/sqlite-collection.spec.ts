@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
 import os from "node:os";
 import path from "node:path";
@@ -17,6 +17,8 @@ type Doc = {
 	tags: string[];
 	note: string;
 	releaseAt?: string;
+	/** Of mixed types: a number, a string, a boolean, or null. */
+	code: unknown;
 };
 
 /** A fixed mix of documents: some share values, some lack the sparse field. */
@@ -31,6 +33,7 @@ function documents(): Doc[] {
 		tags: i % 6 === 0 ? ["x", "y"] : ["y"],
 		note: ["apple", "berry", "cherry", "date"][i % 4],
 		...(i % 3 === 0 ? { releaseAt: new Date(Date.UTC(2026, 0, 1) + i * 1_000).toISOString() } : {}),
+		code: [i % 50, String(i % 50), i % 2 === 0, null][i % 4],
 	}));
 }
 
@@ -40,6 +43,7 @@ const INDEXES: TableIndex[] = [
 	{ fields: { amount: 1 } },
 	{ fields: { active: 1 } },
 	{ fields: { releaseAt: 1 }, sparse: true },
+	{ fields: { code: 1 } },
 ];
 
 /** Queries both where SQL decides everything and where JavaScript finishes what SQL began. */
@@ -60,6 +64,18 @@ const QUERIES: { query: object; sort?: Sort; skip?: number; limit?: number }[] =
 	{ query: { amount: { $in: [] } } },
 	{ query: { releaseAt: { $ne: "2026-01-01T00:00:00.000Z" } }, sort: { _id: 1 } },
 	{ query: { _id: { $in: ["d001", "d017", "missing"] } } },
+	{ query: { status: /^pa/ }, sort: { _id: 1 } },
+	{ query: { status: {} } },
+	{ query: { code: 4 } },
+	{ query: { code: "5" } },
+	{ query: { code: true } },
+	{ query: { code: { $gt: 20 } }, sort: { _id: 1 } },
+	{ query: { code: { $lt: "3" } }, sort: { _id: 1 } },
+	{ query: { code: { $ne: true } }, sort: { code: 1, _id: 1 } },
+	{ query: { code: { $in: [4, "5", 12] } }, sort: { _id: 1 } },
+	{ query: { code: null }, sort: { _id: 1 } },
+	{ query: { code: { $gte: false } }, sort: { _id: 1 } },
+	{ query: { active: true, code: { $exists: true } }, sort: { code: -1, _id: 1 }, limit: 30 },
 ];
 
 describe("the embedded store (SQLite)", () => {
@@ -91,6 +107,7 @@ describe("the embedded store (SQLite)", () => {
 		);
 		expect(await sqlite.removeMany({ amount: { $lt: 20 } })).toBe(await nedb.removeAsync({ amount: { $lt: 20 } }, { multi: true }));
 		expect(await sqlite.removeMany({ note: { $regex: /^a/ } })).toBe(await nedb.removeAsync({ note: { $regex: /^a/ } }, { multi: true }));
+		expect(await sqlite.removeMany({ status: /^zzz/ })).toBe(await nedb.removeAsync({ status: /^zzz/ }, { multi: true }));
 		expect(await sqlite.find({}, { sort: { _id: 1 } })).toEqual(await nedb.findAsync({}).sort({ _id: 1 }));
 	});
 
@@ -100,6 +117,14 @@ describe("the embedded store (SQLite)", () => {
 		expect(sqlite.plan({ userId: "u1" }, { createdAt: -1 }).join()).toMatch(/USING INDEX by_userId_createdAt_desc/);
 		expect(sqlite.plan({ userId: "u1" }, { createdAt: -1 }).join()).not.toMatch(/TEMP B-TREE/);
 		expect(sqlite.plan({ releaseAt: { $lt: "2026" } }).join()).toMatch(/USING INDEX by_sparse_releaseAt/);
+	});
+
+	it("refuses a document whose index field holds what SQL cannot compare as NeDB does (an array, an object, a Date)", async () => {
+		const docs = new SqliteCollection<{ _id: string; tag?: unknown }>("docs", null, [{ fields: { tag: 1 } }]);
+		await expect(docs.insert({ _id: "a", tag: ["x"] })).rejects.toThrow(/index field tag/);
+		await docs.insert({ _id: "b", tag: "x" });
+		await expect(docs.updateOne({ _id: "b" }, { $set: { tag: new Date() } })).rejects.toThrow(/index field tag/);
+		expect(await docs.find({})).toEqual([{ _id: "b", tag: "x" }]);
 	});
 
 	it("refuses a second document with a unique key, on insert and on update, and writes nothing", async () => {
@@ -164,6 +189,71 @@ describe("the embedded store (SQLite)", () => {
 		expect(await read).toEqual({ _id: "o1", total: 5 });
 		expect(inFile()).toBe(1);
 		await written;
+		orders.close();
+	});
+
+	it("tells each writer of a turn that SQLite rolled back (a full disk) so, and keeps exactly the writes it said it made", async () => {
+		const file = path.join(dir, "orders.sqlite");
+		const orders = new SqliteCollection<{ _id: string; text: string }>("orders", file);
+		await orders.insert({ _id: "before", text: "" });
+		const db = new DatabaseSync(file, { readOnly: true });
+		const pages = (db.prepare("PRAGMA page_count").get() as { page_count: number }).page_count;
+		db.close();
+		(orders as unknown as { db: DatabaseSync }).db.exec(`PRAGMA max_page_count = ${pages + 4}`);
+		const outcomes = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => orders.insert({ _id: `o${i}`, text: "x".repeat(3_000) })));
+		const told = outcomes.flatMap((outcome, i) => (outcome.status === "fulfilled" ? [`o${i}`] : []));
+		expect(outcomes.filter(outcome => outcome.status === "rejected").length).toBeGreaterThan(0);
+		(orders as unknown as { db: DatabaseSync }).db.exec("PRAGMA max_page_count = 1000000");
+		expect((await orders.find({}, { sort: { _id: 1 } })).map(order => order._id)).toEqual(["before", ...told].sort());
+		orders.close();
+	});
+
+	it("answers that a key exists only once the document holding it is in the file", async () => {
+		const file = path.join(dir, "inbox.sqlite");
+		const inbox = new SqliteCollection<{ _id: string }>("inbox", file);
+		const first = inbox.insertIfNew({ _id: "event-1" });
+		const again = await inbox.insertIfNew({ _id: "event-1" });
+		const other = new DatabaseSync(file, { readOnly: true });
+		expect({ again, inFile: (other.prepare("SELECT count(*) AS n FROM docs").get() as { n: number }).n }).toEqual({ again: false, inFile: 1 });
+		other.close();
+		expect(await first).toBe(true);
+		inbox.close();
+	});
+
+	it("adds the column of a field indexed since the file was written, filled from the documents", async () => {
+		const first = openSqliteCollection<{ _id: string; state: string }>("holds", dir);
+		await first.insert({ _id: "a", state: "held" });
+		await first.insert({ _id: "b", state: "taking" });
+		first.close();
+		const again = openSqliteCollection<{ _id: string; state: string }>("holds", dir, [{ fields: { state: 1 } }]);
+		expect(again.plan({ state: "held" }).join()).toMatch(/USING INDEX by_state/);
+		expect(await again.find({ state: "held" })).toEqual([{ _id: "a", state: "held" }]);
+		again.close();
+	});
+
+	it("keeps an NeDB file it could not move in whole, to try again at the next start", () => {
+		const filename = path.join(dir, "orders.db");
+		writeFileSync(filename, ['{"_id":"a","total":1}', "not json", "{also not", '{"_id":"b","total":2}'].join("\n"));
+		expect(() => openSqliteCollection("orders", dir)).toThrow(/2 of 4 lines are not documents/);
+		expect(existsSync(filename)).toBe(true);
+
+		const orders = new SqliteCollection<{ _id: string; total: number }>("orders", path.join(dir, "orders.sqlite"));
+		(orders as unknown as { db: DatabaseSync }).db.exec("PRAGMA max_page_count = 2");
+		writeFileSync(filename, Array.from({ length: 200 }, (_, i) => JSON.stringify({ _id: `o${i}`, total: i, text: "x".repeat(500) })).join("\n"));
+		expect(() => orders.importNedbFile(filename)).toThrow(/full/);
+		(orders as unknown as { db: DatabaseSync }).db.exec("PRAGMA max_page_count = 1000000");
+		return orders.count().then(count => {
+			orders.close();
+			expect(count).toBe(0);
+		});
+	});
+
+	it("skips the line of an append a crash cut off, as NeDB did", async () => {
+		const lines = Array.from({ length: 20 }, (_, i) => JSON.stringify({ _id: `o${String(i).padStart(2, "0")}`, total: i }));
+		writeFileSync(path.join(dir, "orders.db"), [...lines, '{"_id":"o20","tot'].join("\n"));
+		const orders = openSqliteCollection<{ _id: string; total: number }>("orders", dir);
+		expect(await orders.count()).toBe(20);
+		expect(await orders.byId("o20")).toBeNull();
 		orders.close();
 	});
 
