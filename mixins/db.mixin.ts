@@ -18,9 +18,10 @@ import { answersCleaned, type CacheCleanPayload } from "../src/cache/clean-broad
 import { NearCacher } from "../src/cache/near-cacher";
 import { isDuplicateKeyError, lacks } from "../src/storage/collection";
 import { SqliteAdapter } from "../src/storage/sqlite-adapter";
+import type { TableIndex } from "../src/storage/sqlite-collection";
 
-/** `sparse`: only documents that have the field are indexed (a field present only while some work is owed). */
-export type IndexSpec = { fields: Record<string, 1 | -1>; unique?: boolean; sparse?: boolean };
+/** An index, on MongoDB and embedded alike (`sparse`: only documents that have the field, a field present only while some work is owed). */
+export type IndexSpec = TableIndex;
 
 export type DbMixinOptions = {
 	/** Collection name; also the service name, which the cache keys start with. */

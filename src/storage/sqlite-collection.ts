@@ -145,6 +145,8 @@ export class SqliteCollection<T extends Keyed> {
 	/** The index fields, whose values are kept in columns of their own beside the document. */
 	private readonly indexed: string[] = [];
 	private group: Group | null = null;
+	/** The insert of a document with its index columns (built once: every insert runs it). */
+	private readonly insertSql: string;
 
 	/**
 	 * @param file the SQLite file, or null to keep the collection in memory (tests)
@@ -164,6 +166,8 @@ export class SqliteCollection<T extends Keyed> {
 				this.indexed.push(field);
 			}
 		}
+		const columns = this.indexed.map(field => `, ${this.columns.get(field)}`).join("");
+		this.insertSql = `INSERT INTO docs (id, doc${columns}) VALUES (?, ?${", ?".repeat(this.indexed.length)})`;
 		this.keepColumns();
 		this.keepIndexes(indexes);
 	}
@@ -483,15 +487,8 @@ export class SqliteCollection<T extends Keyed> {
 		const stored = { ...doc, _id: (doc as Partial<Keyed>)._id ?? newId() } as T;
 		model.checkObject(stored);
 		const text = serialize(stored);
-		const columns = this.indexed.map(field => `, ${this.columns.get(field)}`).join("");
-		const values = this.indexed.map(() => ", ?").join("");
-		this.run(() =>
-			this.statement(`INSERT INTO docs (id, doc${columns}) VALUES (?, ?${values})`).run(
-				stored._id,
-				text,
-				...this.indexed.map(field => this.columnValue(stored, field)),
-			),
-		);
+		const values = this.indexed.map(field => this.columnValue(stored, field));
+		this.run(() => this.statement(this.insertSql).run(stored._id, text, ...values));
 		return deserialize<T>(text);
 	}
 
@@ -499,15 +496,11 @@ export class SqliteCollection<T extends Keyed> {
 	private replace(doc: T, update: object): T {
 		const updated = model.modify(doc, update);
 		model.checkObject(updated);
-		const changed = this.indexed.filter(field => this.columnValue(doc, field) !== this.columnValue(updated, field));
-		const sets = changed.map(field => `, ${this.columns.get(field)} = ?`).join("");
-		this.run(() =>
-			this.statement(`UPDATE docs SET doc = ?${sets} WHERE id = ?`).run(
-				serialize(updated),
-				...changed.map(field => this.columnValue(updated, field)),
-				updated._id,
-			),
-		);
+		const changed = this.indexed
+			.map(field => ({ field, value: this.columnValue(updated, field) }))
+			.filter(({ field, value }) => value !== this.columnValue(doc, field));
+		const sets = changed.map(({ field }) => `, ${this.columns.get(field)} = ?`).join("");
+		this.run(() => this.statement(`UPDATE docs SET doc = ?${sets} WHERE id = ?`).run(serialize(updated), ...changed.map(({ value }) => value), updated._id));
 		return updated;
 	}
 
