@@ -112,6 +112,8 @@ type DurableThis = Service &
 		scanTimer?: NodeJS.Timeout;
 		/** Documents whose events this instance is publishing right now. */
 		relaying?: Set<string>;
+		/** Of those, the ones written again meanwhile: read and relayed again once the current relay is done. */
+		relayAgain?: Set<string>;
 		/** Documents whose events this instance failed to publish after their write: tried again soon, by id. */
 		owedHere?: Set<string>;
 		relayOwedHere(): Promise<void>;
@@ -168,17 +170,31 @@ export const DurableEvents: Partial<ServiceSchema> = {
 
 		async publishEvent<K extends EventType>(this: DurableThis, type: K, data: EventPayloads[K]): Promise<EventOf<K>> {
 			const event = newEvent(type, data);
-			await (await this.bus()).publish(event as BusinessEvent);
+			const bus = await this.bus();
+			const published = bus.publish(event as BusinessEvent);
+			// A bus that stores nothing answers once every group has handled the event: the caller does not wait for that.
+			if (bus.storesEvents) await published;
+			else published.catch(err => this.logger.error(`Event ${event.type} ${event.id} was not delivered:`, err));
 			return event;
 		},
 
+		/**
+		 * Publishes what `doc` owes and takes it off as each event is published (stored by
+		 * JetStream, or handled by every group of the in-process bus). A document already being
+		 * relayed here is relayed again, from a fresh read, once that is done: the write that
+		 * asked for this may have added an event that the relay under way did not see.
+		 */
 		async relayDoc(this: DurableThis, store: OutboxStore, doc: { _id: string } & OutboxFields): Promise<number> {
 			this.relaying ??= new Set();
-			if (this.relaying.has(doc._id)) return 0;
+			if (this.relaying.has(doc._id)) {
+				(this.relayAgain ??= new Set()).add(doc._id);
+				return 0;
+			}
 			this.relaying.add(doc._id);
+			let published: number;
 			try {
 				const bus = await this.bus();
-				return await relayDocument(
+				published = await relayDocument(
 					store,
 					async event => {
 						await bus.publish(event);
@@ -189,6 +205,11 @@ export const DurableEvents: Partial<ServiceSchema> = {
 			} finally {
 				this.relaying.delete(doc._id);
 			}
+			if (this.relayAgain?.delete(doc._id)) {
+				const again = await store.byId(doc._id);
+				if (again?.outboxSize) published += await this.relayDoc(store, again);
+			}
+			return published;
 		},
 
 		relayOwed(this: DurableThis, doc: ({ _id: string } & OutboxFields) | null) {
@@ -204,29 +225,32 @@ export const DurableEvents: Partial<ServiceSchema> = {
 		async relayOwedHere(this: DurableThis) {
 			if (!this.owedHere?.size || !this.outboxStore) return;
 			const store = this.outboxStore();
-			for (const id of [...this.owedHere]) {
-				const doc = await store.byId(id);
-				if (doc?.outboxSize) await this.relayDoc(store, doc);
-				this.owedHere.delete(id);
-			}
+			await Promise.all(
+				[...this.owedHere].map(async id => {
+					const doc = await store.byId(id);
+					if (doc?.outboxSize) await this.relayDoc(store, doc);
+					this.owedHere?.delete(id);
+				}),
+			);
 		},
 
 		async relayOutbox(this: DurableThis): Promise<number> {
 			if (!this.outboxStore) return 0;
 			const store = this.outboxStore();
-			let published = 0;
 			let failure: unknown;
 			const owing = await store.owing(100);
 			setOutboxBacklog(this.broker, this.name, owedEvents(owing));
-			for (const doc of owing) {
-				// One document that cannot be published (the bus is down) does not hold up the others.
-				published += await this.relayDoc(store, doc).catch(err => {
-					failure = err;
-					return 0;
-				});
-			}
+			// Side by side: one document that cannot be published (the bus is down), or whose event a group is still retrying, does not hold up the others.
+			const counts = await Promise.all(
+				owing.map(doc =>
+					this.relayDoc(store, doc).catch(err => {
+						failure = err;
+						return 0;
+					}),
+				),
+			);
 			if (failure) throw failure;
-			return published;
+			return counts.reduce((sum, n) => sum + n, 0);
 		},
 
 		async fetchDeadLetters(this: DurableThis, limit: number): Promise<DeadLetter[]> {
