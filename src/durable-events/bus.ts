@@ -21,6 +21,12 @@ export type DeadLetter = {
 };
 
 export interface EventBus {
+	/**
+	 * True when `publish` answers once the bus has stored the event (JetStream). False for a
+	 * bus that keeps events in memory only: its `publish` answers once every group has handled
+	 * the event (or dead-lettered it), so that an outbox keeps the event until then.
+	 */
+	readonly storesEvents: boolean;
 	publish(event: BusinessEvent): Promise<void>;
 	/** Delivers each event of `type` to one member of `group`, again later if the handler throws. */
 	subscribe(group: string, type: string, handler: EventHandler): Promise<() => Promise<void>>;

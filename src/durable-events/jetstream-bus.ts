@@ -134,6 +134,7 @@ export async function jetStreamBus(options: JetStreamOptions): Promise<EventBus>
 	}
 
 	return {
+		storesEvents: true,
 		async publish(event) {
 			// msgID: a publish repeated after a lost acknowledgement is stored once.
 			await js.publish(subjectOf(event.type), eventCodec.encode(event), { msgID: event.id });

@@ -1,14 +1,18 @@
 /**
  * The bus of a shop without a transporter: in the process, with the same contract as
  * JetStream (one delivery per group, retries that outlast outages, dead letters that can
- * be replayed; events for a group whose members are all stopped wait for the next one),
- * but kept in memory: events not yet handled when the process stops are lost. Brokers of
- * one namespace in one process (the Fake transporter of the tests) share one bus.
+ * be replayed; events for a group whose members are all stopped wait for the next one).
+ * It keeps nothing on disk, so the outbox keeps each event for it: `publish` answers only
+ * once every group has handled the event (or given up on it), and until then the event
+ * stays owed in the document that recorded it, to be relayed again after a crash. Dead
+ * letters live in memory. Brokers of one namespace in one process (the Fake transporter of
+ * the tests) share one bus.
  */
 import type { BusinessEvent } from "../events";
 import { afterFailure, type DeadLetter, type DeliveryPolicy, type EventBus, type EventHandler } from "./bus";
 
-type Group = { members: EventHandler[]; next: number; waiting: BusinessEvent[] };
+/** `waiting`: the deliveries that wait for a member of the group, each to go on once one subscribes. */
+type Group = { members: EventHandler[]; next: number; waiting: (() => void)[] };
 
 class LocalBus implements EventBus {
 	/** type -> group -> members */
@@ -21,27 +25,31 @@ class LocalBus implements EventBus {
 		private readonly onDeadLetter: (letter: DeadLetter, err: unknown) => void,
 	) {}
 
+	readonly storesEvents = false;
+
+	/** Answers once every group that listens to the event's type has handled it or dead-lettered it. */
 	async publish(event: BusinessEvent): Promise<void> {
-		for (const [name, group] of this.groups.get(event.type) ?? []) setImmediate(() => void this.deliver(name, group, event, 1));
+		await Promise.all([...(this.groups.get(event.type) ?? [])].map(([name, group]) => this.deliver(name, group, event)));
 	}
 
-	private async deliver(name: string, group: Group, event: BusinessEvent, attempt: number): Promise<void> {
-		if (group.members.length === 0) {
-			group.waiting.push(event);
-			return;
-		}
-		const handler = group.members[group.next++ % group.members.length];
-		try {
-			await handler(event);
-		} catch (err) {
-			const next = afterFailure(this.policy, err, attempt);
-			if (next === "dead-letter") {
-				const letter = { id: String(++this.deadSeq), group: name, event, error: String(err), failedAt: new Date().toISOString(), deliveries: attempt };
-				this.dead.set(letter.id, letter);
-				this.onDeadLetter(letter, err);
+	/** Delivers `event` to one member of `group`, again after a failure, until it is handled or dead-lettered. */
+	private async deliver(name: string, group: Group, event: BusinessEvent): Promise<void> {
+		for (let attempt = 1; ; attempt += 1) {
+			if (group.members.length === 0) await new Promise<void>(resume => group.waiting.push(resume));
+			const handler = group.members[group.next++ % group.members.length];
+			try {
+				await handler(event);
 				return;
+			} catch (err) {
+				const next = afterFailure(this.policy, err, attempt);
+				if (next === "dead-letter") {
+					const letter = { id: String(++this.deadSeq), group: name, event, error: String(err), failedAt: new Date().toISOString(), deliveries: attempt };
+					this.dead.set(letter.id, letter);
+					this.onDeadLetter(letter, err);
+					return;
+				}
+				await new Promise(resolve => setTimeout(resolve, next.retryInMs).unref());
 			}
-			setTimeout(() => void this.deliver(name, group, event, attempt + 1), next.retryInMs).unref();
 		}
 	}
 
@@ -51,7 +59,7 @@ class LocalBus implements EventBus {
 		const group = byGroup.get(groupName) ?? { members: [], next: 0, waiting: [] };
 		byGroup.set(groupName, group);
 		group.members.push(handler);
-		for (const event of group.waiting.splice(0)) setImmediate(() => void this.deliver(groupName, group, event, 1));
+		for (const resume of group.waiting.splice(0)) resume();
 		return async () => {
 			group.members.splice(group.members.indexOf(handler), 1);
 		};
@@ -65,7 +73,8 @@ class LocalBus implements EventBus {
 		const letter = this.dead.get(deadLetterId);
 		if (!letter) return false;
 		this.dead.delete(deadLetterId);
-		await this.publish(letter.event);
+		// In the background: the replay is asked for, not waited on (the event may fail again, and be retried for long).
+		void this.publish(letter.event);
 		return true;
 	}
 

@@ -138,6 +138,28 @@ it("answers 201 to a registration while the event bus fails, and delivers user.r
 	expect(mine()).toHaveLength(1);
 });
 
+it("keeps an event in the outbox of its write until every service has handled it, so that a crash meanwhile loses nothing", async () => {
+	const backlog = async () => (await front.call<{ events: number }>("users.outboxBacklog")).events;
+	await waitFor(async () => ((await backlog()) === 0 ? true : undefined), "an empty outbox to start with");
+	const bus = localBus(namespace, { maxDeliver: 1, giveUpAfterMs: 0, retryDelayMs: () => 0 }, () => undefined);
+	let deliveries = 0;
+	const unsubscribe = await bus.subscribe("busy-consumer", "user.registered", async () => {
+		deliveries += 1;
+		if (deliveries < 3) throw new Error("busy");
+	});
+	try {
+		const res = await api.post("/api/auth/register", { email: `owed-${Date.now()}@shop.test`, password: "correct-horse-1", name: "Owed" });
+		expect(res.status).toBe(201);
+		await waitFor(() => (deliveries >= 1 ? true : undefined), "a first delivery, which fails");
+		// Handled by the probe already, not yet by the busy consumer: still owed (the in-process bus keeps nothing).
+		expect({ deliveries, owed: await backlog() }).toEqual({ deliveries: 1, owed: 1 });
+		await waitFor(async () => ((await backlog()) === 0 ? true : undefined), "the event taken off once handled everywhere");
+		expect(deliveries).toBe(3);
+	} finally {
+		await unsubscribe();
+	}
+});
+
 it("gives back stock that a reservation took after its order was given up, and lets a delivered order's hold go", async () => {
 	const productId = await newProduct(5);
 	const { order: cancelled, token } = await paidOrder(productId, 1);

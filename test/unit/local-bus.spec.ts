@@ -77,17 +77,44 @@ it("lists dead letters and replays one: the group that gave up gets the event ag
 	expect(await bus.replay(letter.id)).toBe(false);
 });
 
-it("keeps an event for a group whose members are all stopped, and delivers it to the next one", async () => {
+it("keeps an event for a group whose members are all stopped, and delivers it to the next one; the publish answers then", async () => {
 	const bus = fresh();
 	const got: string[] = [];
 	const unsubscribe = await bus.subscribe("sleepy", "order.paid", async () => void got.push("first"));
 	await unsubscribe();
-	await bus.publish(businessEvent("order.paid", {}) as BusinessEvent);
+	let published = false;
+	const publishing = bus.publish(businessEvent("order.paid", {}) as BusinessEvent).then(() => (published = true));
 	await new Promise(resolve => setTimeout(resolve, 20));
-	expect(got).toEqual([]);
+	expect({ got, published }).toEqual({ got: [], published: false });
 	await bus.subscribe("sleepy", "order.paid", async () => void got.push("second"));
-	await waitFor(() => (got.length ? true : undefined), "the kept event");
+	await publishing;
 	expect(got).toEqual(["second"]);
+});
+
+it("answers a publish only once every group has handled the event or dead-lettered it: until then its outbox keeps it", async () => {
+	const dead: string[] = [];
+	const bus = fresh(group => dead.push(group));
+	expect(bus.storesEvents).toBe(false);
+	let failures = 0;
+	const handled: string[] = [];
+	await bus.subscribe("flaky", "order.paid", async () => {
+		failures += 1;
+		if (failures < 3) throw new Error("the database is busy");
+		handled.push("flaky");
+	});
+	await bus.subscribe("slow", "order.paid", async () => {
+		await new Promise(resolve => setTimeout(resolve, 30));
+		handled.push("slow");
+	});
+	await bus.subscribe("broken", "order.paid", async () => {
+		throw new Error("a bug");
+	});
+	let published = false;
+	const publishing = bus.publish(businessEvent("order.paid", {}) as BusinessEvent).then(() => (published = true));
+	await waitFor(() => (failures >= 1 ? true : undefined), "a first failure");
+	expect(published).toBe(false);
+	await publishing;
+	expect({ handled: handled.sort(), dead }).toEqual({ handled: ["flaky", "slow"], dead: ["broken"] });
 });
 
 it("dead-letters only after the retries have lasted EVENTS_GIVE_UP_AFTER_MS, counted from the schedule", () => {
