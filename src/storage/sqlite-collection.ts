@@ -7,6 +7,10 @@
  * of the event loop commit together (see `writing`). The file is in WAL mode with `synchronous=NORMAL`: a
  * write that has answered survives the process dying; only an OS crash or a power cut can
  * take back the last moments (NeDB, the store this replaced, never synced its file either).
+ * The process holds each file exclusively while it has it open (`locking_mode=EXCLUSIVE`):
+ * no transaction takes or gives back a file lock, the write-ahead log's index lives in the
+ * process's memory instead of a shared file, and a second process (another shop on the same
+ * DATA_DIR) cannot open the file at all.
  *
  * Matching and updating reuse NeDB's implementation of MongoDB's operators (`model.match`,
  * `model.modify`), so a query means here what it meant there. SQL does the part it can:
@@ -131,6 +135,9 @@ function* linesOf(file: string): Generator<string> {
 	}
 }
 
+/** SQLite's result code for a file another connection holds (`database is locked`). */
+const SQLITE_BUSY = 5;
+
 /** A document id, as NeDB makes them: 16 random characters. */
 const newId = () => randomBytes(12).toString("base64url").slice(0, 16);
 
@@ -157,7 +164,8 @@ export class SqliteCollection<T extends Keyed> {
 		indexes: TableIndex[] = [],
 	) {
 		this.db = new DatabaseSync(file ?? ":memory:");
-		if (file) this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
+		// Exclusive before the first access in WAL mode: then SQLite keeps the log's index in memory, not in a -shm file.
+		if (file) this.db.exec("PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
 		this.db.exec("CREATE TABLE IF NOT EXISTS docs (id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL)");
 		for (const index of indexes) {
 			for (const field of Object.keys(index.fields)) {
@@ -592,10 +600,23 @@ export class SqliteCollection<T extends Keyed> {
 export function openSqliteCollection<T extends Keyed>(name: string, dataDir: string | null, indexes: TableIndex[] = []): SqliteCollection<T> {
 	if (!dataDir) return new SqliteCollection<T>(name, null, indexes);
 	mkdirSync(dataDir, { recursive: true });
-	const collection = new SqliteCollection<T>(name, path.join(dataDir, `${name}.sqlite`), indexes);
+	const file = path.join(dataDir, `${name}.sqlite`);
+	let collection: SqliteCollection<T>;
+	try {
+		collection = new SqliteCollection<T>(name, file, indexes);
+	} catch (err) {
+		if ((err as { errcode?: number }).errcode === SQLITE_BUSY)
+			throw new Error(`${file} is locked by another process: is another shop running on DATA_DIR ${dataDir}?`, { cause: err });
+		throw err;
+	}
 	const nedbFile = path.join(dataDir, `${name}.db`);
 	if (existsSync(nedbFile)) {
-		collection.importNedbFile(nedbFile);
+		try {
+			collection.importNedbFile(nedbFile);
+		} catch (err) {
+			collection.close();
+			throw err;
+		}
 		renameSync(nedbFile, `${nedbFile}.imported`);
 	}
 	return collection;

@@ -158,16 +158,31 @@ describe("the embedded store (SQLite)", () => {
 		expect(await products.byId("p")).toEqual({ _id: "p", stock: 0 });
 	});
 
-	it("keeps Dates as Dates, and every write that answered survives the process being killed", async () => {
-		const script = `
-			const { openSqliteCollection } = require(${JSON.stringify(path.resolve("src/storage/sqlite-collection.ts"))});
-			const orders = openSqliteCollection("orders", ${JSON.stringify(dir)});
-			Promise.all(Array.from({ length: 100 }, (_, i) => orders.insert({ _id: "o" + i, at: new Date(Date.UTC(2026, 11, 4)), total: 5 })))
-				.then(() => orders.updateOne({ _id: "o1" }, { $inc: { total: 2 } }))
-				.then(() => process.kill(process.pid, "SIGKILL"));
-		`;
-		const child = spawnSync(process.execPath, ["--import", "tsx", "-e", script], { encoding: "utf8" });
+	/** Runs `script` in a process of its own, with `collection` (the collection `name` in `dir`) in scope, and expects it to kill itself as soon as it has its answer. */
+	function killedAfter(name: string, script: string): void {
+		const child = spawnSync(
+			process.execPath,
+			[
+				"--import",
+				"tsx",
+				"-e",
+				`const { openSqliteCollection } = require(${JSON.stringify(path.resolve("src/storage/sqlite-collection.ts"))});
+				const collection = openSqliteCollection(${JSON.stringify(name)}, ${JSON.stringify(dir)});
+				const killed = () => process.kill(process.pid, "SIGKILL");
+				${script}`,
+			],
+			{ encoding: "utf8" },
+		);
 		expect(child.signal).toBe("SIGKILL");
+	}
+
+	it("keeps Dates as Dates, and every write that answered survives the process being killed", async () => {
+		killedAfter(
+			"orders",
+			`Promise.all(Array.from({ length: 100 }, (_, i) => collection.insert({ _id: "o" + i, at: new Date(Date.UTC(2026, 11, 4)), total: 5 })))
+				.then(() => collection.updateOne({ _id: "o1" }, { $inc: { total: 2 } }))
+				.then(killed);`,
+		);
 		const orders = openSqliteCollection<{ _id: string; at: Date; total: number }>("orders", dir);
 		expect(await orders.count()).toBe(100);
 		expect(await orders.byId("o1")).toEqual({ _id: "o1", at: new Date(Date.UTC(2026, 11, 4)), total: 7 });
@@ -175,20 +190,10 @@ describe("the embedded store (SQLite)", () => {
 	});
 
 	it("answers a read that saw a write of the same moment only once that write is in the file", async () => {
+		// The process dies the moment the read answers, before it hears of the write itself.
+		killedAfter("orders", `collection.insert({ _id: "o1", total: 5 }); collection.byId("o1").then(found => found && killed());`);
 		const orders = openSqliteCollection<{ _id: string; total: number }>("orders", dir);
-		const written = orders.insert({ _id: "o1", total: 5 });
-		const read = orders.byId("o1");
-		const inFile = () => {
-			const other = new DatabaseSync(path.join(dir, "orders.sqlite"), { readOnly: true });
-			try {
-				return (other.prepare("SELECT count(*) AS n FROM docs").get() as { n: number }).n;
-			} finally {
-				other.close();
-			}
-		};
-		expect(await read).toEqual({ _id: "o1", total: 5 });
-		expect(inFile()).toBe(1);
-		await written;
+		expect(await orders.byId("o1")).toEqual({ _id: "o1", total: 5 });
 		orders.close();
 	});
 
@@ -196,10 +201,9 @@ describe("the embedded store (SQLite)", () => {
 		const file = path.join(dir, "orders.sqlite");
 		const orders = new SqliteCollection<{ _id: string; text: string }>("orders", file);
 		await orders.insert({ _id: "before", text: "" });
-		const db = new DatabaseSync(file, { readOnly: true });
+		const { db } = orders as unknown as { db: DatabaseSync };
 		const pages = (db.prepare("PRAGMA page_count").get() as { page_count: number }).page_count;
-		db.close();
-		(orders as unknown as { db: DatabaseSync }).db.exec(`PRAGMA max_page_count = ${pages + 4}`);
+		db.exec(`PRAGMA max_page_count = ${pages + 4}`);
 		const outcomes = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => orders.insert({ _id: `o${i}`, text: "x".repeat(3_000) })));
 		const told = outcomes.flatMap((outcome, i) => (outcome.status === "fulfilled" ? [`o${i}`] : []));
 		expect(outcomes.filter(outcome => outcome.status === "rejected").length).toBeGreaterThan(0);
@@ -209,15 +213,29 @@ describe("the embedded store (SQLite)", () => {
 	});
 
 	it("answers that a key exists only once the document holding it is in the file", async () => {
-		const file = path.join(dir, "inbox.sqlite");
-		const inbox = new SqliteCollection<{ _id: string }>("inbox", file);
-		const first = inbox.insertIfNew({ _id: "event-1" });
-		const again = await inbox.insertIfNew({ _id: "event-1" });
-		const other = new DatabaseSync(file, { readOnly: true });
-		expect({ again, inFile: (other.prepare("SELECT count(*) AS n FROM docs").get() as { n: number }).n }).toEqual({ again: false, inFile: 1 });
-		other.close();
-		expect(await first).toBe(true);
+		// The process dies the moment the second insert hears "exists", before the first hears it was made.
+		killedAfter("inbox", `collection.insertIfNew({ _id: "event-1" }); collection.insertIfNew({ _id: "event-1" }).then(inserted => inserted || killed());`);
+		const inbox = openSqliteCollection<{ _id: string }>("inbox", dir);
+		expect(await inbox.byId("event-1")).toEqual({ _id: "event-1" });
 		inbox.close();
+	});
+
+	it("holds its file while open: another shop on the same DATA_DIR is refused at start, and a clear error says why", async () => {
+		const orders = openSqliteCollection<{ _id: string }>("orders", dir);
+		await orders.insert({ _id: "o1" });
+		expect(() => openSqliteCollection("orders", dir)).toThrow(/orders\.sqlite is locked by another process: is another shop running on DATA_DIR/);
+		const child = spawnSync(
+			process.execPath,
+			["-e", `new (require("node:sqlite").DatabaseSync)(${JSON.stringify(path.join(dir, "orders.sqlite"))}).prepare("SELECT 1 FROM docs").get()`],
+			{
+				encoding: "utf8",
+			},
+		);
+		expect(child.stderr).toMatch(/database is locked/);
+		orders.close();
+		const again = openSqliteCollection<{ _id: string }>("orders", dir);
+		expect(await again.count()).toBe(1);
+		again.close();
 	});
 
 	it("adds the column of a field indexed since the file was written, filled from the documents", async () => {
