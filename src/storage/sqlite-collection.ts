@@ -164,9 +164,15 @@ export class SqliteCollection<T extends Keyed> {
 		indexes: TableIndex[] = [],
 	) {
 		this.db = new DatabaseSync(file ?? ":memory:");
-		// Exclusive before the first access in WAL mode: then SQLite keeps the log's index in memory, not in a -shm file.
-		if (file) this.db.exec("PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
-		this.db.exec("CREATE TABLE IF NOT EXISTS docs (id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL)");
+		try {
+			// Exclusive before the first access in WAL mode: then SQLite keeps the log's index in memory, not in a -shm file.
+			if (file) this.db.exec("PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
+			this.db.exec("CREATE TABLE IF NOT EXISTS docs (id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL)");
+		} catch (err) {
+			// (Another process holds the file, say: nothing to keep open.)
+			this.db.close();
+			throw err;
+		}
 		for (const index of indexes) {
 			for (const field of Object.keys(index.fields)) {
 				if (this.columns.has(field)) continue;
