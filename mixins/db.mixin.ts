@@ -11,7 +11,7 @@ import DbService, { type DbAdapter } from "moleculer-db";
 import MongooseAdapter from "moleculer-db-adapter-mongoose";
 import mongoose, { type SchemaDefinition } from "mongoose";
 import { config } from "../src/config";
-import { OWES_EVENTS, type OutboxStore } from "../src/durable-events/outbox";
+import { owingExcept, type OutboxStore } from "../src/durable-events/outbox";
 import { pageWindow, toPage, type Page, type PageRequest } from "../src/pagination";
 import { cacheOptionsOf } from "../src/cache/cache-setting";
 import { answersCleaned, type CacheCleanPayload } from "../src/cache/clean-broadcast";
@@ -346,7 +346,7 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 				? {
 						outboxStore(this: DbThis): OutboxStore {
 							return {
-								owing: limit => this.findEntities({ query: OWES_EVENTS, limit }),
+								owing: (limit, except) => this.findEntities({ query: owingExcept(except), limit }),
 								byId: id => this.findEntityById(id),
 								update: (query, update) => this.updateEntities(query, update),
 							};

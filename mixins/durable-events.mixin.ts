@@ -110,12 +110,14 @@ type DurableThis = Service &
 		eventSubscriptions?: (() => Promise<void>)[];
 		relayTimer?: NodeJS.Timeout;
 		scanTimer?: NodeJS.Timeout;
-		/** Documents whose events this instance is publishing right now. */
-		relaying?: Set<string>;
-		/** Of those, the ones written again meanwhile: read and relayed again once the current relay is done. */
+		/** Documents whose events this instance is publishing right now, each with the promise of that relay. */
+		relaying?: Map<string, Promise<number>>;
+		/** Of those, the ones written again meanwhile: read and relayed again once the current round is done. */
 		relayAgain?: Set<string>;
 		/** Documents whose events this instance failed to publish after their write: tried again soon, by id. */
 		owedHere?: Set<string>;
+		/** The retry of `owedHere` under way, if any (one at a time). */
+		relayingOwedHere?: Promise<void>;
 		relayOwedHere(): Promise<void>;
 		/** From DbMixin `outbox: true`. */
 		outboxStore?: () => OutboxStore;
@@ -181,35 +183,23 @@ export const DurableEvents: Partial<ServiceSchema> = {
 		/**
 		 * Publishes what `doc` owes and takes it off as each event is published (stored by
 		 * JetStream, or handled by every group of the in-process bus). A document already being
-		 * relayed here is relayed again, from a fresh read, once that is done: the write that
-		 * asked for this may have added an event that the relay under way did not see.
+		 * relayed here is not relayed twice: the caller gets the relay under way (and its
+		 * failure, if it fails), which reads the document again once it is done, since the
+		 * write that asked may have added an event it did not see.
 		 */
-		async relayDoc(this: DurableThis, store: OutboxStore, doc: { _id: string } & OutboxFields): Promise<number> {
-			this.relaying ??= new Set();
-			if (this.relaying.has(doc._id)) {
+		relayDoc(this: DurableThis, store: OutboxStore, doc: { _id: string } & OutboxFields): Promise<number> {
+			this.relaying ??= new Map();
+			const running = this.relaying.get(doc._id);
+			if (running) {
 				(this.relayAgain ??= new Set()).add(doc._id);
-				return 0;
+				return running.then(() => 0);
 			}
-			this.relaying.add(doc._id);
-			let published: number;
-			try {
-				const bus = await this.bus();
-				published = await relayDocument(
-					store,
-					async event => {
-						await bus.publish(event);
-						countPublishedEvent(this.broker, event);
-					},
-					doc,
-				);
-			} finally {
-				this.relaying.delete(doc._id);
-			}
-			if (this.relayAgain?.delete(doc._id)) {
-				const again = await store.byId(doc._id);
-				if (again?.outboxSize) published += await this.relayDoc(store, again);
-			}
-			return published;
+			const relay = relayRounds(this, store, doc).finally(() => {
+				this.relaying?.delete(doc._id);
+				this.relayAgain?.delete(doc._id);
+			});
+			this.relaying.set(doc._id, relay);
+			return relay;
 		},
 
 		relayOwed(this: DurableThis, doc: ({ _id: string } & OutboxFields) | null) {
@@ -221,30 +211,43 @@ export const DurableEvents: Partial<ServiceSchema> = {
 			});
 		},
 
-		/** Publishes what the documents this instance wrote still owe (found by id, cheap on any store). */
+		/**
+		 * Publishes what the documents this instance wrote still owe (found by id, cheap on any
+		 * store), a few side by side; one retry at a time. A document stays in `owedHere` until
+		 * a relay of it succeeds.
+		 */
 		async relayOwedHere(this: DurableThis) {
-			if (!this.owedHere?.size || !this.outboxStore) return;
+			if (!this.owedHere?.size || !this.outboxStore || this.relayingOwedHere) return;
 			const store = this.outboxStore();
-			await Promise.all(
-				[...this.owedHere].map(async id => {
-					const doc = await store.byId(id);
-					if (doc?.outboxSize) await this.relayDoc(store, doc);
-					this.owedHere?.delete(id);
-				}),
-			);
+			const ids = [...this.owedHere].filter(id => !this.relaying?.has(id));
+			const retry = async () => {
+				for (let i = 0; i < ids.length; i += RELAY_SIDE_BY_SIDE) {
+					await Promise.all(
+						ids.slice(i, i + RELAY_SIDE_BY_SIDE).map(async id => {
+							const doc = await store.byId(id);
+							if (doc?.outboxSize) await this.relayDoc(store, doc);
+							this.owedHere?.delete(id);
+						}),
+					);
+				}
+			};
+			this.relayingOwedHere = retry().finally(() => (this.relayingOwedHere = undefined));
+			await this.relayingOwedHere;
 		},
 
 		async relayOutbox(this: DurableThis): Promise<number> {
 			if (!this.outboxStore) return 0;
 			const store = this.outboxStore();
 			let failure: unknown;
-			const owing = await store.owing(100);
+			// Not the documents being relayed here already: a page of them (a group still retrying their events) would hide the rest.
+			const owing = await store.owing(100, [...(this.relaying?.keys() ?? [])]);
 			setOutboxBacklog(this.broker, this.name, owedEvents(owing));
 			// Side by side: one document that cannot be published (the bus is down), or whose event a group is still retrying, does not hold up the others.
 			const counts = await Promise.all(
 				owing.map(doc =>
 					this.relayDoc(store, doc).catch(err => {
 						failure = err;
+						relayWillRetry(this, "scan")(err);
 						return 0;
 					}),
 				),
@@ -283,6 +286,24 @@ export const DurableEvents: Partial<ServiceSchema> = {
 		self.eventBus = undefined;
 	},
 };
+
+/** How many documents the retry of an instance's own writes relays side by side. */
+const RELAY_SIDE_BY_SIDE = 16;
+
+/** Relays `doc`, then again from a fresh read for as long as a write asked for that meanwhile (`relayAgain`). */
+async function relayRounds(service: DurableThis, store: OutboxStore, doc: { _id: string } & OutboxFields): Promise<number> {
+	const bus = await service.bus();
+	const publish = async (event: BusinessEvent) => {
+		await bus.publish(event);
+		countPublishedEvent(service.broker, event);
+	};
+	let published = 0;
+	for (let current: ({ _id: string } & OutboxFields) | null = doc; current?.outboxSize; current = await store.byId(doc._id)) {
+		published += await relayDocument(store, publish, current);
+		if (!service.relayAgain?.delete(doc._id)) break;
+	}
+	return published;
+}
 
 /**
  * Runs a handler in a span of its own that continues the trace of the request that caused

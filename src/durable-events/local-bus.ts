@@ -35,7 +35,7 @@ class LocalBus implements EventBus {
 	/** Delivers `event` to one member of `group`, again after a failure, until it is handled or dead-lettered. */
 	private async deliver(name: string, group: Group, event: BusinessEvent): Promise<void> {
 		for (let attempt = 1; ; attempt += 1) {
-			if (group.members.length === 0) await new Promise<void>(resume => group.waiting.push(resume));
+			while (group.members.length === 0) await new Promise<void>(resume => group.waiting.push(resume));
 			const handler = group.members[group.next++ % group.members.length];
 			try {
 				await handler(event);

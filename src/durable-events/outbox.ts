@@ -59,11 +59,16 @@ export function owedEvents(docs: readonly OutboxFields[]): number {
 }
 
 /** The query of the documents that owe events. */
-export const OWES_EVENTS = { outboxSize: { $gt: 0 } } as const;
+const OWES_EVENTS = { outboxSize: { $gt: 0 } } as const;
+
+/** The query of the documents that owe events, other than those of `except` (ids). */
+export function owingExcept(except: readonly string[] = []): object {
+	return except.length > 0 ? { ...OWES_EVENTS, _id: { $nin: except } } : OWES_EVENTS;
+}
 
 export interface OutboxStore {
-	/** Documents that owe events, at most `limit`. */
-	owing(limit: number): Promise<({ _id: string } & OutboxFields)[]>;
+	/** Documents that owe events, at most `limit`, other than those of `except` (ids). */
+	owing(limit: number, except?: readonly string[]): Promise<({ _id: string } & OutboxFields)[]>;
 	byId(id: string): Promise<({ _id: string } & OutboxFields) | null>;
 	update(query: object, update: object): Promise<number>;
 }
