@@ -27,6 +27,8 @@ export class SqliteAdapter {
 	init(_broker: ServiceBroker, _service: Service): void {}
 
 	async connect(): Promise<void> {
+		// moleculer-db connects again after a failed start: the file this process holds already is let go first.
+		this.collection?.close();
 		this.collection = openSqliteCollection<Entity>(this.options.name, this.options.dataDir, this.options.indexes);
 	}
 

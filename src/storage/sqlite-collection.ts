@@ -163,16 +163,6 @@ export class SqliteCollection<T extends Keyed> {
 		file: string | null,
 		indexes: TableIndex[] = [],
 	) {
-		this.db = new DatabaseSync(file ?? ":memory:");
-		try {
-			// Exclusive before the first access in WAL mode: then SQLite keeps the log's index in memory, not in a -shm file.
-			if (file) this.db.exec("PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
-			this.db.exec("CREATE TABLE IF NOT EXISTS docs (id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL)");
-		} catch (err) {
-			// (Another process holds the file, say: nothing to keep open.)
-			this.db.close();
-			throw err;
-		}
 		for (const index of indexes) {
 			for (const field of Object.keys(index.fields)) {
 				if (this.columns.has(field)) continue;
@@ -182,8 +172,18 @@ export class SqliteCollection<T extends Keyed> {
 		}
 		const columns = this.indexed.map(field => `, ${this.columns.get(field)}`).join("");
 		this.insertSql = `INSERT INTO docs (id, doc${columns}) VALUES (?, ?${", ?".repeat(this.indexed.length)})`;
-		this.keepColumns();
-		this.keepIndexes(indexes);
+		this.db = new DatabaseSync(file ?? ":memory:");
+		try {
+			// Exclusive before the first access in WAL mode: then SQLite keeps the log's index in memory, not in a -shm file.
+			if (file) this.db.exec("PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
+			this.db.exec("CREATE TABLE IF NOT EXISTS docs (id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL)");
+			this.keepColumns();
+			this.keepIndexes(indexes);
+		} catch (err) {
+			// Nothing to keep open (and locked) after a failed start: another process holds the file, a unique index meets duplicates, the disk is full.
+			this.db.close();
+			throw err;
+		}
 	}
 
 	/**
@@ -612,7 +612,7 @@ export function openSqliteCollection<T extends Keyed>(name: string, dataDir: str
 		collection = new SqliteCollection<T>(name, file, indexes);
 	} catch (err) {
 		if ((err as { errcode?: number }).errcode === SQLITE_BUSY)
-			throw new Error(`${file} is locked by another process: is another shop running on DATA_DIR ${dataDir}?`, { cause: err });
+			throw new Error(`${file} is locked by another connection: is another shop running on DATA_DIR ${dataDir}?`, { cause: err });
 		throw err;
 	}
 	const nedbFile = path.join(dataDir, `${name}.db`);

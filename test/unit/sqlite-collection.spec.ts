@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import Datastore from "@seald-io/nedb";
 import { isDuplicateKeyError } from "../../src/storage/collection";
+import { SqliteAdapter } from "../../src/storage/sqlite-adapter";
 import { openSqliteCollection, SqliteCollection, type Sort, type TableIndex } from "../../src/storage/sqlite-collection";
 
 type Doc = {
@@ -220,10 +221,26 @@ describe("the embedded store (SQLite)", () => {
 		inbox.close();
 	});
 
+	it("lets go of its file when it cannot open (a unique index over duplicates), so that the next start gets the real error again", async () => {
+		const users = openSqliteCollection<{ _id: string; email: string }>("users", dir);
+		await users.insert({ _id: "a", email: "same@shop.test" });
+		await users.insert({ _id: "b", email: "same@shop.test" });
+		users.close();
+		const unique = [{ fields: { email: 1 as const }, unique: true }];
+		expect(() => openSqliteCollection("users", dir, unique)).toThrow(/UNIQUE constraint failed/);
+		expect(() => openSqliteCollection("users", dir, unique)).toThrow(/UNIQUE constraint failed/);
+		const adapter = new SqliteAdapter({ name: "users", dataDir: dir, indexes: [] });
+		await adapter.connect();
+		// moleculer-db connects again when a start fails after connecting: the same process must not lock itself out.
+		await adapter.connect();
+		expect(await adapter.count()).toBe(2);
+		await adapter.disconnect();
+	});
+
 	it("holds its file while open: another shop on the same DATA_DIR is refused at start, and a clear error says why", async () => {
 		const orders = openSqliteCollection<{ _id: string }>("orders", dir);
 		await orders.insert({ _id: "o1" });
-		expect(() => openSqliteCollection("orders", dir)).toThrow(/orders\.sqlite is locked by another process: is another shop running on DATA_DIR/);
+		expect(() => openSqliteCollection("orders", dir)).toThrow(/orders\.sqlite is locked by another connection: is another shop running on DATA_DIR/);
 		const child = spawnSync(
 			process.execPath,
 			["-e", `new (require("node:sqlite").DatabaseSync)(${JSON.stringify(path.join(dir, "orders.sqlite"))}).prepare("SELECT 1 FROM docs").get()`],
