@@ -38,7 +38,7 @@ export interface DurableEventsMethods {
 	publishEvent<K extends EventType>(type: K, data: EventPayloads[K]): Promise<EventOf<K>>;
 	/** Publishes, in the background, what `doc` owes; what fails stays owed for the relay. */
 	relayOwed(doc: ({ _id: string } & OutboxFields) | null): void;
-	/** Publishes what the service's documents still owe; answers how many events went out. */
+	/** Publishes what the service's documents still owe; answers how many events went out. A document it could not publish is logged and stays owed. */
 	relayOutbox(): Promise<number>;
 	/** The dead letters of every group, oldest first. */
 	fetchDeadLetters(limit: number): Promise<DeadLetter[]>;
@@ -194,10 +194,8 @@ export const DurableEvents: Partial<ServiceSchema> = {
 				(this.relayAgain ??= new Set()).add(doc._id);
 				return running.then(() => 0);
 			}
-			const relay = relayRounds(this, store, doc).finally(() => {
-				this.relaying?.delete(doc._id);
-				this.relayAgain?.delete(doc._id);
-			});
+			// Set before relayRounds can end: it awaits the bus before anything else, and forgets the document as it ends.
+			const relay = relayRounds(this, store, doc);
 			this.relaying.set(doc._id, relay);
 			return relay;
 		},
@@ -238,21 +236,18 @@ export const DurableEvents: Partial<ServiceSchema> = {
 		async relayOutbox(this: DurableThis): Promise<number> {
 			if (!this.outboxStore) return 0;
 			const store = this.outboxStore();
-			let failure: unknown;
 			// Not the documents being relayed here already: a page of them (a group still retrying their events) would hide the rest.
 			const owing = await store.owing(100, [...(this.relaying?.keys() ?? [])]);
 			setOutboxBacklog(this.broker, this.name, owedEvents(owing));
-			// Side by side: one document that cannot be published (the bus is down), or whose event a group is still retrying, does not hold up the others.
+			// Side by side: one document that cannot be published (the bus is down), or whose event a group is still retrying, does not hold up the others; each failure is told as it happens.
 			const counts = await Promise.all(
 				owing.map(doc =>
 					this.relayDoc(store, doc).catch(err => {
-						failure = err;
 						relayWillRetry(this, "scan")(err);
 						return 0;
 					}),
 				),
 			);
-			if (failure) throw failure;
 			return counts.reduce((sum, n) => sum + n, 0);
 		},
 
@@ -290,19 +285,27 @@ export const DurableEvents: Partial<ServiceSchema> = {
 /** How many documents the retry of an instance's own writes relays side by side. */
 const RELAY_SIDE_BY_SIDE = 16;
 
-/** Relays `doc`, then again from a fresh read for as long as a write asked for that meanwhile (`relayAgain`). */
+/**
+ * Relays `doc`, then again from a fresh read for as long as a write asked for that meanwhile
+ * (`relayAgain`). The last look at `relayAgain` and forgetting the document happen in one
+ * synchronous step, so that no request falls between them.
+ */
 async function relayRounds(service: DurableThis, store: OutboxStore, doc: { _id: string } & OutboxFields): Promise<number> {
-	const bus = await service.bus();
-	const publish = async (event: BusinessEvent) => {
-		await bus.publish(event);
-		countPublishedEvent(service.broker, event);
-	};
-	let published = 0;
-	for (let current: ({ _id: string } & OutboxFields) | null = doc; current?.outboxSize; current = await store.byId(doc._id)) {
-		published += await relayDocument(store, publish, current);
-		if (!service.relayAgain?.delete(doc._id)) break;
+	try {
+		const bus = await service.bus();
+		const publish = async (event: BusinessEvent) => {
+			await bus.publish(event);
+			countPublishedEvent(service.broker, event);
+		};
+		let published = 0;
+		for (let current: ({ _id: string } & OutboxFields) | null = doc; ; current = await store.byId(doc._id)) {
+			if (current?.outboxSize) published += await relayDocument(store, publish, current);
+			if (!service.relayAgain?.delete(doc._id)) return published;
+		}
+	} finally {
+		service.relaying?.delete(doc._id);
+		service.relayAgain?.delete(doc._id);
 	}
-	return published;
 }
 
 /**
