@@ -4,18 +4,17 @@
  * the same DATA_DIR, analytics counts every paid order once and every paying customer is told
  * of each of their paid orders.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { DatabaseSync } from "node:sqlite";
 import { randomBytes } from "node:crypto";
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { DatabaseSync } from "node:sqlite";
 import os from "node:os";
 import path from "node:path";
+import { ROOT, startNode, waitForOk, type Child } from "../../bench/lib/processes";
 import { waitFor } from "../helpers/cluster";
 import { cardPayment, createProduct } from "../helpers/fixtures";
 import { client, newCustomer, type Client } from "../helpers/http";
-import { freePort, stopProcess } from "./servers";
+import { freePort } from "./servers";
 
-const ROOT = path.resolve(__dirname, "../..");
 const ADMIN = { email: "admin@crash.test", password: "crash-admin-password-1" };
 const JWT_SECRET = randomBytes(32).toString("hex");
 const CUSTOMERS = 8;
@@ -23,18 +22,15 @@ const ORDERS = 240;
 
 let dataDir: string;
 let logDir: string;
-let shop: ChildProcess | undefined;
+let shop: Child | undefined;
 
 /** The built shop as `npm start` runs it, its data in `dataDir`; answers its URL once it is ready. */
 async function startShop(run: string): Promise<string> {
 	const port = await freePort();
-	const log = createWriteStream(path.join(logDir, `${run}.log`));
-	shop = spawn(process.execPath, ["node_modules/moleculer/bin/moleculer-runner.js", "--config", "dist/moleculer.config.js"], {
-		cwd: ROOT,
-		env: {
-			PATH: process.env.PATH ?? "",
-			HOME: process.env.HOME ?? "",
-			NODE_OPTIONS: `--require ${path.join(__dirname, "exit-with-parent.cjs")}`,
+	shop = startNode(
+		"shop-" + run,
+		["node_modules/moleculer/bin/moleculer-runner.js", "--config", "dist/moleculer.config.js"],
+		{
 			SERVICEDIR: "dist/services",
 			PORT: String(port),
 			DATA_DIR: dataDir,
@@ -44,12 +40,10 @@ async function startShop(run: string): Promise<string> {
 			// What the restart finds owed is relayed at its start and by the scan: scan often, so the test need not wait 30 s for a second page.
 			OUTBOX_SCAN_INTERVAL_MS: "1000",
 		},
-		stdio: ["ignore", "pipe", "pipe"],
-	});
-	shop.stdout!.pipe(log);
-	shop.stderr!.pipe(log);
+		logDir,
+	);
 	const url = `http://127.0.0.1:${port}`;
-	await waitFor(async () => ((await fetch(`${url}/ready`).catch(() => undefined))?.status === 200 ? true : undefined), `the shop (${run}) to be ready`, 60_000);
+	await waitForOk(shop, `${url}/ready`);
 	return url;
 }
 
@@ -83,11 +77,10 @@ async function paidOrderIds(api: Client, token: string): Promise<string[]> {
 beforeAll(() => {
 	dataDir = mkdtempSync(path.join(os.tmpdir(), "shop-crash-"));
 	logDir = path.join(ROOT, ".cache", "cluster-logs", `embedded-crash-${Date.now()}`);
-	mkdirSync(logDir, { recursive: true });
 });
 
 afterAll(async () => {
-	if (shop) await stopProcess(shop);
+	await shop?.stop();
 	rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -107,7 +100,7 @@ it("killed with orders in flight, counts and tells every paid order once after a
 			.catch(() => undefined),
 	);
 	await waitFor(() => (answered >= ORDERS / 4 ? true : undefined), "a quarter of the orders answered", 60_000);
-	const killed = shop!;
+	const killed = shop!.child;
 	const gone = new Promise(resolve => killed.once("exit", resolve));
 	killed.kill("SIGKILL");
 	await Promise.all([gone, ...placing]);
