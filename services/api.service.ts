@@ -16,7 +16,7 @@ import { readToken } from "../src/auth/tokens";
 import { AccountCache } from "../src/gateway/account-cache";
 import { EncodedAnswers } from "../src/gateway/encoded-answers";
 import { rateLimitStoreFor, type RateLimitStoreClass } from "../src/gateway/rate-limit-store";
-import { actionOf, ResponseCache, type CachedResponse } from "../src/gateway/response-cache";
+import { actionOf, ownerOf, ResponseCache, type CachedResponse, type Caller } from "../src/gateway/response-cache";
 import { weakETag } from "../src/gateway/etag";
 import { alwaysCached, cacheOptionsOf } from "../src/cache/cache-setting";
 import { cleanedBy } from "../src/cache/clean-broadcast";
@@ -49,6 +49,22 @@ const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
 function requestIdOf(req: IncomingMessage): string {
 	const given = req.headers["x-request-id"];
 	return typeof given === "string" && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
+}
+
+/** The token of an `Authorization: Bearer <token>` header; null for any other header. */
+function bearerToken(header: string): string | null {
+	const [scheme, token] = header.split(" ");
+	return scheme.toLowerCase() === "bearer" && token ? token : null;
+}
+
+/**
+ * Who sends this Authorization header, as far as the gateway knows without a check: nobody
+ * signed in (no header), the user of a token it verified before, or undefined (a token to check).
+ */
+function callerOf(accounts: AccountCache<AuthUser>, authorization: string | undefined): Caller | undefined {
+	if (!authorization) return null;
+	const token = bearerToken(authorization);
+	return token ? accounts.peek(token) : undefined;
 }
 
 function clientAddress(req: IncomingMessage): string {
@@ -168,7 +184,7 @@ type GatewayVars = {
 	accounts: AccountCache<AuthUser>;
 	/** The routes each service had when the gateway last built them for it: a path of a service that has gone answers 503. */
 	knownRoutes: Map<string, GatewayAlias[]>;
-	/** Whole answers of anonymous reads of cached actions (src/gateway/response-cache.ts); null without a cacher. */
+	/** Whole answers of reads of cached actions, everyone's and each user's own (src/gateway/response-cache.ts); null without a cacher. */
 	responses: ResponseCache | null;
 };
 
@@ -310,16 +326,19 @@ const ApiService: ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> 
 
 	methods: {
 		/**
-		 * Every HTTP request: an anonymous GET (no Authorization, no Origin) whose whole answer
-		 * the gateway keeps is answered from it; anything else is routed by moleculer-web. A GET
-		 * with a body is neither answered nor kept: moleculer-web takes params from the body
-		 * too, so its answer is not the URL's.
+		 * Every HTTP request: a GET (no Origin) whose whole answer the gateway keeps, from a
+		 * caller it may go to, is answered from it; anything else is routed by moleculer-web.
+		 * The caller is nobody without an Authorization header, the account of a token the
+		 * gateway verified before (src/gateway/account-cache.ts), or unknown: then moleculer-web
+		 * checks the token. A GET with a body is neither answered nor kept: moleculer-web takes
+		 * params from the body too, so its answer is not the URL's.
 		 */
 		httpHandler(this: GatewayThis, req: CacheableRequest, res: ServerResponse, next?: unknown) {
 			const { authorization, origin, "content-length": length, "transfer-encoding": encoding } = req.headers;
-			if (this.responses && req.method === "GET" && !authorization && !origin && length === undefined && encoding === undefined) {
+			if (this.responses && req.method === "GET" && !origin && length === undefined && encoding === undefined) {
 				const url = req.url ?? "";
-				const cached = this.responses.get(url);
+				const caller = callerOf(this.accounts, authorization);
+				const cached = caller === undefined ? undefined : this.responses.get(url, caller);
 				if (cached) return this.sendCachedResponse(req, res, cached);
 				req.$responseCache = { url, since: this.responses.begin() };
 			}
@@ -327,22 +346,24 @@ const ApiService: ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> 
 		},
 
 		/**
-		 * Keeps the answer of an anonymous GET of a cached action, under its cache key: a plain
-		 * 200 with a JSON body (no status, headers or type of the action's own), of a call that
-		 * no clean overtook.
+		 * Keeps the answer of a GET of a cached action, under its cache key, for the callers it
+		 * may go to: a plain 200 with a JSON body (no status, headers or type of the action's
+		 * own), of a call that no clean overtook.
 		 */
 		keepResponse(this: GatewayThis, ctx: Context<unknown, Meta>, req: CacheableRequest, data: unknown) {
 			const kept = req.$responseCache;
 			const { cacher } = this.broker;
-			const action = req.$action as { name?: string } | undefined;
+			const action = req.$action as { name?: string; auth?: AuthRequirement } | undefined;
 			const cache = cacheOptionsOf(action);
 			if (!kept || !this.responses || !cacher || !alwaysCached(cache) || !action?.name || typeof data !== "object" || data === null) return;
 			const { $statusCode, $responseHeaders, $responseType, $location } = ctx.meta as Record<string, unknown>;
 			if ($statusCode !== undefined || $responseHeaders !== undefined || $responseType !== undefined || $location !== undefined) return;
+			const owner = ownerOf(cache.keys, ctx.meta.user ?? null);
+			if (!owner) return;
 			// The key the action's own answer is cached under (as the cacher computes it), which a clean names.
 			const cacheKey = cacher.getCacheKey(action as unknown as string, cache, { params: req.$params, meta: ctx.meta } as unknown as Context);
 			const json = answers.json(data);
-			this.responses.set(kept.url, { json, etag: weakETag(json), cacheKey }, kept.since, cache.ttl ? cache.ttl * 1000 : undefined);
+			this.responses.set(kept.url, owner, { json, etag: weakETag(json), cacheKey, auth: action.auth }, kept.since, cache.ttl ? cache.ttl * 1000 : undefined);
 		},
 
 		/** A kept answer, as moleculer-web would send it: same headers, 304 to a client that has it. */
@@ -409,10 +430,8 @@ const ApiService: ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> 
 		async authenticate(ctx: AppContext, _route: unknown, req: IncomingRequest): Promise<AuthUser | null> {
 			const header = req.headers.authorization;
 			if (!header) return null;
-			const [scheme, token] = header.split(" ");
-			if (scheme.toLowerCase() !== "bearer" || !token) {
-				throw new UnauthorizedError("The Authorization header must be 'Bearer <token>'", "INVALID_TOKEN");
-			}
+			const token = bearerToken(header);
+			if (!token) throw new UnauthorizedError("The Authorization header must be 'Bearer <token>'", "INVALID_TOKEN");
 			const user = await this.accounts.get(token, async () => {
 				const claims = readToken(token, config.auth.jwtSecret);
 				const account = claims && (await ctx.call<AuthUser | null, { token: string }>("users.resolveToken", { token }));

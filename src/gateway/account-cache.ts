@@ -26,13 +26,19 @@ export class AccountCache<T> {
 	 * (unless null, or cleaned meanwhile).
 	 */
 	async get(key: string, load: () => Promise<{ value: T; expiresAt: number } | null>): Promise<T | null> {
-		const hit = this.entries.get(key);
-		if (hit && hit.until > this.now()) return hit.value;
+		const hit = this.peek(key);
+		if (hit !== undefined) return hit;
 		const generation = this.generation;
 		const loaded = await load();
 		if (!loaded) return null;
 		if (generation === this.generation) this.keep(key, loaded.value, loaded.expiresAt);
 		return loaded.value;
+	}
+
+	/** The entry of `key` while it lasts, without loading anything: what a request already seen can be answered with at once. */
+	peek(key: string): T | undefined {
+		const hit = this.entries.get(key);
+		return hit && hit.until > this.now() ? hit.value : undefined;
 	}
 
 	clear(): void {

@@ -1,6 +1,6 @@
 /** Accounts and authentication through the gateway, as a client sees them. */
 import jwt from "jsonwebtoken";
-import { startShop, type ShopCluster } from "../helpers/cluster";
+import { startShop, waitFor, type ShopCluster } from "../helpers/cluster";
 import { adminToken, client, newCustomer, type Client } from "../helpers/http";
 
 let shop: ShopCluster;
@@ -120,6 +120,31 @@ describe("profile", () => {
 		expect((await api.post("/api/auth/login", { email: user.email, password: "new-password-1" })).status).toBe(200);
 	});
 
+	it("answers /users/me again without a call, to its own user only, and shows a change at once", async () => {
+		const ann = await newCustomer(api, "Ann");
+		const bob = await newCustomer(api, "Bob");
+		// A change of any user makes the gateway forget every account and answer of users; so does its relay's write.
+		await waitFor(
+			async () => ((await shop.brokers[0].call<{ events: number }>("users.outboxBacklog")).events === 0 ? true : undefined),
+			"the users' outbox relayed",
+		);
+		expect((await api.get("/api/users/me", { token: ann.token })).body.name).toBe("Ann");
+		expect((await api.get("/api/users/me", { token: bob.token })).body.name).toBe("Bob");
+		const lookups = jest.spyOn(shop.brokers[0].cacher!, "get");
+		try {
+			const again = await api.get("/api/users/me", { token: ann.token });
+			expect(again.status).toBe(200);
+			expect(again.body).toMatchObject({ id: ann.user.id, name: "Ann" });
+			expect((await api.get("/api/users/me", { token: bob.token })).body).toMatchObject({ id: bob.user.id, name: "Bob" });
+			expect(lookups).not.toHaveBeenCalled();
+		} finally {
+			lookups.mockRestore();
+		}
+		expect((await api.patch("/api/users/me", { name: "Annie" }, { token: ann.token })).status).toBe(200);
+		expect((await api.get("/api/users/me", { token: ann.token })).body.name).toBe("Annie");
+		expect((await api.get("/api/users/me", { token: bob.token })).body.name).toBe("Bob");
+	});
+
 	it("refuses a password that is too short with 422 and keeps the old one", async () => {
 		const { token, user, password } = await newCustomer(api);
 		const res = await api.patch("/api/users/me", { password: "short", currentPassword: password }, { token });
@@ -133,6 +158,22 @@ describe("admin routes", () => {
 		const { token } = await newCustomer(api);
 		expect((await api.get("/api/users", { token })).status).toBe(403);
 		expect((await api.get("/api/discovery/nodes", { token })).status).toBe(403);
+	});
+
+	it("never gives a customer an admin's answer that the gateway keeps", async () => {
+		const customer = await newCustomer(api);
+		const admin = await adminToken(api);
+		await waitFor(
+			async () => ((await shop.brokers[0].call<{ events: number }>("users.outboxBacklog")).events === 0 ? true : undefined),
+			"the users' outbox relayed",
+		);
+		for (let i = 0; i < 2; i++) expect((await api.get(`/api/users/${customer.user.id}`, { token: admin })).status).toBe(200);
+		// The customer's token is one the gateway knows by now.
+		expect((await api.get("/api/users/me", { token: customer.token })).status).toBe(200);
+		const refused = await api.get(`/api/users/${customer.user.id}`, { token: customer.token });
+		expect(refused.status).toBe(403);
+		expect(refused.body).toMatchObject({ name: "ForbiddenError" });
+		expect((await api.get(`/api/users/${customer.user.id}`)).status).toBe(401);
 	});
 
 	it("let the seeded admin list and read accounts, without password hashes", async () => {

@@ -30,6 +30,19 @@ describe("the gateway's account cache", () => {
 		expect(load).toHaveBeenCalledTimes(2);
 	});
 
+	it("shows an account it keeps without loading, and none once expired or cleaned", async () => {
+		const accounts = cache();
+		expect(accounts.peek("token-1")).toBeUndefined();
+		await accounts.get("token-1", counting(500));
+		expect(accounts.peek("token-1")).toBe("ann");
+		now = 500;
+		expect(accounts.peek("token-1")).toBeUndefined();
+		now = 0;
+		await accounts.get("token-2", counting());
+		accounts.clear();
+		expect(accounts.peek("token-2")).toBeUndefined();
+	});
+
 	it("forgets every account on a clean", async () => {
 		const accounts = cache();
 		const load = counting();
