@@ -17,7 +17,7 @@ import type { ServiceSchema } from "moleculer";
 import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { DurableEvents } from "../mixins/durable-events.mixin";
 import { DAY_PATTERN, dayRange } from "../src/analytics/date-range";
-import { eventView, receiveEvent, retentionCutoff, type InboxEntry, type LogEntry } from "../src/analytics/record";
+import { ANALYTICS_LOG, EVENTS_PAGE_SORT, eventView, receiveEvent, retentionCutoff, type InboxEntry, type LogEntry } from "../src/analytics/record";
 import { salesReport, summaryReport, topProductsReport, type SalesRow, type Summary, type TopProduct } from "../src/analytics/reports";
 import { roll, type RollStores } from "../src/analytics/roll";
 import { DAY_METRICS, type RollupDoc } from "../src/analytics/rollups";
@@ -150,10 +150,7 @@ const AnalyticsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			async handler(ctx: AppContext<PageRequest & { type?: string }>) {
 				const query = ctx.params.type ? { type: ctx.params.type } : {};
 				const { pageSize, offset } = pageWindow(ctx.params);
-				const [rows, total] = await Promise.all([
-					this.log.find(query, { sort: { at: -1, receivedAt: -1 }, skip: offset, limit: pageSize }),
-					this.log.count(query),
-				]);
+				const [rows, total] = await Promise.all([this.log.find(query, { sort: EVENTS_PAGE_SORT, skip: offset, limit: pageSize }), this.log.count(query)]);
 				return mapPage(toPage(rows, total, ctx.params), eventView);
 			},
 		},
@@ -228,7 +225,7 @@ const AnalyticsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 
 	created() {
 		this.inbox = openCollection<InboxEntry>({ name: "analytics_inbox", indexes: ["receivedAt"] });
-		this.log = openCollection<LogEntry>({ name: "analytics_log", indexes: ["receivedAt", "type", "at"] });
+		this.log = openCollection<LogEntry>(ANALYTICS_LOG);
 		this.rollAgain = false;
 		this.stopping = false;
 	},

@@ -10,7 +10,7 @@
  */
 import type { BusinessEvent } from "../events";
 import { MalformedEventError } from "../errors";
-import type { Collection } from "../storage/collection";
+import type { Collection, CollectionSpec } from "../storage/collection";
 import { rollupChanges } from "./rollups";
 
 /** An event waiting to be counted; its `_id` is the event's id. */
@@ -18,6 +18,15 @@ export type InboxEntry = { _id: string; type: string; at: string; data: unknown;
 
 /** An entry of the event log: the event as counted, and the batch that counted it. */
 export type LogEntry = InboxEntry & { batchId: string };
+
+/**
+ * The log's collection: the purge goes by `receivedAt`; the events page newest first, by
+ * `at`, or by `type` then `at` (so that a page of one type reads that page only, however long the log).
+ */
+export const ANALYTICS_LOG: CollectionSpec = { name: "analytics_log", indexes: ["receivedAt", "at", ["type", "at"]] };
+
+/** The order of the events page: newest first (and of the same moment, the one received last). */
+export const EVENTS_PAGE_SORT = { at: -1, receivedAt: -1 } as const;
 
 /** A log entry as the `events` action shows it. */
 export type EventView = { eventId: string; type: string; at: string; data: unknown };

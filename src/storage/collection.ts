@@ -17,8 +17,11 @@ export type { FindOptions, Keyed };
 export type CollectionSpec = {
 	/** Collection name (and file name embedded); unique across the shop. */
 	name: string;
-	/** Single-field indexes, for the few queries and sorts not by key (sweeps, the oldest first). */
-	indexes?: string[];
+	/**
+	 * Indexes, for the few queries and sorts not by key (sweeps, the oldest first): a field, or
+	 * fields in order (a compound index: an equality on the first, a sort on the next).
+	 */
+	indexes?: (string | readonly string[])[];
 };
 
 export interface Collection<T extends Keyed> {
@@ -42,11 +45,16 @@ export function isDuplicateKeyError(err: unknown): boolean {
 	return err instanceof DuplicateKeyError || (err as { code?: number } | null)?.code === 11000;
 }
 
+/** Each index of `spec` as its fields in order, ascending. */
+function indexFields(spec: CollectionSpec): Record<string, 1>[] {
+	return (spec.indexes ?? []).map(index => Object.fromEntries((typeof index === "string" ? [index] : index).map(field => [field, 1 as const])));
+}
+
 function mongoCollection<T extends Keyed>(spec: CollectionSpec): Collection<T> {
 	// The driver's collection on the connection the service's adapter opened: plain documents, no mongoose casting.
 	type Doc = mongoose.mongo.Document;
 	const collection = () => mongoose.connection.collection<Doc>(spec.name);
-	const indexed = Promise.all((spec.indexes ?? []).map(field => mongoose.connection.asPromise().then(() => collection().createIndex({ [field]: 1 }))));
+	const indexed = Promise.all(indexFields(spec).map(fields => mongoose.connection.asPromise().then(() => collection().createIndex(fields))));
 	indexed.catch(() => undefined);
 	return {
 		byId: async id => (await collection().findOne({ _id: id } as Doc)) as T | null,
@@ -82,7 +90,7 @@ export function openCollection<T extends Keyed>(spec: CollectionSpec): Collectio
 		: openSqliteCollection<T>(
 				spec.name,
 				dataDir,
-				(spec.indexes ?? []).map(field => ({ fields: { [field]: 1 } })),
+				indexFields(spec).map(fields => ({ fields })),
 			);
 }
 

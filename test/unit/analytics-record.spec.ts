@@ -1,7 +1,17 @@
 import type { BusinessEvent } from "../../src/events";
 import { MalformedEventError } from "../../src/errors";
-import { eventView, inboxEntry, receiveEvent, retentionCutoff, type InboxEntry, type LogEntry } from "../../src/analytics/record";
+import {
+	ANALYTICS_LOG,
+	EVENTS_PAGE_SORT,
+	eventView,
+	inboxEntry,
+	receiveEvent,
+	retentionCutoff,
+	type InboxEntry,
+	type LogEntry,
+} from "../../src/analytics/record";
 import { openCollection } from "../../src/storage/collection";
+import type { SqliteCollection } from "../../src/storage/sqlite-collection";
 
 const NOW = new Date("2026-11-25T12:00:00.000Z");
 
@@ -37,4 +47,19 @@ it("fails an event it cannot count before writing anything, so that it is retrie
 it("shows a log entry as the event it was, and dates the end of retention", () => {
 	expect(eventView({ ...inboxEntry(paid, NOW), batchId: "b1" })).toEqual({ eventId: "evt-1", type: "order.paid", at: paid.at, data: paid.data });
 	expect(retentionCutoff(NOW, 90)).toBe("2026-08-27T12:00:00.000Z");
+});
+
+it("reads a page of the log, of every type or of one, and the entries past retention, from an index, however long the log", () => {
+	const log = openCollection<LogEntry>(ANALYTICS_LOG) as unknown as SqliteCollection<LogEntry>;
+	try {
+		const page = log.plan({}, EVENTS_PAGE_SORT).join(" | ");
+		const ofOneType = log.plan({ type: "order.paid" }, EVENTS_PAGE_SORT).join(" | ");
+		expect(page).toMatch(/USING INDEX by_at\b/);
+		expect(ofOneType).toMatch(/USING INDEX by_type_at\b/);
+		// Ties of `at` are ordered by receivedAt as they come; no sort of the whole log, or of a whole type.
+		for (const plan of [page, ofOneType]) expect(plan).not.toMatch(/TEMP B-TREE FOR ORDER BY/);
+		expect(log.plan({ receivedAt: { $lt: NOW.toISOString() } }).join()).toMatch(/USING (COVERING )?INDEX by_receivedAt\b/);
+	} finally {
+		log.close();
+	}
 });
