@@ -125,7 +125,7 @@ const apiRoute = {
 	onBeforeCall(ctx: Context<unknown, Meta>, _route: unknown, req: IncomingRequest) {
 		ctx.meta.headers = { "idempotency-key": req.headers["idempotency-key"] as string | undefined };
 	},
-	// An anonymous read of a cached action is kept whole for the next one (keepResponse).
+	// A read of a cached action is kept whole for the next caller it may go to (keepResponse).
 	onAfterCall(this: GatewayThis, ctx: Context<unknown, Meta>, _route: unknown, req: CacheableRequest, _res: ServerResponse, data: unknown) {
 		this.keepResponse(ctx, req, data);
 		return data;
@@ -358,7 +358,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> 
 			if (!kept || !this.responses || !cacher || !alwaysCached(cache) || !action?.name || typeof data !== "object" || data === null) return;
 			const { $statusCode, $responseHeaders, $responseType, $location } = ctx.meta as Record<string, unknown>;
 			if ($statusCode !== undefined || $responseHeaders !== undefined || $responseType !== undefined || $location !== undefined) return;
-			const owner = ownerOf(cache.keys, ctx.meta.user ?? null);
+			const owner = cache.keygen || cacher.opts.keygen ? null : ownerOf(cache.keys, ctx.meta.user ?? null);
 			if (!owner) return;
 			// The key the action's own answer is cached under (as the cacher computes it), which a clean names.
 			const cacheKey = cacher.getCacheKey(action as unknown as string, cache, { params: req.$params, meta: ctx.meta } as unknown as Context);
@@ -467,9 +467,10 @@ const ApiService: ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> 
 			if (match) this.responses?.clean(match);
 		},
 
-		/** A gateway that was cut off from the others may have missed cleans. */
+		/** A gateway that was cut off from the others may have missed cleans, of answers and of accounts. */
 		"$transporter.connected"(this: GatewayThis) {
 			this.responses?.clear();
+			this.accounts.clear();
 		},
 
 		/** A service came or went: a path of one that has gone answers 503 at once, not what was kept of it. */

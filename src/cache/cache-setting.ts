@@ -4,7 +4,7 @@
  * the near cacher and the gateway's response cache each need to know which answers an action
  * can have in a cache, and under which keys.
  */
-export type CacheOptions = { enabled?: unknown; keys?: string[]; ttl?: number };
+export type CacheOptions = { enabled?: unknown; keys?: string[]; ttl?: number; keygen?: unknown };
 
 /** The action's cache options (`{}` for `cache: true`); null for an action that is never cached. */
 export function cacheOptionsOf(action: unknown): CacheOptions | null {

@@ -42,15 +42,16 @@ export type Caller = { id: string; role: string } | null;
 export type Owner = "everyone" | { user: string };
 
 /**
- * Whose the answer of an action cached under `keys` is: everyone's when the keys name no
- * meta (the cacher gives every caller the same answer), the caller's own when they name the
- * caller (`#user.id`); null when it is not to be kept: keys that name other meta, or a
- * caller's own answer with nobody signed in.
+ * Whose the answer of an action cached under `keys` is: everyone's when the keys name only
+ * params (the cacher gives every caller the same answer), the caller's own when they name
+ * the caller too (`#user.id`); null when it is not to be kept: keys that name other meta or
+ * a header of the call (`@...`), or a caller's own answer with nobody signed in. (An action
+ * with a `keygen` of its own is never kept: its keys say nothing.)
  */
 export function ownerOf(keys: readonly string[] | undefined, caller: Caller): Owner | null {
-	const meta = (keys ?? []).filter(key => key.startsWith("#"));
-	if (meta.length === 0) return "everyone";
-	if (!caller || meta.some(key => !key.startsWith("#user."))) return null;
+	const notParams = (keys ?? []).filter(key => key.startsWith("#") || key.startsWith("@"));
+	if (notParams.length === 0) return "everyone";
+	if (!caller || notParams.some(key => !key.startsWith("#user."))) return null;
 	return { user: caller.id };
 }
 

@@ -145,6 +145,23 @@ describe("profile", () => {
 		expect((await api.get("/api/users/me", { token: bob.token })).body.name).toBe("Bob");
 	});
 
+	it("checks a token it knew again after the gateway reconnects, as it may have missed a change of the user", async () => {
+		const { token, user } = await newCustomer(api);
+		await waitFor(
+			async () => ((await shop.brokers[0].call<{ events: number }>("users.outboxBacklog")).events === 0 ? true : undefined),
+			"the users' outbox relayed",
+		);
+		for (let i = 0; i < 2; i++) expect((await api.get("/api/users/me", { token })).status).toBe(200);
+		const lookups = jest.spyOn(shop.brokers[0].cacher!, "get");
+		try {
+			for (const broker of shop.brokers) await broker.broadcastLocal("$transporter.connected");
+			expect((await api.get("/api/users/me", { token })).body).toMatchObject({ id: user.id });
+			expect(lookups.mock.calls.map(([key]) => key)).toEqual(expect.arrayContaining([`users.tokenHolder:${user.id}`]));
+		} finally {
+			lookups.mockRestore();
+		}
+	});
+
 	it("refuses a password that is too short with 422 and keeps the old one", async () => {
 		const { token, user, password } = await newCustomer(api);
 		const res = await api.patch("/api/users/me", { password: "short", currentPassword: password }, { token });

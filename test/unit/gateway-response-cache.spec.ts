@@ -132,6 +132,8 @@ describe("the gateway's response cache", () => {
 			// A caller's own answer with nobody signed in, or keys that name other meta: not kept.
 			expect(ownerOf(["#user.id"], null)).toBeNull();
 			expect(ownerOf(["#headers.accept", "#user.id"], ann)).toBeNull();
+			expect(ownerOf(["id", "@accept-language"], null)).toBeNull();
+			expect(ownerOf(["@accept-language", "#user.id"], ann)).toBeNull();
 		});
 	});
 });
