@@ -8,7 +8,7 @@
  * `requestId` names the request that caused it, so that consumers log with it, and
  * `trace` lets the consumer's span continue the trace of that request.
  */
-import { randomBytes } from "node:crypto";
+import { randomFillSync } from "node:crypto";
 import { currentRequestID, currentTraceParent } from "./request-context";
 
 /** Why a card was declined (the 402's `type`, payment.failed's and order.payment_failed's `reason`). */
@@ -110,6 +110,10 @@ export type BusinessEvent<T = Record<string, unknown>> = { id: string; type: str
 /** An event of a known type, its data typed from the catalog. */
 export type EventOf<K extends EventType> = BusinessEvent<EventPayloads[K]> & { type: K };
 
+/** Random bytes for event ids, drawn 4 KB at a time as node:crypto does for randomUUID: one call to the system's generator for 256 ids. */
+const idBytes = Buffer.alloc(4096);
+let idBytesUsed = idBytes.length;
+
 /**
  * A new event's id: a UUID of version 7 (RFC 9562), whose first 48 bits are the time in
  * milliseconds and the other 74 random. Ids of events from the same moment sort together,
@@ -117,7 +121,11 @@ export type EventOf<K extends EventType> = BusinessEvent<EventPayloads[K]> & { t
  * keys) add each new one at the end of their index, not on a random page of it.
  */
 export function newEventId(now = Date.now()): string {
-	const bytes = randomBytes(16);
+	if (idBytesUsed + 16 > idBytes.length) {
+		randomFillSync(idBytes);
+		idBytesUsed = 0;
+	}
+	const bytes = idBytes.subarray(idBytesUsed, (idBytesUsed += 16));
 	bytes.writeUIntBE(now, 0, 6);
 	bytes[6] = 0x70 | (bytes[6] & 0x0f);
 	bytes[8] = 0x80 | (bytes[8] & 0x3f);

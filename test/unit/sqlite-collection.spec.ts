@@ -128,6 +128,15 @@ describe("the embedded store (SQLite)", () => {
 		expect(await docs.find({})).toEqual([{ _id: "b", tag: "x" }]);
 	});
 
+	it("refuses a field name that begins with $ or holds a dot, however deep, as NeDB does, and writes nothing", async () => {
+		const docs = new SqliteCollection<{ _id: string; [field: string]: unknown }>("docs", null);
+		await expect(docs.insert({ _id: "a", $where: "1" })).rejects.toThrow(/cannot begin with the \$ character/);
+		await expect(docs.insert({ _id: "a", items: [{ "unit.price": 1 }] })).rejects.toThrow(/cannot contain a \./);
+		await docs.insert({ _id: "b", note: "$ and . are fine in values", at: new Date("2026-12-04T00:00:00.000Z") });
+		await expect(docs.updateOne({ _id: "b" }, { $set: { meta: { deep: { $gt: 1 } } } })).rejects.toThrow(/cannot begin with the \$ character/);
+		expect(await docs.find({})).toEqual([{ _id: "b", note: "$ and . are fine in values", at: new Date("2026-12-04T00:00:00.000Z") }]);
+	});
+
 	it("refuses a second document with a unique key, on insert and on update, and writes nothing", async () => {
 		const users = new SqliteCollection<{ _id: string; email: string; name?: string }>("users", null, [{ fields: { email: 1 }, unique: true }]);
 		await users.insert({ _id: "a", email: "a@shop.test" });
