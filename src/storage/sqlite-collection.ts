@@ -21,11 +21,11 @@
  * picked. An index field holds a string, a finite number or a boolean (or nothing): a write
  * that puts anything else there is refused, which is what keeps the SQL part exact.
  */
-import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync } from "node:fs";
 import path from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { Types } from "mongoose";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const model = require("@seald-io/nedb/lib/model.js") as {
@@ -161,7 +161,12 @@ function* linesOf(file: string): Generator<string> {
 const SQLITE_BUSY = 5;
 
 /** A document id, as NeDB makes them: 16 random characters. */
-const newId = () => randomBytes(12).toString("base64url").slice(0, 16);
+/**
+ * The id of a document inserted without one: a MongoDB ObjectId's hex, as MongoDB would give
+ * it. Its first bytes are the time, so new documents go at the end of the id index rather
+ * than on a random page of it.
+ */
+const newId = () => new Types.ObjectId().toHexString();
 
 /** The writes of one turn of the event loop, in one transaction, and the promise of its commit. */
 type Group = { committed: Promise<void>; settle(err?: unknown): void };

@@ -128,6 +128,15 @@ describe("the embedded store (SQLite)", () => {
 		expect(await docs.find({})).toEqual([{ _id: "b", tag: "x" }]);
 	});
 
+	it("gives a document inserted without an id an ObjectId, as MongoDB would: later ones sort after earlier ones", async () => {
+		const docs = new SqliteCollection<{ _id: string; n: number }>("docs", null);
+		const first = await docs.insert({ n: 1 } as { _id: string; n: number });
+		const second = await docs.insert({ n: 2 } as { _id: string; n: number });
+		expect(first._id).toMatch(/^[0-9a-f]{24}$/);
+		expect([second._id, first._id].sort()).toEqual([first._id, second._id]);
+		expect((await docs.find({}, { sort: { _id: 1 } })).map(doc => doc.n)).toEqual([1, 2]);
+	});
+
 	it("refuses a field name that begins with $ or holds a dot, however deep, as NeDB does, and writes nothing", async () => {
 		const docs = new SqliteCollection<{ _id: string; [field: string]: unknown }>("docs", null);
 		await expect(docs.insert({ _id: "a", $where: "1" })).rejects.toThrow(/cannot begin with the \$ character/);
