@@ -63,7 +63,7 @@ const NotificationsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			indexes: [
 				// One notification per event and user: a redelivered event stores nothing.
 				{ fields: { dedupKey: 1 }, unique: true },
-				{ fields: { userId: 1 } },
+				// A user's page, newest first, and their unread ones (each serves a query on userId alone too).
 				{ fields: { userId: 1, createdAt: -1 } },
 				{ fields: { userId: 1, read: 1 } },
 			],
