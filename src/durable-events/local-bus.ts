@@ -2,14 +2,22 @@
  * The bus of a shop without a transporter: in the process, with the same contract as
  * JetStream (one delivery per group, retries that outlast outages, dead letters that can
  * be replayed; events for a group whose members are all stopped wait for the next one).
- * It keeps nothing on disk, so the outbox keeps each event for it: `publish` answers only
+ * It keeps no events on disk, so the outbox keeps each event for it: `publish` answers only
  * once every group has handled the event (or given up on it), and until then the event
- * stays owed in the document that recorded it, to be relayed again after a crash. Dead
- * letters live in memory. Brokers of one namespace in one process (the Fake transporter of
- * the tests) share one bus.
+ * stays owed in the document that recorded it, to be relayed again after a crash. What a
+ * group gave up on is then owed by the bus: a dead letter is stored (the `dead_letters`
+ * collection, on the shop's store) before `publish` answers, and a replayed one stays
+ * stored until its new delivery is over. Brokers of one namespace in one process (the Fake
+ * transporter of the tests) share one bus.
  */
 import type { BusinessEvent } from "../events";
+import { openCollection, type Collection } from "../storage/collection";
 import { afterFailure, type DeadLetter, type DeliveryPolicy, type EventBus, type EventHandler } from "./bus";
+
+/** A dead letter as stored: one per group and event (`<group>:<event id>`), its latest failure. */
+type StoredLetter = Omit<DeadLetter, "id"> & { _id: string };
+
+const letterOf = ({ _id, ...letter }: StoredLetter): DeadLetter => ({ id: _id, ...letter });
 
 /** `waiting`: the deliveries that wait for a member of the group, each to go on once one subscribes. */
 type Group = { members: EventHandler[]; next: number; waiting: (() => void)[] };
@@ -17,12 +25,13 @@ type Group = { members: EventHandler[]; next: number; waiting: (() => void)[] };
 class LocalBus implements EventBus {
 	/** type -> group -> members */
 	private readonly groups = new Map<string, Map<string, Group>>();
-	private readonly dead = new Map<string, DeadLetter>();
-	private deadSeq = 0;
+	/** The brokers that opened this bus and have not closed it. */
+	users = 0;
 
 	constructor(
 		private readonly policy: DeliveryPolicy,
 		private readonly onDeadLetter: (letter: DeadLetter, err: unknown) => void,
+		private readonly letters: Collection<StoredLetter>,
 	) {}
 
 	readonly storesEvents = false;
@@ -43,9 +52,7 @@ class LocalBus implements EventBus {
 			} catch (err) {
 				const next = afterFailure(this.policy, err, attempt);
 				if (next === "dead-letter") {
-					const letter = { id: String(++this.deadSeq), group: name, event, error: String(err), failedAt: new Date().toISOString(), deliveries: attempt };
-					this.dead.set(letter.id, letter);
-					this.onDeadLetter(letter, err);
+					this.onDeadLetter(await this.storeLetter(name, event, err, attempt), err);
 					return;
 				}
 				await new Promise(resolve => setTimeout(resolve, next.retryInMs).unref());
@@ -65,29 +72,55 @@ class LocalBus implements EventBus {
 		};
 	}
 
+	/**
+	 * Stores the dead letter of `event` in `group` (before the publish that delivered it
+	 * answers: the outbox lets go of the event then); a second failure of a replayed event
+	 * replaces the first.
+	 */
+	private async storeLetter(group: string, event: BusinessEvent, err: unknown, deliveries: number): Promise<DeadLetter> {
+		const letter: StoredLetter = { _id: `${group}:${event.id}`, group, event, error: String(err), failedAt: new Date().toISOString(), deliveries };
+		if (!(await this.letters.insertIfNew(letter))) {
+			const { _id, ...failure } = letter;
+			await this.letters.updateOne({ _id }, { $set: failure });
+		}
+		return letterOf(letter);
+	}
+
 	async deadLetters(limit: number): Promise<DeadLetter[]> {
-		return [...this.dead.values()].slice(0, limit);
+		return (await this.letters.find({}, { sort: { failedAt: 1 }, limit })).map(letterOf);
 	}
 
 	async replay(deadLetterId: string): Promise<boolean> {
-		const letter = this.dead.get(deadLetterId);
-		if (!letter) return false;
-		this.dead.delete(deadLetterId);
+		const stored = await this.letters.byId(deadLetterId);
+		if (!stored) return false;
 		// In the background: the replay is asked for, not waited on (the event may fail again, and be retried for long).
-		void this.publish(letter.event);
+		// The dead letter goes once every group has the event, unless it failed again meanwhile (a newer failedAt).
+		void this.publish(stored.event)
+			.then(() => this.letters.removeOne({ _id: stored._id, failedAt: stored.failedAt }))
+			.catch(() => undefined);
 		return true;
 	}
 
-	async close(): Promise<void> {}
+	async close(): Promise<void> {
+		this.users -= 1;
+		if (this.users > 0) return;
+		for (const [namespace, bus] of buses) if (bus === this) buses.delete(namespace);
+		this.letters.close();
+	}
 }
 
 const buses = new Map<string, LocalBus>();
 
+/** Where the in-process bus keeps dead letters, on the shop's store (a SQLite file in DATA_DIR embedded). */
+const DEAD_LETTERS = { name: "dead_letters", indexes: ["failedAt"] };
+
+/** The bus of `namespace` in this process, opened by each broker that uses it and closed by each (`close`). */
 export function localBus(namespace: string, policy: DeliveryPolicy, onDeadLetter: (letter: DeadLetter, err: unknown) => void): EventBus {
 	let bus = buses.get(namespace);
 	if (!bus) {
-		bus = new LocalBus(policy, onDeadLetter);
+		bus = new LocalBus(policy, onDeadLetter, openCollection<StoredLetter>(DEAD_LETTERS));
 		buses.set(namespace, bus);
 	}
+	bus.users += 1;
 	return bus;
 }

@@ -1,4 +1,7 @@
 /** The in-process event bus keeps the delivery contract of JetStream: once per group, retries, dead letters. */
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { Errors } from "moleculer";
 import { afterFailure, backoff, waitedBefore } from "../../src/durable-events/bus";
 import { localBus } from "../../src/durable-events/local-bus";
@@ -73,8 +76,61 @@ it("lists dead letters and replays one: the group that gave up gets the event ag
 	expect(await bus.replay(letter.id)).toBe(true);
 	await waitFor(() => (handled.length ? true : undefined), "the replayed event");
 	expect(handled).toEqual([event.id]);
-	expect(await bus.deadLetters(10)).toEqual([]);
+	await waitFor(async () => ((await bus.deadLetters(10)).length === 0 ? true : undefined), "the dead letter gone");
 	expect(await bus.replay(letter.id)).toBe(false);
+});
+
+it("keeps a replayed dead letter until its new delivery is over, and its latest failure when it fails again", async () => {
+	const bus = fresh();
+	let failures = 0;
+	await bus.subscribe("fragile", "order.paid", async () => {
+		failures += 1;
+		throw new Error(`failure ${failures}`);
+	});
+	await bus.publish(businessEvent("order.paid", {}) as BusinessEvent);
+	const [letter] = await bus.deadLetters(10);
+	expect(letter.error).toContain("failure 3");
+	expect(await bus.replay(letter.id)).toBe(true);
+	await waitFor(() => (failures === 6 ? true : undefined), "the replay's three deliveries");
+	await new Promise(resolve => setTimeout(resolve, 50));
+	expect(await bus.deadLetters(10)).toEqual([expect.objectContaining({ id: letter.id, error: expect.stringContaining("failure 6") })]);
+});
+
+it("keeps dead letters on the shop's store: a restart finds them, and can replay them", async () => {
+	const dataDir = mkdtempSync(path.join(os.tmpdir(), "local-bus-"));
+	/** The bus module as a new process loads it, with the shop's data in `dataDir`. */
+	const restarted = () => {
+		let load!: typeof localBus;
+		jest.isolateModules(() => (load = jest.requireActual<typeof import("../../src/durable-events/local-bus")>("../../src/durable-events/local-bus").localBus));
+		return load("restart", policy, () => undefined);
+	};
+	const before = process.env.DATA_DIR;
+	process.env.DATA_DIR = dataDir;
+	try {
+		const first = restarted();
+		await first.subscribe("fragile", "order.paid", async () => {
+			throw new Error("a bug");
+		});
+		const event = businessEvent("order.paid", { orderId: "o1" }) as BusinessEvent;
+		// The publish answers once the group gave up and the dead letter is stored: the outbox lets go of the event then.
+		await first.publish(event);
+		await first.close();
+
+		const again = restarted();
+		const [letter] = await again.deadLetters(10);
+		expect(letter).toMatchObject({ group: "fragile", event: { id: event.id }, error: expect.stringContaining("a bug") });
+		const handled: string[] = [];
+		await again.subscribe("fragile", "order.paid", async replayed => void handled.push(replayed.id));
+		expect(await again.replay(letter.id)).toBe(true);
+		await waitFor(() => (handled.length ? true : undefined), "the replayed event");
+		expect(handled).toEqual([event.id]);
+		await waitFor(async () => ((await again.deadLetters(10)).length === 0 ? true : undefined), "the dead letter gone");
+		await again.close();
+	} finally {
+		if (before === undefined) delete process.env.DATA_DIR;
+		else process.env.DATA_DIR = before;
+		rmSync(dataDir, { recursive: true, force: true });
+	}
 });
 
 it("keeps an event for a group whose members are all stopped, and delivers it to the next one; the publish answers then", async () => {
