@@ -42,7 +42,7 @@ export interface DurableEventsMethods {
 	relayOutbox(): Promise<number>;
 	/** The dead letters of every group, oldest first. */
 	fetchDeadLetters(limit: number): Promise<DeadLetter[]>;
-	/** Publishes a dead letter's event again and drops it; false when there is no such dead letter. */
+	/** Publishes a dead letter's event again and drops it (see EventBus.replay); false when there is no such dead letter. */
 	resendDeadLetter(id: string): Promise<boolean>;
 }
 

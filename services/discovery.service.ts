@@ -48,7 +48,7 @@ const DiscoveryService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 			},
 		},
 
-		/** Sends a dead letter's event again (consumers are idempotent: only the one that gave up acts) and drops the dead letter. */
+		/** Sends a dead letter's event again (consumers are idempotent: only the one that gave up acts) and drops the dead letter (embedded: once the event is delivered again). */
 		replayDeadLetter: {
 			rest: "POST /dead-letters/:id/replay",
 			auth: "admin",

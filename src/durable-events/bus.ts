@@ -33,9 +33,10 @@ export interface EventBus {
 	/** The dead letters, oldest first, at most `limit`. */
 	deadLetters(limit: number): Promise<DeadLetter[]>;
 	/**
-	 * Publishes a dead letter's event again and removes the dead letter; false when there is
-	 * no such dead letter. Every group receives the event again: consumers are idempotent
-	 * by event id, so only the group that had given up does anything with it.
+	 * Publishes a dead letter's event again and removes the dead letter (JetStream at once;
+	 * the in-process bus once every group has it again, unless it failed again); false when
+	 * there is no such dead letter. Every group receives the event again: consumers are
+	 * idempotent by event id, so only the group that had given up does anything with it.
 	 */
 	replay(deadLetterId: string): Promise<boolean>;
 	close(): Promise<void>;

@@ -10,14 +10,14 @@
  * stored until its new delivery is over. Brokers of one namespace in one process (the Fake
  * transporter of the tests) share one bus.
  */
-import type { BusinessEvent } from "../events";
+import { newEventId, type BusinessEvent } from "../events";
 import { openCollection, type Collection } from "../storage/collection";
 import { afterFailure, type DeadLetter, type DeliveryPolicy, type EventBus, type EventHandler } from "./bus";
 
-/** A dead letter as stored: one per group and event (`<group>:<event id>`), its latest failure. */
-type StoredLetter = Omit<DeadLetter, "id"> & { _id: string };
+/** A dead letter as stored: one per group and event (`<group>:<event id>`), its latest failure (`failure`: that failure's own id). */
+type StoredLetter = Omit<DeadLetter, "id"> & { _id: string; failure: string };
 
-const letterOf = ({ _id, ...letter }: StoredLetter): DeadLetter => ({ id: _id, ...letter });
+const letterOf = ({ _id, failure: _failure, ...letter }: StoredLetter): DeadLetter => ({ id: _id, ...letter });
 
 /** `waiting`: the deliveries that wait for a member of the group, each to go on once one subscribes. */
 type Group = { members: EventHandler[]; next: number; waiting: (() => void)[] };
@@ -73,16 +73,16 @@ class LocalBus implements EventBus {
 	}
 
 	/**
-	 * Stores the dead letter of `event` in `group` (before the publish that delivered it
-	 * answers: the outbox lets go of the event then); a second failure of a replayed event
-	 * replaces the first.
+	 * Stores the dead letter of `event` in `group` before the publish that delivered it
+	 * answers (the outbox lets go of the event then; a store that fails makes the publish
+	 * fail, and the event stays owed). A new failure of a replayed event replaces the one before.
 	 */
 	private async storeLetter(group: string, event: BusinessEvent, err: unknown, deliveries: number): Promise<DeadLetter> {
-		const letter: StoredLetter = { _id: `${group}:${event.id}`, group, event, error: String(err), failedAt: new Date().toISOString(), deliveries };
-		if (!(await this.letters.insertIfNew(letter))) {
-			const { _id, ...failure } = letter;
-			await this.letters.updateOne({ _id }, { $set: failure });
-		}
+		const failedAt = new Date().toISOString();
+		const letter: StoredLetter = { _id: `${group}:${event.id}`, group, event, error: String(err), failedAt, deliveries, failure: newEventId() };
+		const { _id, ...latest } = letter;
+		// Inserted, or else updated; a replay that removes the letter in between makes it an insert again.
+		while (!(await this.letters.insertIfNew(letter)) && !(await this.letters.updateOne({ _id }, { $set: latest })));
 		return letterOf(letter);
 	}
 
@@ -94,9 +94,9 @@ class LocalBus implements EventBus {
 		const stored = await this.letters.byId(deadLetterId);
 		if (!stored) return false;
 		// In the background: the replay is asked for, not waited on (the event may fail again, and be retried for long).
-		// The dead letter goes once every group has the event, unless it failed again meanwhile (a newer failedAt).
+		// The dead letter goes once every group has the event, unless it failed again meanwhile (another failure).
 		void this.publish(stored.event)
-			.then(() => this.letters.removeOne({ _id: stored._id, failedAt: stored.failedAt }))
+			.then(() => this.letters.removeOne({ _id: stored._id, failure: stored.failure }))
 			.catch(() => undefined);
 		return true;
 	}

@@ -142,7 +142,7 @@ export interface paths {
         put?: never;
         /**
          * Send a dead letter's event again and drop the dead letter
-         * @description Consumers are idempotent by event id: only the service that gave up acts on it.
+         * @description Consumers are idempotent by event id: only the service that gave up acts on it. With NATS the dead letter goes at once; in the embedded shop once every service has the event again (a new failure replaces it).
          */
         post: operations["discovery.replayDeadLetter"];
         delete?: never;

@@ -241,7 +241,7 @@ test("an operator changes stock, sends a promotion the shopper receives, and rep
 	expect(await accessibilityProblems(admin)).toEqual([]);
 	mailroom.closed = false;
 	await letter.getByRole("button", { name: "Replay" }).click();
-	await admin.getByText("promotion.created replayed to mailroom.").waitFor();
+	await admin.getByText("promotion.created replayed to mailroom; the dead letter goes once the event is handled.").waitFor();
 	await admin.getByTestId("no-dead-letters").waitFor();
 	await waitFor(() => (mailroom.received.length === 1 ? true : undefined), "the replayed promotion");
 	await admin.context().close();

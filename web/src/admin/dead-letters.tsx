@@ -18,7 +18,7 @@ export function DeadLetters() {
 		setNotice(null);
 		try {
 			await api.post(`/api/discovery/dead-letters/${encodeURIComponent(letter.id)}/replay`);
-			setNotice(`${letter.event.type} replayed to ${letter.group}.`);
+			setNotice(`${letter.event.type} replayed to ${letter.group}; the dead letter goes once the event is handled.`);
 		} catch (err) {
 			setError(err);
 		}
