@@ -12,6 +12,7 @@ import { NearCachedCalls } from "../mixins/near-cached-calls.mixin";
 import { config } from "../src/config";
 import { Errors } from "moleculer";
 import { errorType, ForbiddenError, NotFoundError, UnauthorizedError } from "../src/errors";
+import { authVerdict } from "../src/auth/caller";
 import { readToken } from "../src/auth/tokens";
 import { AccountCache } from "../src/gateway/account-cache";
 import { EncodedAnswers } from "../src/gateway/encoded-answers";
@@ -444,11 +445,11 @@ const ApiService: ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> 
 		/** Enforces the `auth` declared on the action being called. */
 		async authorize(ctx: AppContext, _route: unknown, req: IncomingRequest) {
 			const requirement = (req.$action as { auth?: AuthRequirement } | undefined)?.auth;
-			if (!requirement) return;
-			const user = ctx.meta.user;
-			if (!user) throw new UnauthorizedError();
-			if (requirement === "admin" && user.role !== "admin") throw new ForbiddenError("This needs an admin account");
-			await this.limitPasswordChecks(req, user);
+			const user = ctx.meta.user ?? null;
+			const verdict = authVerdict(requirement, user);
+			if (verdict === "unauthorized") throw new UnauthorizedError();
+			if (verdict === "forbidden") throw new ForbiddenError("This needs an admin account");
+			if (requirement && user) await this.limitPasswordChecks(req, user);
 		},
 
 		/** A stolen token must not buy unlimited guesses of the current password: changes are counted per account. */

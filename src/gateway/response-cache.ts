@@ -21,6 +21,7 @@
  */
 import { LRUCache } from "lru-cache";
 import { Utils } from "moleculer";
+import { authVerdict } from "../auth/caller";
 import type { AuthRequirement } from "../types";
 
 /**
@@ -55,11 +56,6 @@ export function ownerOf(keys: readonly string[] | undefined, caller: Caller): Ow
 	return { user: caller.id };
 }
 
-/** Whether an answer the action's `auth` guards may go to `caller`. */
-export function mayHave(auth: AuthRequirement | undefined, caller: Caller): boolean {
-	return auth === undefined || (caller !== null && (auth === "required" || caller.role === "admin"));
-}
-
 /** Where an answer is kept: its URL, after its owner's id when it is one user's. */
 const entryKey = (url: string, owner: Owner) => (owner === "everyone" ? url : `${owner.user} ${url}`);
 
@@ -85,7 +81,7 @@ export class ResponseCache {
 	/** The answer kept for `url` that `caller` may have: everyone's, else the caller's own. */
 	get(url: string, caller: Caller): CachedResponse | undefined {
 		const entry = this.entries.get(url) ?? (caller ? this.entries.get(entryKey(url, { user: caller.id })) : undefined);
-		return entry && mayHave(entry.auth, caller) ? entry : undefined;
+		return entry && authVerdict(entry.auth, caller) === "allowed" ? entry : undefined;
 	}
 
 	/** Where a call begins: what `set` wants to know that no clean came meanwhile. */

@@ -160,7 +160,6 @@ function* linesOf(file: string): Generator<string> {
 /** SQLite's result code for a file another connection holds (`database is locked`). */
 const SQLITE_BUSY = 5;
 
-/** A document id, as NeDB makes them: 16 random characters. */
 /**
  * The id of a document inserted without one: a MongoDB ObjectId's hex, as MongoDB would give
  * it. Its first bytes are the time, so new documents go at the end of the id index rather
