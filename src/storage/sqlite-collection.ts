@@ -466,7 +466,7 @@ export class SqliteCollection<T extends Keyed> {
 	/** Inserts `doc` unless one with its `_id` (or a unique key of it) exists: false then, and nothing written. */
 	async insertIfNew(doc: T): Promise<boolean> {
 		try {
-			await this.insert(doc);
+			await this.writes(() => this.store(doc));
 			return true;
 		} catch (err) {
 			if (err instanceof DuplicateKeyError) return false;
@@ -522,13 +522,18 @@ export class SqliteCollection<T extends Keyed> {
 		}
 	}
 
-	/** Inserts one document, its index columns beside it. */
+	/** Inserts one document and answers it as stored (a copy: nothing the caller holds is shared with it). */
 	private put(doc: object): T {
+		return deserialize<T>(this.store(doc));
+	}
+
+	/** Inserts one document, its index columns beside it; answers its text. */
+	private store(doc: object): string {
 		const stored = { ...doc, _id: (doc as Partial<Keyed>)._id ?? newId() } as T;
 		const text = serialize(stored);
 		const values = this.indexed.map(field => this.columnValue(stored, field));
 		this.run(() => this.statement(this.insertSql).run(stored._id, text, ...values));
-		return deserialize<T>(text);
+		return text;
 	}
 
 	/** Writes `doc` changed by `update`, and the index columns whose values it changed (only their indexes are touched). */
@@ -609,7 +614,7 @@ export class SqliteCollection<T extends Keyed> {
 		this.inTransaction(() =>
 			docs.forEach(doc => {
 				remove.run(doc._id);
-				this.put(doc);
+				this.store(doc);
 			}),
 		);
 		return docs.size;

@@ -112,6 +112,58 @@ describe("the embedded store (SQLite)", () => {
 		expect(await sqlite.find({}, { sort: { _id: 1 } })).toEqual(await nedb.findAsync({}).sort({ _id: 1 }));
 	});
 
+	it("changes a document exactly as NeDB does, for every kind of update, refusals included", async () => {
+		const start = () => ({
+			_id: "d1",
+			status: "pending",
+			amount: 5,
+			label: "x",
+			nothing: null,
+			tags: ["a"],
+			outbox: { e1: { type: "order.created", at: "2026-01-01T00:00:00.000Z" }, e2: { type: "order.paid" } },
+			outboxSize: 2,
+			nested: { deep: { n: 1 } },
+		});
+		const updates: object[] = [
+			{ $set: { status: "paid", "outbox.e3": { type: "x" } }, $inc: { outboxSize: 1 } },
+			{ $unset: { "outbox.e1": "", outboxSize: "" } },
+			{ $unset: { "outbox.e1": "" }, $inc: { outboxSize: -1 } },
+			{ $unset: { "missing.path": "", "outbox.none": "" } },
+			{ $set: { "made.on.the.way": 1 }, $inc: { "counts.new": 2, amount: 1.5 } },
+			{ $set: { "nested.deep.n": 2, "nested.other": [1] } },
+			{ $set: { a: 1 }, $unset: { a: "" } },
+			{ $set: { nested: {} }, $inc: { "nested.n": 1 } },
+			{ $set: { "tags.0": "b" } },
+			{ $set: { "label.x": 1 } },
+			{ $inc: { label: 1 } },
+			{ $inc: { amount: "1" } },
+			{ $set: { "nothing.x": 1 } },
+			{ $set: { _id: "other" } },
+			{ $set: { "bad.$key": 1 } },
+			{ $set: { bad: { "a.b": 1 } } },
+			{ $set: {} },
+			{ $push: { tags: "b" }, $set: { status: "paid" } },
+			{ status: "replaced" },
+			{},
+		];
+		for (const update of updates) {
+			const sqlite = new SqliteCollection<{ _id: string }>("docs", null, [{ fields: { status: 1 } }, { fields: { outboxSize: 1 }, sparse: true }]);
+			const nedb = new Datastore<{ _id: string }>();
+			await sqlite.insert(start());
+			await nedb.insertAsync(start());
+			const outcome = async (run: () => Promise<unknown>) =>
+				run().then(
+					() => "changed",
+					(err: Error) => err.message,
+				);
+			const expected = await outcome(() => nedb.updateAsync({ _id: "d1" }, update, {}));
+			const got = await outcome(() => sqlite.updateOne({ _id: "d1" }, update));
+			expect({ update, got }).toEqual({ update, got: expected });
+			expect({ update, doc: await sqlite.byId("d1") }).toEqual({ update, doc: await nedb.findOneAsync({ _id: "d1" }) });
+			expect({ update, byIndex: (await sqlite.find({ status: "paid" })).length }).toEqual({ update, byIndex: await nedb.countAsync({ status: "paid" }) });
+		}
+	});
+
 	it("serves a key, an indexed field and its sort from an index, without reading the whole table", () => {
 		const sqlite = new SqliteCollection<Doc>("docs", null, INDEXES);
 		expect(sqlite.plan({ _id: "d001" }).join()).toMatch(/USING (INDEX|PRIMARY KEY)/);
