@@ -268,7 +268,8 @@ export class SqliteCollection<T extends Keyed> {
 	 * SQL could not compare it as NeDB does, and a query on the field would miss the document.
 	 */
 	private columnValue(doc: T, field: string): SQLInputValue {
-		const value = model.getDotValue(doc, field);
+		// A field of the document itself needs no path walk (NeDB's splits the name on every call).
+		const value = field.includes(".") ? model.getDotValue(doc, field) : (doc as Record<string, unknown>)[field];
 		if (value === undefined || value === null) return null;
 		const column = sqlValue(value);
 		if (column === undefined)
