@@ -77,6 +77,11 @@ export interface DbMethods {
 	 * answers it as it is right after, or null when it did not match (and nothing changed).
 	 */
 	updateEntityIf<T = Entity>(query: { _id: string } & Record<string, unknown>, update: object): Promise<T | null>;
+	/**
+	 * Like updateEntityIf, for a change of fields that no answer of the service shows
+	 * (bookkeeping, such as a product's stock marks): no cached answer is cleaned. True when it applied.
+	 */
+	updateUnseenFields(query: { _id: string } & Record<string, unknown>, update: object): Promise<boolean>;
 	/** Removes the entities that match `query`; answers how many. */
 	removeEntities(query: object): Promise<number>;
 	/** A query part for "the array `field` does not contain `value`" (MongoDB and the embedded store spell it differently). */
@@ -86,7 +91,7 @@ export interface DbMethods {
 export type Entity = { _id: string } & Record<string, unknown>;
 
 type DbThis = DbMethods & {
-	updateOne(query: { _id: string }, update: object): Promise<unknown>;
+	updateOne(query: { _id: string }, update: object, clean?: boolean): Promise<unknown>;
 	adapter: DbAdapter;
 	/** Cleans the cached answers that can hold the entities `ids`, or every answer of the service without ids. */
 	clearCache(ids?: string[]): Promise<void>;
@@ -332,13 +337,20 @@ export function DbMixin(given: DbMixinOptions): Partial<ServiceSchema> {
 				return this.toPlain(await this.updateOne(query, update));
 			},
 
-			/** The entity `query._id` updated, if it matched `query`: one command (findAndModify; one synchronous read and write in SQLite). */
-			async updateOne(this: DbThis, query: { _id: string }, update: object): Promise<unknown> {
+			async updateUnseenFields(this: DbThis, query: { _id: string }, update: object) {
+				return (await this.updateOne(query, update, false)) !== null;
+			},
+
+			/**
+			 * The entity `query._id` updated, if it matched `query`: one command (findAndModify; one
+			 * synchronous read and write in SQLite). `clean`: the cached answers that can hold it go.
+			 */
+			async updateOne(this: DbThis, query: { _id: string }, update: object, clean = true): Promise<unknown> {
 				if (!this.isValidId(query._id)) return null;
 				const updated = mongoUri
 					? await mongoModel(this.adapter).findOneAndUpdate(query, update, { new: true }).lean().exec()
 					: await sqlite(this.adapter).updateOne(query, update);
-				if (updated) await this.clearCache([query._id]);
+				if (updated && clean) await this.clearCache([query._id]);
 				return updated;
 			},
 

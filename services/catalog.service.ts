@@ -318,6 +318,7 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				removeHold: query => holds.removeOne(query),
 				productById: id => this.findEntityById<Product>(id),
 				updateProduct: async (query, update) => (await this.updateEntities(query, update)) > 0,
+				updateStockMarks: (query, update) => this.updateUnseenFields(query as { _id: string }, update),
 				lacks: (field, value) => this.lacks(field, value),
 				now: () => new Date(),
 				sleep: ms => new Promise(resolve => setTimeout(resolve, ms)),

@@ -74,6 +74,8 @@ export interface StockStore {
 	productById(id: string): Promise<StockProduct | null>;
 	/** One atomic conditional update of the product `query._id`; true when it matched. */
 	updateProduct(query: Record<string, unknown>, update: object): Promise<boolean>;
+	/** The same, for a change of its `stockMarks` alone, which no answer shows: nothing cached is cleaned. */
+	updateStockMarks(query: Record<string, unknown>, update: object): Promise<boolean>;
 	lacks: Lacks;
 	now(): Date;
 	sleep(ms: number): Promise<void>;
@@ -279,7 +281,7 @@ async function finishStale(store: StockStore, hold: Hold): Promise<"taken" | "gi
 
 async function forget(store: StockStore, productId: string, mark: string): Promise<void> {
 	const { query, update } = forgetUpdate(productId, mark);
-	await store.updateProduct(query, update);
+	await store.updateStockMarks(query, update);
 }
 
 /** An admin's correction by `delta` (either sign), refused by the store when it would go below zero. */

@@ -108,6 +108,7 @@ function shop(initialStock: number, { active = true } = {}) {
 		removeHold: write(query => holds.removeOne(query)),
 		productById: id => products.byId(id),
 		updateProduct: write(async (query, update) => (await products.updateOne(query as { _id: string }, update)) !== null),
+		updateStockMarks: write(async (query, update) => (await products.updateOne(query as { _id: string }, update)) !== null),
 		lacks,
 		now: () => new Date(clock),
 		sleep: async ms => {

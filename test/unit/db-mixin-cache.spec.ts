@@ -99,6 +99,23 @@ describe("what a change cleans", () => {
 		expect(answered.mock.calls.flat().sort()).toEqual([`get ${a._id}`, "list"]);
 	});
 
+	it("keeps every cached answer after a change of fields no answer shows (a product's stock marks), which applies", async () => {
+		const d = await things().insertEntity<{ _id: string }>({ name: "d" });
+		await Promise.all([broker.call("things.get", { id: d._id }), broker.call("things.list", {})]);
+		answered.mockClear();
+		const broadcast = jest.spyOn(broker, "broadcast");
+		try {
+			expect(await things().updateUnseenFields({ _id: d._id, name: "d" }, { $push: { marks: "take:1" } })).toBe(true);
+			expect(await things().updateUnseenFields({ _id: d._id, name: "other" }, { $push: { marks: "take:2" } })).toBe(false);
+			expect(broadcast).not.toHaveBeenCalledWith("cache.clean.things", expect.anything());
+		} finally {
+			broadcast.mockRestore();
+		}
+		await Promise.all([broker.call("things.get", { id: d._id }), broker.call("things.list", {})]);
+		expect(answered).not.toHaveBeenCalled();
+		expect(await things().findEntityById(d._id)).toMatchObject({ marks: ["take:1"] });
+	});
+
 	it("cleans every answer of the service after a change of entities it cannot name", async () => {
 		const c = await things().insertEntity<{ _id: string }>({ name: "c" });
 		await broker.call("things.get", { id: c._id });
