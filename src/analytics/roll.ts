@@ -119,29 +119,31 @@ async function rollBatches(stores: RollStores, taken: RollupJob, options: RollOp
 	let job: RollupJob | null = taken;
 	let counted = 0;
 	while (job && !options.stopping?.()) {
+		// The inbox entries of a batch this roller just started; a batch taken over is read again.
+		let waiting: InboxEntry[] | undefined;
 		if (!job.batchId) {
-			const events = await nextBatch(stores, options);
-			if (events.length === 0) break;
-			job = await updateJob(stores, job.epoch, { batchId: randomUUID(), batchEvents: events, batchCounted: false }, options);
+			waiting = await nextBatch(stores, options);
+			if (waiting.length === 0) break;
+			job = await updateJob(stores, job.epoch, { batchId: randomUUID(), batchEvents: waiting.map(entry => entry._id), batchCounted: false }, options);
 			if (!job) break;
 		}
-		const owned = await ownedEntries(stores, job);
+		const owned = await ownedEntries(stores, job, waiting);
 		job = await finishBatch(stores, job, owned, options);
 		if (job) counted += owned.length;
 	}
 	return counted;
 }
 
-/** The ids of the next events to count, oldest first; drops those that cannot be counted. */
-async function nextBatch(stores: RollStores, options: RollOptions): Promise<string[]> {
+/** The inbox entries of the next events to count, oldest first; drops those that cannot be counted. */
+async function nextBatch(stores: RollStores, options: RollOptions): Promise<InboxEntry[]> {
 	for (;;) {
 		const waiting = await stores.inbox.find({}, { sort: { receivedAt: 1 }, limit: options.batchSize });
 		if (waiting.length === 0) return [];
-		const countable: string[] = [];
+		const countable: InboxEntry[] = [];
 		for (const entry of waiting) {
 			try {
 				rollupChanges(eventOf(entry));
-				countable.push(entry._id);
+				countable.push(entry);
 			} catch (err) {
 				if (!(err instanceof MalformedEventError)) throw err;
 				options.onMalformed(entry, err);
@@ -152,12 +154,15 @@ async function nextBatch(stores: RollStores, options: RollOptions): Promise<stri
 	}
 }
 
-/** (a) The log entries of the events this batch counts, oldest first; inserts those not logged yet (unless already counted). */
-async function ownedEntries(stores: RollStores, job: RollupJob): Promise<LogEntry[]> {
+/**
+ * (a) The log entries of the events this batch counts, oldest first; inserts those not logged
+ * yet (unless already counted). `read`: the batch's inbox entries, when this roller has just read them.
+ */
+async function ownedEntries(stores: RollStores, job: RollupJob, read?: InboxEntry[]): Promise<LogEntry[]> {
 	const batchId = job.batchId as string;
 	const ids = job.batchEvents ?? [];
 	// Once counted, the events may have left the inbox: their log entries say everything.
-	const waiting = job.batchCounted ? [] : await stores.inbox.find({ _id: { $in: ids } });
+	const waiting = job.batchCounted ? [] : (read ?? (await stores.inbox.find({ _id: { $in: ids } })));
 	const byId = new Map(waiting.map(entry => [entry._id, entry]));
 	const entries = await Promise.all(
 		ids.map(async id => {
