@@ -66,7 +66,7 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				updatedAt: { type: String, required: true },
 			},
 			indexes: [
-				// No index on idempotencyScope: the order's _id is derived from it (src/ids.ts), so the primary key keeps it unique.
+				{ fields: { idempotencyScope: 1 }, unique: true },
 				{ fields: { userId: 1, createdAt: -1 } },
 				{ fields: { status: 1, createdAt: 1 } },
 				{ fields: { releaseOwedAfter: 1 }, sparse: true },

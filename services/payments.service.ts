@@ -67,8 +67,8 @@ const PaymentsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				updatedAt: { type: String, required: true },
 			},
 			indexes: [
-				// One payment per order, the lock that keeps a second charge of an order from the provider, is the
-				// payment's _id: derived from its order (src/ids.ts), unique as every primary key is.
+				// One payment per order: the lock that keeps a second charge of an order from the provider.
+				{ fields: { orderId: 1 }, unique: true },
 				{ fields: { userId: 1 } },
 				{ fields: { status: 1, updatedAt: 1 } },
 			],
