@@ -66,7 +66,9 @@ const OrdersService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				updatedAt: { type: String, required: true },
 			},
 			indexes: [
-				{ fields: { idempotencyScope: 1 }, unique: true },
+				// The order's _id is derived from its idempotency scope (src/ids.ts), which makes it unique; this index
+				// guards orders an earlier version wrote with random ids, in MongoDB and in a file moved in from NeDB.
+				{ fields: { idempotencyScope: 1 }, unique: true, legacy: true },
 				{ fields: { userId: 1, createdAt: -1 } },
 				{ fields: { status: 1, createdAt: 1 } },
 				{ fields: { releaseOwedAfter: 1 }, sparse: true },

@@ -67,8 +67,10 @@ const PaymentsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				updatedAt: { type: String, required: true },
 			},
 			indexes: [
-				// One payment per order: the lock that keeps a second charge of an order from the provider.
-				{ fields: { orderId: 1 }, unique: true },
+				// One payment per order, the lock that keeps a second charge of an order from the provider: the payment's
+				// _id is derived from its order (src/ids.ts); this index guards payments an earlier version wrote with
+				// random ids, in MongoDB and in a file moved in from NeDB.
+				{ fields: { orderId: 1 }, unique: true, legacy: true },
 				{ fields: { userId: 1 } },
 				{ fields: { status: 1, updatedAt: 1 } },
 			],

@@ -46,7 +46,17 @@ export type Keyed = { _id: string };
  * second document with the same plain value; documents without one (the field missing, or
  * an array, an object, a Date) never collide, as if it were sparse.
  */
-export type TableIndex = { fields: Record<string, 1 | -1>; unique?: boolean; sparse?: boolean };
+export type TableIndex = {
+	fields: Record<string, 1 | -1>;
+	unique?: boolean;
+	sparse?: boolean;
+	/**
+	 * Kept for documents an earlier version wrote, which only an NeDB file can bring into a
+	 * SQLite file (openSqliteCollection): the index exists in a file moved in from one, and in
+	 * no other. (MongoDB keeps every index it was given.)
+	 */
+	legacy?: boolean;
+};
 
 export type Sort = Record<string, 1 | -1>;
 
@@ -632,21 +642,23 @@ export class SqliteCollection<T extends Keyed> {
 /**
  * Opens the collection `name`: the file `<dataDir>/<name>.sqlite`, or memory when `dataDir`
  * is null (tests). An NeDB file an earlier version left there (`<name>.db`) is moved in once
- * and renamed `<name>.db.imported`.
+ * and renamed `<name>.db.imported`; the `legacy` indexes are kept for such a collection only.
  */
 export function openSqliteCollection<T extends Keyed>(name: string, dataDir: string | null, indexes: TableIndex[] = []): SqliteCollection<T> {
-	if (!dataDir) return new SqliteCollection<T>(name, null, indexes);
+	const current = indexes.filter(index => !index.legacy);
+	if (!dataDir) return new SqliteCollection<T>(name, null, current);
 	mkdirSync(dataDir, { recursive: true });
 	const file = path.join(dataDir, `${name}.sqlite`);
+	const nedbFile = path.join(dataDir, `${name}.db`);
+	const fromNedb = existsSync(nedbFile) || existsSync(`${nedbFile}.imported`);
 	let collection: SqliteCollection<T>;
 	try {
-		collection = new SqliteCollection<T>(name, file, indexes);
+		collection = new SqliteCollection<T>(name, file, fromNedb ? indexes : current);
 	} catch (err) {
 		if ((err as { errcode?: number }).errcode === SQLITE_BUSY)
 			throw new Error(`${file} is locked by another connection: is another shop running on DATA_DIR ${dataDir}?`, { cause: err });
 		throw err;
 	}
-	const nedbFile = path.join(dataDir, `${name}.db`);
 	if (existsSync(nedbFile)) {
 		try {
 			collection.importNedbFile(nedbFile);

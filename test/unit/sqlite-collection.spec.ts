@@ -362,6 +362,30 @@ describe("the embedded store (SQLite)", () => {
 		orders.close();
 	});
 
+	it("keeps a legacy unique index only for a collection moved in from an NeDB file, where it still refuses a second key", async () => {
+		type Order = { _id: string; scope: string };
+		const guard: TableIndex[] = [{ fields: { scope: 1 }, unique: true, legacy: true }];
+		const fresh = openSqliteCollection<Order>("orders", dir, guard);
+		await fresh.insert({ _id: "a", scope: "u1:k1" });
+		await fresh.insert({ _id: "b", scope: "u1:k1" });
+		fresh.close();
+
+		const movedDir = mkdtempSync(path.join(os.tmpdir(), "sqlite-collection-nedb-"));
+		try {
+			const old = new Datastore<Order>({ filename: path.join(movedDir, "orders.db") });
+			await old.loadDatabaseAsync();
+			await old.insertAsync({ _id: "random-id", scope: "u1:k1" });
+			for (const round of ["moved in", "opened again"]) {
+				const moved = openSqliteCollection<Order>("orders", movedDir, guard);
+				const inserted = await moved.insertIfNew({ _id: `derived-${round}`, scope: "u1:k1" });
+				expect({ round, inserted }).toEqual({ round, inserted: false });
+				moved.close();
+			}
+		} finally {
+			rmSync(movedDir, { recursive: true, force: true });
+		}
+	});
+
 	it("moves in, once, the documents of the NeDB file an earlier version kept", async () => {
 		const filename = path.join(dir, "orders.db");
 		const old = new Datastore<{ _id: string; total: number; at?: Date }>({ filename });
