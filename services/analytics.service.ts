@@ -17,7 +17,16 @@ import type { ServiceSchema } from "moleculer";
 import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { DurableEvents } from "../mixins/durable-events.mixin";
 import { DAY_PATTERN, dayRange } from "../src/analytics/date-range";
-import { ANALYTICS_LOG, EVENTS_PAGE_SORT, eventView, receiveEvent, retentionCutoff, type InboxEntry, type LogEntry } from "../src/analytics/record";
+import {
+	ANALYTICS_INBOX,
+	ANALYTICS_LOG,
+	EVENTS_PAGE_SORT,
+	eventView,
+	receiveEvent,
+	retentionCutoff,
+	type InboxEntry,
+	type LogEntry,
+} from "../src/analytics/record";
 import { salesReport, summaryReport, topProductsReport, type SalesRow, type Summary, type TopProduct } from "../src/analytics/reports";
 import { roll, type RollStores } from "../src/analytics/roll";
 import { DAY_METRICS, type RollupDoc } from "../src/analytics/rollups";
@@ -224,7 +233,7 @@ const AnalyticsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 	},
 
 	created() {
-		this.inbox = openCollection<InboxEntry>({ name: "analytics_inbox", indexes: ["receivedAt"] });
+		this.inbox = openCollection<InboxEntry>(ANALYTICS_INBOX);
 		this.log = openCollection<LogEntry>(ANALYTICS_LOG);
 		this.rollAgain = false;
 		this.stopping = false;

@@ -19,6 +19,9 @@ export type InboxEntry = { _id: string; type: string; at: string; data: unknown;
 /** An entry of the event log: the event as counted, and the batch that counted it. */
 export type LogEntry = InboxEntry & { batchId: string };
 
+/** The inbox's collection: the roller takes the oldest received first (src/analytics/roll.ts). */
+export const ANALYTICS_INBOX: CollectionSpec = { name: "analytics_inbox", indexes: ["receivedAt"] };
+
 /**
  * The log's collection: the purge goes by `receivedAt`; the events page newest first, by
  * `at`, or by `type` then `at` (so that a page of one type reads that page only, however long the log).
