@@ -1,8 +1,9 @@
 /**
  * Email delivery. With an SMTP URL (config.notifications.smtpUrl) mail goes out through a
  * pooled nodemailer transport; options may ride on the URL's query, e.g.
- * smtp://relay:2525?ignoreTLS=true or smtps://user:pass@relay:465. Without one, a mail is
- * logged (recipient and subject, never the text) and not sent.
+ * smtp://relay:2525?ignoreTLS=true or smtps://user:pass@relay:465. Without one, no mail is
+ * sent: the first says so at info level, and each is logged at debug level (recipient and
+ * subject, never the text), so that a busy shop does not write a line an order.
  */
 import nodemailer from "nodemailer";
 
@@ -18,13 +19,16 @@ export interface Mailer {
 
 export type MailerOptions = { smtpUrl?: string; from: string };
 
-type Log = { info(...args: unknown[]): void };
+type Log = { info(...args: unknown[]): void; debug(...args: unknown[]): void };
 
 export function createMailer({ smtpUrl, from }: MailerOptions, log: Log): Mailer {
 	if (!smtpUrl) {
+		let told = false;
 		return {
 			async send(mail) {
-				log.info(`Mail not sent (SMTP_URL is not set): to ${mail.to}, subject "${mail.subject}"`);
+				if (!told) log.info("SMTP_URL is not set: mails are not sent; each is logged at debug level (LOGLEVEL=debug)");
+				told = true;
+				log.debug(`Mail not sent: to ${mail.to}, subject "${mail.subject}"`);
 				return "logged";
 			},
 			close() {},
