@@ -55,6 +55,30 @@ export async function rssBytes(pid: number): Promise<number> {
 	return Number(stdout.trim()) * 1024;
 }
 
+/** The most a running process has held resident (Linux's VmHWM), in bytes; NaN where there is no /proc. */
+export function peakRssBytes(pid: number): number {
+	try {
+		const kilobytes = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+		return kilobytes ? Number(kilobytes) * 1024 : Number.NaN;
+	} catch {
+		return Number.NaN;
+	}
+}
+
+/**
+ * The environment `npm start` gives the shop: the `NAME=value` words of package.json's start
+ * script before `moleculer-runner`, a value's quotes taken off and a `$NAME` in it replaced by
+ * what this process has (or nothing).
+ */
+export function npmStartEnvironment(script: string = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts.start): Record<string, string> {
+	const command = script.slice(script.lastIndexOf("&&") + 2, script.indexOf("moleculer-runner"));
+	const env: Record<string, string> = {};
+	for (const [, name, quoted, bare] of command.matchAll(/(\w+)=(?:"([^"]*)"|(\S+))/g)) {
+		env[name] = (quoted ?? bare).replace(/\$(\w+)/g, (_, other: string) => process.env[other] ?? "").trim();
+	}
+	return env;
+}
+
 /**
  * CPU time (user and system) a process has used, in microseconds, from the utime and stime
  * fields of a Linux `/proc/<pid>/stat` line, given the kernel's clock ticks per second.

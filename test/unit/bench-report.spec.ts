@@ -1,5 +1,5 @@
 import { bytes, count, micros, ms, percent, table } from "../../bench/lib/format";
-import { cpuMicrosOfStat } from "../../bench/lib/processes";
+import { cpuMicrosOfStat, npmStartEnvironment } from "../../bench/lib/processes";
 import type { Measured } from "../../bench/lib/load";
 import { baselineRows, compared, figure, render, spreadWarning } from "../../bench/lib/report";
 import { atLeast, atMost, check } from "../../bench/lib/targets";
@@ -24,6 +24,15 @@ describe("benchmark report", () => {
 		// utime 250 and stime 50 ticks at 100 a second: 3 s; the name has a space and a parenthesis.
 		const stat = "4242 (node (shop) x) S 1 4242 4242 0 -1 4194560 1000 0 0 0 250 50 0 0 20 0 11 0 100 1000 2000";
 		expect(cpuMicrosOfStat(stat, 100)).toBe(3_000_000);
+	});
+
+	it("starts the embedded shop with the environment npm start gives it", () => {
+		const script = 'npm run build && SERVICEDIR=dist/services A_B=2 NODE_OPTIONS="--expose-gc $BENCH_TEST_UNSET" moleculer-runner --config x.js';
+		expect(npmStartEnvironment(script)).toEqual({ SERVICEDIR: "dist/services", A_B: "2", NODE_OPTIONS: "--expose-gc" });
+		const env = npmStartEnvironment();
+		expect(env.SERVICEDIR).toBe("dist/services");
+		expect(env.NODE_OPTIONS?.split(" ")).toContain("--expose-gc");
+		expect(env.MALLOC_MMAP_THRESHOLD_).toBe("131072");
 	});
 
 	it("prints a Markdown table with padded columns, numbers on the right", () => {
