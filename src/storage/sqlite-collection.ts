@@ -21,10 +21,10 @@
  * picked. An index field holds a string, a finite number or a boolean (or nothing): a write
  * that puts anything else there is refused, which is what keeps the SQL part exact.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, statSync } from "node:fs";
 import path from "node:path";
 import { StringDecoder } from "node:string_decoder";
-import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSync } from "node:sqlite";
 import { Types } from "mongoose";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -180,13 +180,38 @@ const newId = () => new Types.ObjectId().toHexString();
 /** The writes of one turn of the event loop, in one transaction, and the promise of its commit. */
 type Group = { committed: Promise<void>; settle(err?: unknown): void };
 
+/** A document's row as the reads select it: its id, its text, and the columns of the index fields of its own (`f:<field>`). */
+type Row = { id: string; doc: string } & Record<string, SQLOutputValue>;
+
+/** A column's value as the document holds it: a boolean's one-byte BLOB is the boolean again. */
+const fromColumn = (value: SQLOutputValue): unknown => (value instanceof Uint8Array ? value[0] === 1 : value);
+
+/**
+ * Compaction (`compact`): a file is worth one once its documents were rewritten or removed,
+ * since the last one, at least as many times as it holds documents (and 1,000 times): the
+ * room they left is then some part of the file. Its cost, a copy of the file, is paid once per
+ * as many writes as the file holds documents.
+ */
+const MIN_REWRITES_TO_COMPACT = 1_000;
+
+/** The open files, which `compactChurnedFiles` looks at. */
+const openFiles = new Set<SqliteCollection<Keyed>>();
+
 export class SqliteCollection<T extends Keyed> {
 	private readonly db: DatabaseSync;
+	/** Documents rewritten or removed since the file was opened or last compacted: each may leave room in its page. */
+	private rewrites = 0;
+	/** `rewrites` when compact last counted the documents (it counts again only after more). */
+	private rewritesCounted = -1;
 	private readonly statements = new Map<string, StatementSync>();
 	/** The fields SQL may compare: `_id` and those of an index, each with its column. */
 	private readonly columns = new Map<string, string>([["_id", "id"]]);
 	/** The index fields, whose values are kept in columns of their own beside the document. */
 	private readonly indexed: string[] = [];
+	/** The index fields of the document itself (no dotted path), whose values its text leaves to their columns (see `text`). */
+	private readonly ownFields = new Set<string>();
+	/** What a read selects of a row: the id, the text, and the columns of `ownFields`. */
+	private readonly rowColumns: string;
 	private group: Group | null = null;
 	/** The insert of a document with its index columns (built once: every insert runs it). */
 	private readonly insertSql: string;
@@ -196,7 +221,7 @@ export class SqliteCollection<T extends Keyed> {
 	 */
 	constructor(
 		readonly name: string,
-		file: string | null,
+		private readonly file: string | null,
 		indexes: TableIndex[] = [],
 	) {
 		for (const index of indexes) {
@@ -206,6 +231,8 @@ export class SqliteCollection<T extends Keyed> {
 				this.indexed.push(field);
 			}
 		}
+		for (const field of this.indexed) if (!field.includes(".")) this.ownFields.add(field);
+		this.rowColumns = ["id", "doc", ...[...this.ownFields].map(field => this.columns.get(field))].join(", ");
 		const columns = this.indexed.map(field => `, ${this.columns.get(field)}`).join("");
 		this.insertSql = `INSERT INTO docs (id, doc${columns}) VALUES (?, ?${", ?".repeat(this.indexed.length)})`;
 		this.db = new DatabaseSync(file ?? ":memory:");
@@ -215,6 +242,7 @@ export class SqliteCollection<T extends Keyed> {
 			this.db.exec("CREATE TABLE IF NOT EXISTS docs (id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL)");
 			this.keepColumns();
 			this.keepIndexes(indexes);
+			if (file) openFiles.add(this);
 		} catch (err) {
 			// Nothing to keep open (and locked) after a failed start: another process holds the file, a unique index meets duplicates, the disk is full.
 			this.db.close();
@@ -236,6 +264,7 @@ export class SqliteCollection<T extends Keyed> {
 		const added = this.indexed.filter(field => !existing.includes(`f:${field}`));
 		if (dropped.length === 0 && added.length === 0) return;
 		this.inTransaction(() => {
+			this.restoreFields(dropped.map(name => name.slice(2)).filter(field => !field.includes(".")));
 			for (const name of dropped) this.dropColumn(name);
 			for (const field of added) this.db.exec(`ALTER TABLE docs ADD COLUMN ${this.columns.get(field)}`);
 			if (added.length === 0) return;
@@ -248,6 +277,26 @@ export class SqliteCollection<T extends Keyed> {
 				}
 			}
 		});
+	}
+
+	/**
+	 * Writes the values of index fields whose columns are about to go back into the text of
+	 * each document that was stored without them (see `text`).
+	 */
+	private restoreFields(fields: string[]): void {
+		if (fields.length === 0) return;
+		const columns = fields.map(field => `"f:${field.replace(/"/g, "")}"`);
+		const write = this.db.prepare("UPDATE docs SET doc = ? WHERE rowid = ?");
+		const page = this.db.prepare(`SELECT rowid, doc, ${columns.join(", ")} FROM docs WHERE rowid > ? ORDER BY rowid LIMIT 1000`);
+		for (let rows = page.all(0) as Row[]; rows.length > 0; rows = page.all(rows[rows.length - 1].rowid) as Row[]) {
+			for (const row of rows) {
+				const doc = deserialize<Record<string, unknown>>(row.doc);
+				const missing = fields.filter((field, i) => row[columns[i].slice(1, -1)] !== null && !(field in doc));
+				if (missing.length === 0) continue;
+				for (const field of missing) doc[field] = fromColumn(row[`f:${field.replace(/"/g, "")}`]);
+				write.run(serialize(doc), row.rowid as number);
+			}
+		}
 	}
 
 	/** Runs `work` in a transaction of its own, outside the group commit (opening a file, an import): all of it or none, and its errors thrown. */
@@ -398,8 +447,8 @@ export class SqliteCollection<T extends Keyed> {
 	/** The documents SQL picks for `query`, narrowed to those that match it. */
 	private matching(query: object): T[] {
 		const { where, params, exact } = this.sqlPart(query);
-		const rows = this.statement(`SELECT doc FROM docs${where}`).all(...params) as { doc: string }[];
-		const docs = rows.map(row => deserialize<T>(row.doc));
+		const rows = this.statement(`SELECT ${this.rowColumns} FROM docs${where}`).all(...params) as Row[];
+		const docs = rows.map(row => this.fromRow(row));
 		return exact ? docs : docs.filter(doc => model.match(doc, query));
 	}
 
@@ -422,8 +471,8 @@ export class SqliteCollection<T extends Keyed> {
 
 	/** Read and write of a conditional change happen in one synchronous step: no other call runs between them. */
 	private get(id: string): T | null {
-		const row = this.statement("SELECT doc FROM docs WHERE id = ?").get(id) as { doc: string } | undefined;
-		return row ? deserialize<T>(row.doc) : null;
+		const row = this.statement(`SELECT ${this.rowColumns} FROM docs WHERE id = ?`).get(id) as Row | undefined;
+		return row ? this.fromRow(row) : null;
 	}
 
 	async byId(id: string): Promise<T | null> {
@@ -438,10 +487,12 @@ export class SqliteCollection<T extends Keyed> {
 		const { where, params, exact } = this.sqlPart(query);
 		const order = this.orderBy(sort);
 		if (exact && order !== null) {
-			const rows = this.statement(`SELECT doc FROM docs${where}${order} LIMIT ? OFFSET ?`).all(...params, limit && limit > 0 ? limit : -1, skip ?? 0) as {
-				doc: string;
-			}[];
-			return this.answer(rows.map(row => deserialize<T>(row.doc)));
+			const rows = this.statement(`SELECT ${this.rowColumns} FROM docs${where}${order} LIMIT ? OFFSET ?`).all(
+				...params,
+				limit && limit > 0 ? limit : -1,
+				skip ?? 0,
+			) as Row[];
+			return this.answer(rows.map(row => this.fromRow(row)));
 		}
 		const docs = this.matching(query);
 		if (sort) {
@@ -505,7 +556,9 @@ export class SqliteCollection<T extends Keyed> {
 	async removeOne(query: Keyed & Record<string, unknown>): Promise<boolean> {
 		return this.writes(() => {
 			const doc = this.get(query._id);
-			return doc !== null && model.match(doc, query) && this.run(() => this.statement("DELETE FROM docs WHERE id = ?").run(doc._id)).changes > 0;
+			if (doc === null || !model.match(doc, query)) return false;
+			this.rewrites += 1;
+			return this.run(() => this.statement("DELETE FROM docs WHERE id = ?").run(doc._id)).changes > 0;
 		});
 	}
 
@@ -513,10 +566,14 @@ export class SqliteCollection<T extends Keyed> {
 	async removeMany(query: object): Promise<number> {
 		return this.writes(() => {
 			const { where, params, exact } = this.sqlPart(query);
-			if (exact) return Number(this.run(() => this.statement(`DELETE FROM docs${where}`).run(...params)).changes);
-			const ids = this.matching(query).map(doc => doc._id);
-			const remove = this.statement("DELETE FROM docs WHERE id = ?");
-			return this.atomically(() => ids.reduce((removed, id) => removed + Number(this.run(() => remove.run(id)).changes), 0));
+			const removed = exact
+				? Number(this.run(() => this.statement(`DELETE FROM docs${where}`).run(...params)).changes)
+				: this.atomically(() => {
+						const remove = this.statement("DELETE FROM docs WHERE id = ?");
+						return this.matching(query).reduce((count, doc) => count + Number(this.run(() => remove.run(doc._id)).changes), 0);
+					});
+			this.rewrites += removed;
+			return removed;
 		});
 	}
 
@@ -535,27 +592,60 @@ export class SqliteCollection<T extends Keyed> {
 
 	/** Inserts one document and answers it as stored (a copy: nothing the caller holds is shared with it). */
 	private put(doc: object): T {
-		return deserialize<T>(this.store(doc));
+		const { stored, text } = this.store(doc);
+		return this.document(text, stored._id, field => (stored as Record<string, unknown>)[field]);
 	}
 
-	/** Inserts one document, its index columns beside it; answers its text. */
-	private store(doc: object): string {
+	/** Inserts one document, its index columns beside it; answers it and its text. */
+	private store(doc: object): { stored: T; text: string } {
 		const stored = { ...doc, _id: (doc as Partial<Keyed>)._id ?? newId() } as T;
-		const text = serialize(stored);
 		const values = this.indexed.map(field => this.columnValue(stored, field));
+		const text = this.text(stored);
 		this.run(() => this.statement(this.insertSql).run(stored._id, text, ...values));
-		return text;
+		return { stored, text };
+	}
+
+	/**
+	 * A document's text, without what its row holds in columns: its `_id` (a string), and each
+	 * index field of its own that has a value. The file keeps each value once, and the reads
+	 * put them back (`document`). A field holding null stays in the text: its column cannot
+	 * tell null from absent.
+	 */
+	private text(doc: T): string {
+		const rest: Record<string, unknown> = {};
+		for (const [field, value] of Object.entries(doc)) {
+			if (field === "_id" ? typeof value === "string" : this.ownFields.has(field) && value !== null && value !== undefined) continue;
+			rest[field] = value;
+		}
+		return serialize(rest);
+	}
+
+	/** A document from its text and the values its row keeps beside it (`valueOf` an own index field's, null when none). */
+	private document(text: string, id: string, valueOf: (field: string) => unknown): T {
+		const doc = deserialize<Record<string, unknown>>(text);
+		// A document stored before its fields left the text has them there, the same values.
+		if (!("_id" in doc)) doc._id = id;
+		for (const field of this.ownFields) {
+			const value = valueOf(field);
+			if (value !== null && value !== undefined && !(field in doc)) doc[field] = value;
+		}
+		return doc as T;
+	}
+
+	private fromRow(row: Row): T {
+		return this.document(row.doc, row.id, field => fromColumn(row[`f:${field.replace(/"/g, "")}`]));
 	}
 
 	/** Writes `doc` changed by `update`, and the index columns whose values it changed (only their indexes are touched). */
 	private replace(doc: T, update: object): T {
 		const updated = model.modify(doc, update);
-		const text = serialize(updated);
 		const changed = this.indexed
 			.map(field => ({ field, value: this.columnValue(updated, field) }))
 			.filter(({ field, value }) => value !== this.columnValue(doc, field));
+		const text = this.text(updated);
 		const sets = changed.map(({ field }) => `, ${this.columns.get(field)} = ?`).join("");
 		this.run(() => this.statement(`UPDATE docs SET doc = ?${sets} WHERE id = ?`).run(text, ...changed.map(({ value }) => value), updated._id));
+		this.rewrites += 1;
 		return updated;
 	}
 
@@ -631,12 +721,59 @@ export class SqliteCollection<T extends Keyed> {
 		return docs.size;
 	}
 
+	/**
+	 * Compacts the file if it is worth it (see MIN_REWRITES_TO_COMPACT) and at most `maxBytes`
+	 * large: SQLite's VACUUM copies what the file holds into as few pages as it takes, and the
+	 * write-ahead log is folded in and emptied. It holds the event loop while it copies (some
+	 * 150 MB a second on a 2-core machine), which is why the shop runs it while idle only
+	 * (src/maintenance/when-idle.ts). Answers the file's size before and after, or null when
+	 * it did nothing.
+	 */
+	compact(maxBytes: number): { before: number; after: number } | null {
+		if (!this.file || !this.db.isOpen || this.rewrites < MIN_REWRITES_TO_COMPACT) return null;
+		const before = this.bytesOnDisk();
+		if (before > maxBytes) return null;
+		if (this.rewrites === this.rewritesCounted) return null;
+		this.rewritesCounted = this.rewrites;
+		if (this.rewrites < Number((this.db.prepare("SELECT count(*) AS n FROM docs").get() as { n: number }).n)) return null;
+		this.commit();
+		this.db.exec("VACUUM");
+		this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+		this.rewrites = 0;
+		this.rewritesCounted = -1;
+		return { before, after: this.bytesOnDisk() };
+	}
+
+	/** The file and its write-ahead log. */
+	private bytesOnDisk(): number {
+		const size = (file: string) => (existsSync(file) ? statSync(file).size : 0);
+		return this.file ? size(this.file) + size(`${this.file}-wal`) : 0;
+	}
+
 	/** Commits what the turn wrote so far, and closes the file. */
 	close(): void {
+		openFiles.delete(this);
 		if (!this.db.isOpen) return;
 		this.commit();
 		this.db.close();
 	}
+}
+
+/** A file compactChurnedFiles compacted: its collection, its bytes before and after, the milliseconds it took. */
+export type CompactedFile = { name: string; before: number; after: number; ms: number };
+
+/**
+ * Compacts each open file worth it and at most `maxBytes` large (SqliteCollection.compact);
+ * answers what each compacted file measured before and after.
+ */
+export function compactChurnedFiles(maxBytes: number): CompactedFile[] {
+	const compacted: CompactedFile[] = [];
+	for (const collection of openFiles) {
+		const started = performance.now();
+		const sizes = collection.compact(maxBytes);
+		if (sizes) compacted.push({ name: collection.name, ...sizes, ms: Math.round(performance.now() - started) });
+	}
+	return compacted;
 }
 
 /**

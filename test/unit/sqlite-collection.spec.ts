@@ -6,7 +6,7 @@ import path from "node:path";
 import Datastore from "@seald-io/nedb";
 import { isDuplicateKeyError } from "../../src/storage/collection";
 import { SqliteAdapter } from "../../src/storage/sqlite-adapter";
-import { openSqliteCollection, SqliteCollection, type Sort, type TableIndex } from "../../src/storage/sqlite-collection";
+import { compactChurnedFiles, openSqliteCollection, SqliteCollection, type Sort, type TableIndex } from "../../src/storage/sqlite-collection";
 
 type Doc = {
 	_id: string;
@@ -334,6 +334,131 @@ describe("the embedded store (SQLite)", () => {
 		expect(again.plan({ state: "held" }).join()).toMatch(/USING INDEX by_state/);
 		expect(await again.find({ state: "held" })).toEqual([{ _id: "a", state: "held" }]);
 		again.close();
+	});
+
+	/** The text each document of `<dir>/<name>.sqlite` has in the file, by `_id` (the collection closed). */
+	const textsIn = (name: string) => {
+		const db = new DatabaseSync(path.join(dir, `${name}.sqlite`), { readOnly: true });
+		try {
+			return Object.fromEntries(
+				(db.prepare("SELECT id, doc FROM docs ORDER BY id").all() as { id: string; doc: string }[]).map(row => [row.id, JSON.parse(row.doc)]),
+			);
+		} finally {
+			db.close();
+		}
+	};
+
+	it("keeps _id and each index field of the document's own once, in its column: the text leaves them out, every read gives the document back whole", async () => {
+		type Kept = { _id: string; status?: string | null; amount?: number; active?: boolean; line?: { sku: string }; note: string };
+		const indexes: TableIndex[] = [{ fields: { status: 1, amount: -1 } }, { fields: { active: 1 } }, { fields: { "line.sku": 1 } }];
+		const docs: Kept[] = [
+			{ _id: "a", status: "paid", amount: 12.5, active: true, line: { sku: "s1" }, note: "x" },
+			{ _id: "b", status: null, amount: 0, active: false, note: "y" },
+			{ _id: "c", note: "z" },
+		];
+		const first = openSqliteCollection<Kept>("kept", dir, indexes);
+		expect(await first.insert(docs[0])).toEqual(docs[0]);
+		await first.insertMany(docs.slice(1));
+		expect(await first.updateOne({ _id: "c" }, { $set: { amount: 2 ** 60, status: "new" } })).toEqual({ ...docs[2], amount: 2 ** 60, status: "new" });
+		first.close();
+
+		expect(textsIn("kept")).toEqual({
+			a: { line: { sku: "s1" }, note: "x" },
+			b: { status: null, note: "y" },
+			c: { note: "z" },
+		});
+		const again = openSqliteCollection<Kept>("kept", dir, indexes);
+		const expected = [docs[0], docs[1], { ...docs[2], amount: 2 ** 60, status: "new" }];
+		expect(await again.find({}, { sort: { _id: 1 } })).toEqual(expected);
+		expect(await again.byId("b")).toEqual(docs[1]);
+		expect(await again.find({ active: false })).toEqual([docs[1]]);
+		expect(await again.find({ status: null }, { sort: { _id: 1 } })).toEqual([docs[1]]);
+		expect(await again.find({ note: "x", active: true })).toEqual([docs[0]]);
+		again.close();
+	});
+
+	it("reads a document whose text still holds its index fields, as files written before they left it do", async () => {
+		const db = new DatabaseSync(path.join(dir, "older.sqlite"));
+		db.exec('CREATE TABLE docs (id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL, "f:status")');
+		db.prepare('INSERT INTO docs (id, doc, "f:status") VALUES (?, ?, ?)').run("a", JSON.stringify({ _id: "a", status: "paid", note: "x" }), "paid");
+		db.close();
+		const older = openSqliteCollection<{ _id: string; status: string; note: string }>("older", dir, [{ fields: { status: 1 } }]);
+		expect(await older.find({ status: "paid" })).toEqual([{ _id: "a", status: "paid", note: "x" }]);
+		expect(await older.updateOne({ _id: "a" }, { $set: { status: "shipped" } })).toEqual({ _id: "a", status: "shipped", note: "x" });
+		expect(await older.find({ status: "shipped" })).toEqual([{ _id: "a", status: "shipped", note: "x" }]);
+		older.close();
+		expect(textsIn("older")).toEqual({ a: { note: "x" } });
+	});
+
+	it("writes an index field back into every document that left it to its column, before the column goes", async () => {
+		type Held = { _id: string; state?: string; active?: boolean; quantity: number };
+		const first = openSqliteCollection<Held>("holds", dir, [{ fields: { state: 1 } }, { fields: { active: 1 } }]);
+		await first.insertMany([
+			{ _id: "a", state: "held", active: true, quantity: 1 },
+			{ _id: "b", active: false, quantity: 2 },
+		]);
+		first.close();
+		const again = openSqliteCollection<Held>("holds", dir, [{ fields: { active: 1 } }]);
+		expect(await again.find({}, { sort: { _id: 1 } })).toEqual([
+			{ _id: "a", state: "held", active: true, quantity: 1 },
+			{ _id: "b", active: false, quantity: 2 },
+		]);
+		again.close();
+		expect(textsIn("holds")).toEqual({ a: { state: "held", quantity: 1 }, b: { quantity: 2 } });
+		const none = openSqliteCollection<Held>("holds", dir);
+		expect(await none.find({ active: true })).toEqual([{ _id: "a", state: "held", active: true, quantity: 1 }]);
+		none.close();
+	});
+
+	describe("compaction", () => {
+		type Placed = { _id: string; status: string; outbox?: Record<string, string> };
+		const UNLIMITED = Number.MAX_SAFE_INTEGER;
+		const placed = (i: number): Placed => ({ _id: `o${String(i).padStart(5, "0")}`, status: "pending", outbox: { created: "e".repeat(1500) } });
+		/** `count` orders, each written with a large outbox that an update then takes off, as an order's events go out. */
+		async function churned(count: number): Promise<SqliteCollection<Placed>> {
+			const orders = openSqliteCollection<Placed>("orders", dir, [{ fields: { status: 1 } }]);
+			await orders.insertMany(Array.from({ length: count }, (_, i) => placed(i)));
+			await Promise.all(
+				Array.from({ length: count }, (_, i) => orders.updateOne({ _id: placed(i)._id }, { $set: { status: "paid" }, $unset: { outbox: true } })),
+			);
+			return orders;
+		}
+
+		it("gives back the room that shrunk documents left, once they were rewritten as many times as the file holds documents, and keeps every one", async () => {
+			const orders = await churned(2_000);
+			const sizes = orders.compact(UNLIMITED);
+			expect(sizes).not.toBeNull();
+			expect(sizes!.after).toBeLessThan(sizes!.before * 0.5);
+			expect(orders.compact(UNLIMITED)).toBeNull();
+			expect(await orders.count({ status: "paid" })).toBe(2_000);
+			orders.close();
+			const again = openSqliteCollection<Placed>("orders", dir, [{ fields: { status: 1 } }]);
+			expect(await again.find({}, { sort: { _id: 1 } })).toEqual(Array.from({ length: 2_000 }, (_, i) => ({ _id: placed(i)._id, status: "paid" })));
+			again.close();
+		});
+
+		it("leaves a file alone while its documents were rewritten fewer times than it holds, or while it is larger than the limit", async () => {
+			const orders = await churned(1_200);
+			await orders.insertMany(Array.from({ length: 300 }, (_, i) => placed(5_000 + i)));
+			expect(orders.compact(UNLIMITED)).toBeNull();
+			await orders.removeMany({ status: "pending" });
+			expect(orders.compact(1024)).toBeNull();
+			expect(orders.compact(UNLIMITED)).not.toBeNull();
+			orders.close();
+		});
+
+		it("commits the writes of the moment before it copies the file: none is lost", async () => {
+			const orders = await churned(1_000);
+			const late = orders.updateOne({ _id: placed(7)._id }, { $set: { status: "shipped" } });
+			expect(compactChurnedFiles(UNLIMITED).map(file => file.name)).toEqual(["orders"]);
+			expect(await late).toEqual({ _id: placed(7)._id, status: "shipped" });
+			orders.close();
+			const again = openSqliteCollection<Placed>("orders", dir);
+			expect(await again.byId(placed(7)._id)).toEqual({ _id: placed(7)._id, status: "shipped" });
+			expect(await again.count({ status: "paid" })).toBe(999);
+			again.close();
+			expect(compactChurnedFiles(UNLIMITED)).toEqual([]);
+		});
 	});
 
 	it("keeps an NeDB file it could not move in whole, to try again at the next start", () => {
