@@ -22,7 +22,7 @@ FROM node:24-bookworm-slim
 # cap below 2 GB it grows by less than twice that (api: 125 MB, for some 7% more CPU per
 # request). Lower the cap for containers with less memory than that.
 # --expose-gc: once a burst of work has passed, the shop runs one full collection, after which
-# V8 gives back the heap it grew (src/memory/idle-release.ts).
+# V8 gives back the heap it grew (src/maintenance/when-idle.ts).
 # MALLOC_MMAP_THRESHOLD_: every allocation over 128 kB gets pages of its own, given back when
 # freed. Without it glibc raises the threshold after the first such free, and each scrypt
 # (16 MB, on each of libuv's 4 threads) stays in an arena: some 70 MB that users never returns.

@@ -6,7 +6,7 @@ import type { BrokerOptions, Errors } from "moleculer";
 import { NearCacher } from "./src/cache/near-cacher";
 import { config } from "./src/config";
 import { healthProbes } from "./src/health/health-probes";
-import { idleMemoryRelease } from "./src/memory/idle-release";
+import { idleMaintenance } from "./src/maintenance/when-idle";
 import { prometheusMetrics, ShopMetricsMiddleware } from "./src/metrics";
 import { replCommands } from "./src/repl/commands";
 import { RequestContextMiddleware, currentRequestID } from "./src/request-context";
@@ -115,8 +115,8 @@ const brokerConfig: BrokerOptions = {
 		ShopMetricsMiddleware,
 		// /live and /ready of this node on HEALTH_PORT, for compose healthchecks and orchestrators.
 		...(opts.healthPort !== undefined ? [healthProbes({ port: opts.healthPort })] : []),
-		// Once a burst of work has passed, a full collection gives the heap V8 grew back (with --expose-gc).
-		idleMemoryRelease(),
+		// Once a burst of work has passed: compacts the embedded store's churned files and gives back the heap V8 grew (with --expose-gc).
+		idleMaintenance(),
 	],
 
 	// Discovery reports each node's uptime from this.

@@ -108,7 +108,7 @@ describe("the shop's Deployments", () => {
 	it("keep the image's heap settings, with the old generation capped below the pods' memory limit", () => {
 		const flag = (options: string, name: string) => options.split(" ").find(o => o.startsWith(`--${name}=`));
 		expect(flag(shopConfig.NODE_OPTIONS, "max-semi-space-size")).toBe(flag(imageEnv.NODE_OPTIONS, "max-semi-space-size"));
-		// Without it a pod keeps the heap a burst grew (src/memory/idle-release.ts).
+		// Without it a pod keeps the heap a burst grew (src/maintenance/when-idle.ts).
 		expect(shopConfig.NODE_OPTIONS.split(" ")).toContain("--expose-gc");
 		expect(imageEnv.NODE_OPTIONS.split(" ")).toContain("--expose-gc");
 		const oldSpaceMb = Number(flag(shopConfig.NODE_OPTIONS, "max-old-space-size")?.split("=")[1]);

@@ -1,0 +1,98 @@
+import { ServiceBroker } from "moleculer";
+import { IdleWatch, idleMaintenance } from "../../src/maintenance/when-idle";
+
+const MB = 1024 * 1024;
+const options = { quietUtilization: 0.05, quietLooks: 2, minGrowthBytes: 32 * MB };
+const busy = (heapMb: number) => ({ eventLoopUtilization: 0.8, heapBytes: heapMb * MB });
+const quiet = (heapMb: number) => ({ eventLoopUtilization: 0.01, heapBytes: heapMb * MB });
+
+/** Each look as the middleware takes it: quiet or not, and if quiet, whether it would collect (and then does). */
+function looks(watch: IdleWatch, samples: ReturnType<typeof quiet>[], leftAfterCollecting = 45 * MB): string[] {
+	return samples.map(sample => {
+		if (!watch.look(sample)) return "-";
+		if (!watch.worthCollecting(sample.heapBytes)) return "quiet";
+		watch.collected(leftAfterCollecting);
+		return "collect";
+	});
+}
+
+describe("the idle watch", () => {
+	it("is never quiet while the event loop is busy, however much the heap grew", () => {
+		expect(looks(new IdleWatch(options), [busy(40), busy(120), busy(200), busy(260)])).toEqual(["-", "-", "-", "-"]);
+	});
+
+	it("is quiet after two quiet looks in a row, and collects then once the heap grew, not again while it stays quiet", () => {
+		const watch = new IdleWatch(options);
+		expect(looks(watch, [quiet(40), busy(180), quiet(180), quiet(180), quiet(45), quiet(46), quiet(50)])).toEqual([
+			"-",
+			"-",
+			"-",
+			"collect",
+			"quiet",
+			"quiet",
+			"quiet",
+		]);
+	});
+
+	it("starts counting again when a busy look comes between two quiet ones", () => {
+		const watch = new IdleWatch(options);
+		expect(looks(watch, [busy(40), quiet(200), busy(200), quiet(200), quiet(200)])).toEqual(["-", "-", "-", "-", "collect"]);
+	});
+
+	it("does not collect when the heap grew by less than the threshold since the last collection", () => {
+		const watch = new IdleWatch(options);
+		expect(looks(watch, [quiet(100), quiet(100), busy(120), quiet(120), quiet(131), quiet(133)], 100 * MB)).toEqual([
+			"-",
+			"quiet",
+			"-",
+			"-",
+			"quiet",
+			"collect",
+		]);
+	});
+
+	it("collects again after the next burst, from the size the last collection left", () => {
+		const watch = new IdleWatch(options);
+		expect(looks(watch, [busy(40), quiet(200), quiet(200)], 150 * MB)).toEqual(["-", "-", "collect"]);
+		expect(looks(watch, [busy(175), quiet(175), quiet(175), busy(190), quiet(190), quiet(190)], 150 * MB)).toEqual(["-", "-", "quiet", "-", "-", "collect"]);
+	});
+});
+
+describe("the idle maintenance of a broker", () => {
+	const idle = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+
+	it("compacts the store's files and collects once the process went quiet after the heap grew, and collects no more while what it holds is live", async () => {
+		const collect = jest.fn();
+		const compact = jest.fn(() => []);
+		const broker = new ServiceBroker({ logger: false, middlewares: [idleMaintenance({ collect, compact, intervalMs: 25 })] });
+		await broker.start();
+		try {
+			await idle(150);
+			expect(compact).toHaveBeenCalledWith(128 * MB);
+			expect(collect).not.toHaveBeenCalled();
+			// 48 MB that stay live: the heap grows by more than the threshold and no collection can shrink it.
+			const live = Array.from({ length: 48 }, () => new Array<number>(MB / 8).fill(1.5));
+			await idle(300);
+			expect(collect).toHaveBeenCalledTimes(1);
+			await idle(300);
+			expect(collect).toHaveBeenCalledTimes(1);
+			expect(live).toHaveLength(48);
+		} finally {
+			await broker.stop();
+		}
+	});
+
+	it("keeps looking after a compaction failed, and stops when the broker stops", async () => {
+		const compact = jest.fn(() => {
+			throw new Error("disk full");
+		});
+		const broker = new ServiceBroker({ logger: false, middlewares: [idleMaintenance({ collect: jest.fn(), compact, intervalMs: 25 })] });
+		await broker.start();
+		await idle(200);
+		expect(compact.mock.calls.length).toBeGreaterThan(1);
+		await broker.stop();
+		const calls = compact.mock.calls.length;
+		await idle(200);
+		expect(compact).toHaveBeenCalledTimes(calls);
+	});
+});
