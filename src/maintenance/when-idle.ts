@@ -75,7 +75,7 @@ export class IdleWatch {
 }
 
 const heapBytes = () => getHeapStatistics().total_heap_size;
-const megabytes = (bytes: number) => `${Math.round(bytes / (1024 * 1024))} MB`;
+const megabytes = (bytes: number) => (bytes < 1024 * 1024 ? `${Math.round(bytes / 1024)} KB` : `${Math.round(bytes / (1024 * 1024))} MB`);
 
 /**
  * V8's most thorough collection (the one it runs before giving up for lack of memory): it
