@@ -7,9 +7,9 @@
  * The outbox is a map `eventId -> event` plus a count, so that taking one event off is a
  * plain `$unset` of its key (no `$pull` with a condition, which FerretDB 1.24 lacks), and
  * the documents that owe events are found by `outboxSize > 0`. A document holds only
- * what is not yet published, so it never grows with history. The count exists only while
- * something is owed (the last event taken off takes it too): its index is sparse, so it
- * holds the documents that owe events, not every document ever written.
+ * what is not yet published, so it never grows with history. The outbox and its count exist
+ * only while something is owed (the last event taken off takes both): the count's index is
+ * sparse, so it holds the documents that owe events, not every document ever written.
  */
 import type { BusinessEvent } from "../events";
 
@@ -40,11 +40,12 @@ export function withOutbox<U extends object>(update: U, events: readonly Busines
 /**
  * The conditional update that takes one published event off its document; a second one
  * changes nothing. `last`: the document owed only this event when it was read; the update
- * then takes the count off too, and matches nothing should another event have come meanwhile.
+ * then takes the whole outbox and its count off, and matches nothing should another event
+ * have come meanwhile.
  */
 export function takenOff(docId: string, eventId: string, last = false): { query: object; update: object } {
 	const key = `outbox.${eventId}`;
-	if (last) return { query: { _id: docId, [key]: { $exists: true }, outboxSize: 1 }, update: { $unset: { [key]: "", outboxSize: "" } } };
+	if (last) return { query: { _id: docId, [key]: { $exists: true }, outboxSize: 1 }, update: { $unset: { outbox: "", outboxSize: "" } } };
 	return { query: { _id: docId, [key]: { $exists: true } }, update: { $unset: { [key]: "" }, $inc: { outboxSize: -1 } } };
 }
 
