@@ -1,9 +1,10 @@
 /**
  * What a process does once a burst of work has passed: a broker middleware that looks every
  * few seconds, and when the event loop has been quiet for a while
- * 1. compacts the embedded store's files that churned (`SqliteCollection.compact`): an order
- *    loses its outbox once its events are out, which leaves room in its page that new orders,
- *    written at the end of the file, never fill;
+ * 1. compacts the embedded store's files that took as many writes as they hold documents
+ *    (`SqliteCollection.compact`): an order loses its outbox once its events are out, which
+ *    leaves room in its page that new orders, written at the end of the file, never fill;
+ *    a few files a look, and no collection until they are done;
  * 2. gives memory back: under load V8 grows its young generation (to some 130 MB in the
  *    embedded shop) and leaves garbage in the old one, and an idle process collects nothing,
  *    so it would keep all of that until the next burst. V8's own memory reducer does not
@@ -32,10 +33,10 @@ export type IdleOptions = {
 	minGrowthBytes: number;
 };
 
-export const IDLE_DEFAULTS: IdleOptions = { quietUtilization: 0.05, quietLooks: 2, minGrowthBytes: 32 * 1024 * 1024 };
+export const IDLE_DEFAULTS: IdleOptions = { quietUtilization: 0.05, quietLooks: 3, minGrowthBytes: 32 * 1024 * 1024 };
 
-/** The time between two looks: with two quiet looks, the work is done some 10 to 15 s after a burst. */
-export const LOOK_INTERVAL_MS = 5_000;
+/** The time between two looks: with three quiet looks, the work starts some 6 s after a burst. */
+export const LOOK_INTERVAL_MS = 2_000;
 
 /**
  * The largest file compacted while the shop runs: its copy holds the event loop for about a
@@ -43,6 +44,9 @@ export const LOOK_INTERVAL_MS = 5_000;
  * Known limits).
  */
 export const COMPACT_MAX_BYTES = 128 * 1024 * 1024;
+
+/** A look starts no compaction after this much of it went to others: the rest wait for the next look, so no pause is much longer than a file's copy. */
+export const COMPACT_BUDGET_MS = 500;
 
 /**
  * Follows the looks: the process is quiet after `quietLooks` quiet looks in a row, and a
@@ -86,8 +90,8 @@ const collectAll = globalThis.gc && (() => globalThis.gc?.({ type: "major", exec
 export type IdleWork = {
 	/** A full collection (none without `--expose-gc`). */
 	collect?: () => void;
-	/** Compacts the files worth it up to a size; answers each one compacted. */
-	compact: (maxBytes: number) => CompactedFile[];
+	/** Compacts the files worth it up to a size, within a time budget; answers each one compacted. */
+	compact: (maxBytes: number, budgetMs: number) => CompactedFile[];
 	intervalMs: number;
 };
 
@@ -107,8 +111,13 @@ export function idleMaintenance({ collect = collectAll, compact = compactChurned
 				since = now;
 				if (!watch.look({ eventLoopUtilization: busy, heapBytes: heapBytes() })) return;
 				try {
-					for (const file of compact(COMPACT_MAX_BYTES))
-						logger.info(`Idle: compacted ${file.name} from ${megabytes(file.before)} to ${megabytes(file.after)} (${file.ms} ms)`);
+					const compacted = compact(COMPACT_MAX_BYTES, COMPACT_BUDGET_MS);
+					for (const file of compacted) logger.info(`Idle: compacted ${file.name} from ${megabytes(file.before)} to ${megabytes(file.after)} (${file.ms} ms)`);
+					if (compacted.length > 0) {
+						// Its own work is not load: the next look measures from here, and collects once every file is done.
+						since = performance.eventLoopUtilization();
+						return;
+					}
 				} catch (err) {
 					logger.error("Idle: compacting the store's files failed:", err);
 				}
@@ -119,7 +128,6 @@ export function idleMaintenance({ collect = collectAll, compact = compactChurned
 				const after = heapBytes();
 				watch.collected(after);
 				logger.info(`Idle: the heap went from ${megabytes(before)} to ${megabytes(after)} (a full collection, ${Math.round(performance.now() - started)} ms)`);
-				// The compaction and the collection held the loop: the next look starts from now.
 				since = performance.eventLoopUtilization();
 			}, intervalMs);
 			timer.unref();

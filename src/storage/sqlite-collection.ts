@@ -187,22 +187,23 @@ type Row = { id: string; doc: string } & Record<string, SQLOutputValue>;
 const fromColumn = (value: SQLOutputValue): unknown => (value instanceof Uint8Array ? value[0] === 1 : value);
 
 /**
- * Compaction (`compact`): a file is worth one once its documents were rewritten or removed,
- * since the last one, at least as many times as it holds documents (and 1,000 times): the
- * room they left is then some part of the file. Its cost, a copy of the file, is paid once per
- * as many writes as the file holds documents.
+ * Compaction (`compact`): a file is worth one once it took, since the last one, at least as
+ * many writes as it holds documents (and 1,000): each may have left room in a page, a
+ * document that shrank (an order whose outbox emptied), one removed, or an index page split
+ * in two by an insert in its middle. Its cost, a copy of the file, is then paid once per as
+ * many writes as the file holds documents.
  */
-const MIN_REWRITES_TO_COMPACT = 1_000;
+const MIN_WRITES_TO_COMPACT = 1_000;
 
 /** The open files, which `compactChurnedFiles` looks at. */
 const openFiles = new Set<SqliteCollection<Keyed>>();
 
 export class SqliteCollection<T extends Keyed> {
 	private readonly db: DatabaseSync;
-	/** Documents rewritten or removed since the file was opened or last compacted: each may leave room in its page. */
-	private rewrites = 0;
-	/** `rewrites` when compact last counted the documents (it counts again only after more). */
-	private rewritesCounted = -1;
+	/** Documents inserted, rewritten or removed since the file was opened or last compacted. */
+	private writesSinceCompaction = 0;
+	/** `writesSinceCompaction` when compact last counted the documents (it counts again only after more). */
+	private writesCounted = -1;
 	private readonly statements = new Map<string, StatementSync>();
 	/** The fields SQL may compare: `_id` and those of an index, each with its column. */
 	private readonly columns = new Map<string, string>([["_id", "id"]]);
@@ -557,7 +558,7 @@ export class SqliteCollection<T extends Keyed> {
 		return this.writes(() => {
 			const doc = this.get(query._id);
 			if (doc === null || !model.match(doc, query)) return false;
-			this.rewrites += 1;
+			this.writesSinceCompaction += 1;
 			return this.run(() => this.statement("DELETE FROM docs WHERE id = ?").run(doc._id)).changes > 0;
 		});
 	}
@@ -572,7 +573,7 @@ export class SqliteCollection<T extends Keyed> {
 						const remove = this.statement("DELETE FROM docs WHERE id = ?");
 						return this.matching(query).reduce((count, doc) => count + Number(this.run(() => remove.run(doc._id)).changes), 0);
 					});
-			this.rewrites += removed;
+			this.writesSinceCompaction += removed;
 			return removed;
 		});
 	}
@@ -602,6 +603,7 @@ export class SqliteCollection<T extends Keyed> {
 		const values = this.indexed.map(field => this.columnValue(stored, field));
 		const text = this.text(stored);
 		this.run(() => this.statement(this.insertSql).run(stored._id, text, ...values));
+		this.writesSinceCompaction += 1;
 		return { stored, text };
 	}
 
@@ -645,7 +647,7 @@ export class SqliteCollection<T extends Keyed> {
 		const text = this.text(updated);
 		const sets = changed.map(({ field }) => `, ${this.columns.get(field)} = ?`).join("");
 		this.run(() => this.statement(`UPDATE docs SET doc = ?${sets} WHERE id = ?`).run(text, ...changed.map(({ value }) => value), updated._id));
-		this.rewrites += 1;
+		this.writesSinceCompaction += 1;
 		return updated;
 	}
 
@@ -722,7 +724,7 @@ export class SqliteCollection<T extends Keyed> {
 	}
 
 	/**
-	 * Compacts the file if it is worth it (see MIN_REWRITES_TO_COMPACT) and at most `maxBytes`
+	 * Compacts the file if it is worth it (see MIN_WRITES_TO_COMPACT) and at most `maxBytes`
 	 * large: SQLite's VACUUM copies what the file holds into as few pages as it takes, and the
 	 * write-ahead log is folded in and emptied. It holds the event loop while it copies (some
 	 * 150 MB a second on a 2-core machine), which is why the shop runs it while idle only
@@ -730,17 +732,17 @@ export class SqliteCollection<T extends Keyed> {
 	 * it did nothing.
 	 */
 	compact(maxBytes: number): { before: number; after: number } | null {
-		if (!this.file || !this.db.isOpen || this.rewrites < MIN_REWRITES_TO_COMPACT) return null;
+		if (!this.file || !this.db.isOpen || this.writesSinceCompaction < MIN_WRITES_TO_COMPACT) return null;
 		const before = this.bytesOnDisk();
 		if (before > maxBytes) return null;
-		if (this.rewrites === this.rewritesCounted) return null;
-		this.rewritesCounted = this.rewrites;
-		if (this.rewrites < Number((this.db.prepare("SELECT count(*) AS n FROM docs").get() as { n: number }).n)) return null;
+		if (this.writesSinceCompaction === this.writesCounted) return null;
+		this.writesCounted = this.writesSinceCompaction;
+		if (this.writesSinceCompaction < Number((this.db.prepare("SELECT count(*) AS n FROM docs").get() as { n: number }).n)) return null;
 		this.commit();
 		this.db.exec("VACUUM");
 		this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-		this.rewrites = 0;
-		this.rewritesCounted = -1;
+		this.writesSinceCompaction = 0;
+		this.writesCounted = -1;
 		return { before, after: this.bytesOnDisk() };
 	}
 
@@ -763,15 +765,19 @@ export class SqliteCollection<T extends Keyed> {
 export type CompactedFile = { name: string; before: number; after: number; ms: number };
 
 /**
- * Compacts each open file worth it and at most `maxBytes` large (SqliteCollection.compact);
- * answers what each compacted file measured before and after.
+ * Compacts the open files worth it and at most `maxBytes` large (SqliteCollection.compact),
+ * one after the other until `budgetMs` have passed (the file under way is finished, and the
+ * first is compacted whatever the budget); answers
+ * what each compacted file measured before and after. The files left are for the next call.
  */
-export function compactChurnedFiles(maxBytes: number): CompactedFile[] {
+export function compactChurnedFiles(maxBytes: number, budgetMs = Number.POSITIVE_INFINITY): CompactedFile[] {
 	const compacted: CompactedFile[] = [];
+	const started = performance.now();
 	for (const collection of openFiles) {
-		const started = performance.now();
+		if (compacted.length > 0 && performance.now() - started >= budgetMs) break;
+		const before = performance.now();
 		const sizes = collection.compact(maxBytes);
-		if (sizes) compacted.push({ name: collection.name, ...sizes, ms: Math.round(performance.now() - started) });
+		if (sizes) compacted.push({ name: collection.name, ...sizes, ms: Math.round(performance.now() - before) });
 	}
 	return compacted;
 }

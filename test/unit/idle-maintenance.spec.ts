@@ -67,8 +67,8 @@ describe("the idle maintenance of a broker", () => {
 		const broker = new ServiceBroker({ logger: false, middlewares: [idleMaintenance({ collect, compact, intervalMs: 25 })] });
 		await broker.start();
 		try {
-			await idle(150);
-			expect(compact).toHaveBeenCalledWith(128 * MB);
+			await idle(400);
+			expect(compact).toHaveBeenCalledWith(128 * MB, 500);
 			expect(collect).not.toHaveBeenCalled();
 			// 48 MB that stay live: the heap grows by more than the threshold and no collection can shrink it.
 			const live = Array.from({ length: 48 }, () => new Array<number>(MB / 8).fill(1.5));
@@ -77,6 +77,31 @@ describe("the idle maintenance of a broker", () => {
 			await idle(300);
 			expect(collect).toHaveBeenCalledTimes(1);
 			expect(live).toHaveLength(48);
+		} finally {
+			await broker.stop();
+		}
+	});
+
+	it("collects only once no file is left to compact", async () => {
+		const collect = jest.fn();
+		const file = { name: "orders", before: 2 * MB, after: MB, ms: 1 };
+		const compact = jest
+			.fn()
+			.mockReturnValueOnce([file])
+			.mockReturnValueOnce([{ ...file, name: "payments" }])
+			.mockReturnValue([]);
+		const live = Array.from({ length: 48 }, () => new Array<number>(MB / 8).fill(1.5));
+		const broker = new ServiceBroker({ logger: false, middlewares: [idleMaintenance({ collect, compact, intervalMs: 25 })] });
+		// The heap the watch starts from is the one at the first look: grow it after that.
+		await broker.start();
+		await idle(30);
+		const more = Array.from({ length: 48 }, () => new Array<number>(MB / 8).fill(1.5));
+		try {
+			await idle(600);
+			expect(collect).toHaveBeenCalledTimes(1);
+			expect(compact.mock.calls.length).toBeGreaterThanOrEqual(3);
+			expect(collect.mock.invocationCallOrder[0]).toBeGreaterThan(compact.mock.invocationCallOrder[2]);
+			expect(live.length + more.length).toBe(96);
 		} finally {
 			await broker.stop();
 		}

@@ -437,14 +437,41 @@ describe("the embedded store (SQLite)", () => {
 			again.close();
 		});
 
-		it("leaves a file alone while its documents were rewritten fewer times than it holds, or while it is larger than the limit", async () => {
-			const orders = await churned(1_200);
-			await orders.insertMany(Array.from({ length: 300 }, (_, i) => placed(5_000 + i)));
+		it("leaves a file alone while it took fewer writes than it holds documents, or while it is larger than the limit", async () => {
+			const first = openSqliteCollection<Placed>("orders", dir, [{ fields: { status: 1 } }]);
+			await first.insertMany(Array.from({ length: 2_000 }, (_, i) => placed(i)));
+			first.close();
+			const orders = openSqliteCollection<Placed>("orders", dir, [{ fields: { status: 1 } }]);
+			await Promise.all(
+				Array.from({ length: 1_500 }, (_, i) => orders.updateOne({ _id: placed(i)._id }, { $set: { status: "paid" }, $unset: { outbox: true } })),
+			);
 			expect(orders.compact(UNLIMITED)).toBeNull();
-			await orders.removeMany({ status: "pending" });
+			expect(await orders.removeMany({ status: "pending" })).toBe(500);
 			expect(orders.compact(1024)).toBeNull();
 			expect(orders.compact(UNLIMITED)).not.toBeNull();
 			orders.close();
+		});
+
+		it("counts inserts too: a file that took as many as it holds documents is worth a compaction", async () => {
+			const log = openSqliteCollection<Placed>("log", dir, [{ fields: { status: 1 } }]);
+			await log.insertMany(Array.from({ length: 999 }, (_, i) => placed(i)));
+			expect(log.compact(UNLIMITED)).toBeNull();
+			await log.insert(placed(999));
+			expect(log.compact(UNLIMITED)).not.toBeNull();
+			log.close();
+		});
+
+		it("compacts no more files once its time budget is spent, and the next call goes on with the rest", async () => {
+			const names = ["a", "b", "c"];
+			const files = names.map(name => openSqliteCollection<Placed>(name, dir));
+			await Promise.all(files.map(file => file.insertMany(Array.from({ length: 1_000 }, (_, i) => placed(i)))));
+			try {
+				const first = compactChurnedFiles(UNLIMITED, 0).map(file => file.name);
+				expect(first).toHaveLength(1);
+				expect([...first, ...compactChurnedFiles(UNLIMITED).map(file => file.name)].sort()).toEqual(names);
+			} finally {
+				files.forEach(file => file.close());
+			}
 		});
 
 		it("commits the writes of the moment before it copies the file: none is lost", async () => {
