@@ -9,8 +9,8 @@
  *    embedded shop) and leaves garbage in the old one, and an idle process collects nothing,
  *    so it would keep all of that until the next burst. V8's own memory reducer does not
  *    always start after one (it waits for a full collection that freed much). When the heap
- *    has grown since the last look, one thorough collection shrinks both generations to what
- *    is live (some 40 MB in the embedded shop).
+ *    has grown since the last collection, one thorough collection shrinks both generations
+ *    to what is live (some 50 MB in the embedded shop).
  * A quiet process pays a pause (the copy of a file, a collection); a busy one pays nothing.
  *
  * Giving memory back needs `global.gc`, which Node gives with `--expose-gc` (`npm start`, the
@@ -39,9 +39,9 @@ export const IDLE_DEFAULTS: IdleOptions = { quietUtilization: 0.05, quietLooks: 
 export const LOOK_INTERVAL_MS = 2_000;
 
 /**
- * The largest file compacted while the shop runs: its copy holds the event loop for about a
- * second (some 150 MB a second on a 2-core machine). A larger file is left as it is (README,
- * Known limits).
+ * The largest file compacted while the shop runs: its copy holds the event loop for up to
+ * about a second and a half (90 to 150 MB a second on a 2-core machine). A larger file is
+ * left as it is (README, Known limits).
  */
 export const COMPACT_MAX_BYTES = 128 * 1024 * 1024;
 

@@ -727,7 +727,7 @@ export class SqliteCollection<T extends Keyed> {
 	 * Compacts the file if it is worth it (see MIN_WRITES_TO_COMPACT) and at most `maxBytes`
 	 * large: SQLite's VACUUM copies what the file holds into as few pages as it takes, and the
 	 * write-ahead log is folded in and emptied. It holds the event loop while it copies (some
-	 * 150 MB a second on a 2-core machine), which is why the shop runs it while idle only
+	 * 90 to 150 MB a second on a 2-core machine), which is why the shop runs it while idle only
 	 * (src/maintenance/when-idle.ts). Answers the file's size before and after, or null when
 	 * it did nothing.
 	 */
