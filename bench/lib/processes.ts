@@ -71,7 +71,8 @@ export function peakRssBytes(pid: number): number {
  * what this process has (or nothing).
  */
 export function npmStartEnvironment(script: string = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts.start): Record<string, string> {
-	const command = script.slice(script.lastIndexOf("&&") + 2, script.indexOf("moleculer-runner"));
+	const runner = script.indexOf("moleculer-runner");
+	const command = (runner < 0 ? script : script.slice(0, runner)).split("&&").pop() ?? "";
 	const env: Record<string, string> = {};
 	for (const [, name, quoted, bare] of command.matchAll(/(\w+)=(?:"([^"]*)"|(\S+))/g)) {
 		env[name] = (quoted ?? bare).replace(/\$(\w+)/g, (_, other: string) => process.env[other] ?? "").trim();

@@ -96,7 +96,8 @@ export type IdleWork = {
 };
 
 export function idleMaintenance({ collect = collectAll, compact = compactChurnedFiles, intervalMs = LOOK_INTERVAL_MS }: Partial<IdleWork> = {}): Middleware {
-	let timer: NodeJS.Timeout | undefined;
+	// One middleware may serve several brokers of a process (tests): each has its own looks.
+	const timers = new Map<ServiceBroker, NodeJS.Timeout>();
 
 	return {
 		name: "IdleMaintenance",
@@ -105,7 +106,7 @@ export function idleMaintenance({ collect = collectAll, compact = compactChurned
 			const logger = broker.getLogger("maintenance");
 			const watch = new IdleWatch();
 			let since: EventLoopUtilization = performance.eventLoopUtilization();
-			timer = setInterval(() => {
+			const timer = setInterval(() => {
 				const now = performance.eventLoopUtilization();
 				const busy = performance.eventLoopUtilization(now, since).utilization;
 				since = now;
@@ -131,11 +132,12 @@ export function idleMaintenance({ collect = collectAll, compact = compactChurned
 				since = performance.eventLoopUtilization();
 			}, intervalMs);
 			timer.unref();
+			timers.set(broker, timer);
 		},
 
-		async stopped() {
-			clearInterval(timer);
-			timer = undefined;
+		async stopped(broker: ServiceBroker) {
+			clearInterval(timers.get(broker));
+			timers.delete(broker);
 		},
 	};
 }

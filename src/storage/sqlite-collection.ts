@@ -21,7 +21,7 @@
  * picked. An index field holds a string, a finite number or a boolean (or nothing): a write
  * that puts anything else there is refused, which is what keeps the SQL part exact.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, statSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, statfsSync, statSync } from "node:fs";
 import path from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSync } from "node:sqlite";
@@ -611,12 +611,15 @@ export class SqliteCollection<T extends Keyed> {
 	 * A document's text, without what its row holds in columns: its `_id` (a string), and each
 	 * index field of its own that has a value. The file keeps each value once, and the reads
 	 * put them back (`document`). A field holding null stays in the text: its column cannot
-	 * tell null from absent.
+	 * tell null from absent. So does a string with a lone surrogate, which its column (UTF-8)
+	 * holds as U+FFFD: the text keeps it exact, and the read takes it from there.
 	 */
 	private text(doc: T): string {
-		const rest: Record<string, unknown> = {};
+		// No prototype: a field named __proto__ is a field like any other.
+		const rest: Record<string, unknown> = Object.create(null);
 		for (const [field, value] of Object.entries(doc)) {
-			if (field === "_id" ? typeof value === "string" : this.ownFields.has(field) && value !== null && value !== undefined) continue;
+			const inColumn = field === "_id" || (this.ownFields.has(field) && value !== null && value !== undefined);
+			if (inColumn && (typeof value !== "string" || value.isWellFormed())) continue;
 			rest[field] = value;
 		}
 		return serialize(rest);
@@ -728,8 +731,11 @@ export class SqliteCollection<T extends Keyed> {
 	 * large: SQLite's VACUUM copies what the file holds into as few pages as it takes, and the
 	 * write-ahead log is folded in and emptied. It holds the event loop while it copies (some
 	 * 90 to 150 MB a second on a 2-core machine), which is why the shop runs it while idle only
-	 * (src/maintenance/when-idle.ts). Answers the file's size before and after, or null when
-	 * it did nothing.
+	 * (src/maintenance/when-idle.ts). The copy takes room as large as the file, twice (SQLite
+	 * builds it in a temporary file, then writes it through the write-ahead log): a file with
+	 * less than that free beside it is left alone. Answers the file's size before and after,
+	 * or null when it did nothing. A compaction that fails (a full disk) empties the log all
+	 * the same, and is not tried again before the file took as many writes once more.
 	 */
 	compact(maxBytes: number): { before: number; after: number } | null {
 		if (!this.file || !this.db.isOpen || this.writesSinceCompaction < MIN_WRITES_TO_COMPACT) return null;
@@ -738,11 +744,20 @@ export class SqliteCollection<T extends Keyed> {
 		if (this.writesSinceCompaction === this.writesCounted) return null;
 		this.writesCounted = this.writesSinceCompaction;
 		if (this.writesSinceCompaction < Number((this.db.prepare("SELECT count(*) AS n FROM docs").get() as { n: number }).n)) return null;
+		const free = statfsSync(path.dirname(this.file));
+		if (free.bavail * free.bsize < 2 * before) return null;
 		this.commit();
-		this.db.exec("VACUUM");
-		this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-		this.writesSinceCompaction = 0;
-		this.writesCounted = -1;
+		try {
+			this.db.exec("VACUUM");
+		} finally {
+			this.writesSinceCompaction = 0;
+			this.writesCounted = -1;
+			try {
+				this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+			} catch {
+				// The log is folded in by the next checkpoint; what failed first is the error to answer.
+			}
+		}
 		return { before, after: this.bytesOnDisk() };
 	}
 

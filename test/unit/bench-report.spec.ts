@@ -29,6 +29,7 @@ describe("benchmark report", () => {
 	it("starts the embedded shop with the environment npm start gives it", () => {
 		const script = 'npm run build && SERVICEDIR=dist/services A_B=2 NODE_OPTIONS="--expose-gc $BENCH_TEST_UNSET" moleculer-runner --config x.js';
 		expect(npmStartEnvironment(script)).toEqual({ SERVICEDIR: "dist/services", A_B: "2", NODE_OPTIONS: "--expose-gc" });
+		expect(npmStartEnvironment("SERVICEDIR=dist/services moleculer-runner")).toEqual({ SERVICEDIR: "dist/services" });
 		const env = npmStartEnvironment();
 		expect(env.SERVICEDIR).toBe("dist/services");
 		expect(env.NODE_OPTIONS?.split(" ")).toContain("--expose-gc");

@@ -107,6 +107,22 @@ describe("the idle maintenance of a broker", () => {
 		}
 	});
 
+	it("looks for each broker it serves on its own: one that stops leaves the other looking", async () => {
+		const compact = jest.fn(() => []);
+		const middleware = idleMaintenance({ collect: jest.fn(), compact, intervalMs: 25 });
+		const [first, second] = [new ServiceBroker({ logger: false, middlewares: [middleware] }), new ServiceBroker({ logger: false, middlewares: [middleware] })];
+		await first.start();
+		await second.start();
+		await first.stop();
+		const calls = compact.mock.calls.length;
+		await idle(300);
+		expect(compact.mock.calls.length).toBeGreaterThan(calls);
+		await second.stop();
+		const afterBoth = compact.mock.calls.length;
+		await idle(200);
+		expect(compact).toHaveBeenCalledTimes(afterBoth);
+	});
+
 	it("keeps looking after a compaction failed, and stops when the broker stops", async () => {
 		const compact = jest.fn(() => {
 			throw new Error("disk full");

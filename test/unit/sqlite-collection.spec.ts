@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
 import os from "node:os";
 import path from "node:path";
@@ -377,6 +377,19 @@ describe("the embedded store (SQLite)", () => {
 		again.close();
 	});
 
+	it("keeps a string with a lone surrogate exact, in an index field or the id, and a field named __proto__", async () => {
+		type Odd = { _id: string; name: string };
+		const odd = "\ud800x";
+		const first = openSqliteCollection<Odd>("odd", dir, [{ fields: { name: 1 } }]);
+		await first.insert({ _id: odd, name: odd });
+		await first.insert(JSON.parse('{"_id":"p","name":"n","__proto__":{"a":1}}'));
+		first.close();
+		const again = openSqliteCollection<Odd>("odd", dir, [{ fields: { name: 1 } }]);
+		expect(await again.byId(odd)).toEqual({ _id: odd, name: odd });
+		expect(JSON.stringify(await again.byId("p"))).toBe('{"__proto__":{"a":1},"_id":"p","name":"n"}');
+		again.close();
+	});
+
 	it("reads a document whose text still holds its index fields, as files written before they left it do", async () => {
 		const db = new DatabaseSync(path.join(dir, "older.sqlite"));
 		db.exec('CREATE TABLE docs (id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL, "f:status")');
@@ -472,6 +485,23 @@ describe("the embedded store (SQLite)", () => {
 			} finally {
 				files.forEach(file => file.close());
 			}
+		});
+
+		it("answers a failed compaction's error, and does not try again before the file took as many writes once more", async () => {
+			const orders = await churned(1_000);
+			const db = (orders as unknown as { db: DatabaseSync }).db;
+			// A read under way: SQLite refuses to VACUUM meanwhile, as a full disk would refuse its copy.
+			const reading = db.prepare("SELECT id FROM docs").iterate();
+			reading.next();
+			expect(() => orders.compact(UNLIMITED)).toThrow(/VACUUM|statements in progress/i);
+			reading.return?.();
+			expect(orders.compact(UNLIMITED)).toBeNull();
+			await orders.insertMany(Array.from({ length: 1_000 }, (_, i) => placed(10_000 + i)));
+			await orders.removeMany({ status: "pending" });
+			expect(orders.compact(UNLIMITED)).not.toBeNull();
+			expect(statSync(path.join(dir, "orders.sqlite-wal")).size).toBe(0);
+			expect(await orders.count()).toBe(1_000);
+			orders.close();
 		});
 
 		it("commits the writes of the moment before it copies the file: none is lost", async () => {
