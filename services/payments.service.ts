@@ -233,6 +233,7 @@ const PaymentsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 		this.provider = providerNamed(config.payments.provider, {
 			isProduction: config.isProduction,
 			allowSandboxInProduction: config.payments.allowSandboxInProduction,
+			unknownAfterMs: config.payments.unknownAfterMs,
 		});
 	},
 

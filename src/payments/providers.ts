@@ -5,11 +5,17 @@
 import type { PaymentProvider } from "./provider";
 import { createSandboxProvider } from "./sandbox-provider";
 
-const PROVIDERS: Record<string, () => PaymentProvider> = {
-	sandbox: createSandboxProvider,
+export type ProviderChoice = {
+	name: string;
+	isProduction: boolean;
+	allowSandboxInProduction: boolean;
+	/** PAYMENT_UNKNOWN_AFTER_MS: the sandbox remembers a charge twice as long, so that it can still answer for it. */
+	unknownAfterMs?: number;
 };
 
-export type ProviderChoice = { name: string; isProduction: boolean; allowSandboxInProduction: boolean };
+const PROVIDERS: Record<string, (choice: Omit<ProviderChoice, "name">) => PaymentProvider> = {
+	sandbox: ({ unknownAfterMs }) => createSandboxProvider(unknownAfterMs ? { rememberMs: 2 * unknownAfterMs } : {}),
+};
 
 /** The provider of that name; an unknown name, or the sandbox in production unasked, is a configuration error the service refuses to start with. */
 export function providerNamed(name: string, choice: Omit<ProviderChoice, "name"> = { isProduction: false, allowSandboxInProduction: false }): PaymentProvider {
@@ -22,5 +28,5 @@ export function providerNamed(name: string, choice: Omit<ProviderChoice, "name">
 			"The sandbox payment provider moves no money: in production set PAYMENT_PROVIDER to a real provider, or PAYMENT_ALLOW_SANDBOX=true for a demo",
 		);
 	}
-	return create();
+	return create(choice);
 }

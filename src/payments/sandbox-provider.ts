@@ -3,6 +3,9 @@
  * well-known test cards; any other valid card succeeds. Like a real provider it is
  * idempotent by reference and answers what became of a charge; it remembers in memory,
  * so a charge whose process died is "unknown" to the next one, as if it never arrived.
+ * It remembers a reference for as long as the shop may still ask about it (`rememberMs`),
+ * not for ever: a provider keeps its idempotency keys for a while too (Stripe: 24 hours),
+ * and a sandbox that kept every charge grew the shop's memory by some 200 bytes an order.
  */
 import { randomUUID } from "node:crypto";
 import { DECLINE_MESSAGES } from "./declines";
@@ -26,9 +29,49 @@ export function sandboxDecision(cardNumber: string): ChargeResult {
 	return { ok: true, providerRef: `sandbox_ch_${randomUUID()}` };
 }
 
-export function createSandboxProvider(): PaymentProvider {
-	const charges = new Map<string, ChargeResult>();
-	const refunds = new Map<string, RefundResult>();
+/** Twice the default PAYMENT_UNKNOWN_AFTER_MS, within which a payment whose charge's answer was lost asks what became of it. */
+export const SANDBOX_REMEMBER_MS = 10 * 60 * 1000;
+
+/**
+ * Entries kept for `keepMs` at least, in two generations: as a new one starts, the older
+ * one goes whole. Memory is bounded by what arrives in two or three `keepMs`, and costs
+ * nothing per entry beyond the entry (no timer, no list).
+ */
+export class RecentMap<V> {
+	private current = new Map<string, V>();
+	private previous = new Map<string, V>();
+	private startedAt: number;
+
+	constructor(
+		private readonly keepMs: number,
+		private readonly now: () => number = Date.now,
+	) {
+		this.startedAt = now();
+	}
+
+	get(key: string): V | undefined {
+		this.turn();
+		return this.current.get(key) ?? this.previous.get(key);
+	}
+
+	set(key: string, value: V): void {
+		this.turn();
+		this.current.set(key, value);
+	}
+
+	/** Starts a new generation once the current one is `keepMs` old; what is older than two goes too. */
+	private turn(): void {
+		const age = this.now() - this.startedAt;
+		if (age < this.keepMs) return;
+		this.previous = age < 2 * this.keepMs ? this.current : new Map();
+		this.current = new Map();
+		this.startedAt = this.now();
+	}
+}
+
+export function createSandboxProvider({ rememberMs = SANDBOX_REMEMBER_MS, now = Date.now }: { rememberMs?: number; now?: () => number } = {}): PaymentProvider {
+	const charges = new RecentMap<ChargeResult>(rememberMs, now);
+	const refunds = new RecentMap<RefundResult>(rememberMs, now);
 	return {
 		name: "sandbox",
 		async charge({ card, reference }) {

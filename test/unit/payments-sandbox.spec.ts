@@ -1,5 +1,5 @@
 import { providerNamed } from "../../src/payments/providers";
-import { createSandboxProvider, SANDBOX_CARDS, sandboxDecision } from "../../src/payments/sandbox-provider";
+import { createSandboxProvider, RecentMap, SANDBOX_CARDS, sandboxDecision } from "../../src/payments/sandbox-provider";
 
 const charge = (number: string) =>
 	createSandboxProvider().charge({ amount: 1000, currency: "USD", card: { number, expMonth: 12, expYear: 2030, cvc: "123" }, reference: "p1" });
@@ -44,6 +44,52 @@ describe("what became of a charge", () => {
 		expect(await sandbox.charge(request)).toEqual(charged);
 		expect(await sandbox.status("p9")).toEqual(charged);
 		expect(await sandbox.status("p10")).toEqual({ ok: "unknown" });
+	});
+});
+
+describe("how long the sandbox remembers", () => {
+	it("answers for a charge as long as the shop may ask about it, and forgets it some time after", async () => {
+		let now = 0;
+		const sandbox = createSandboxProvider({ rememberMs: 10_000, now: () => now });
+		const request = { amount: 1000, currency: "USD", card: { number: SANDBOX_CARDS.succeeds, expMonth: 12, expYear: 2030, cvc: "123" }, reference: "p1" };
+		const charged = await sandbox.charge(request);
+		now = 9_999;
+		expect(await sandbox.status("p1")).toEqual(charged);
+		now = 19_000;
+		expect(await sandbox.status("p1")).toEqual(charged);
+		now = 40_000;
+		expect(await sandbox.status("p1")).toEqual({ ok: "unknown" });
+	});
+
+	it("keeps every entry for its time at least, and drops whole generations after it", () => {
+		let now = 0;
+		const recent = new RecentMap<number>(100, () => now);
+		for (now = 0; now < 1_000; now += 7) {
+			recent.set(String(now), now);
+			for (const age of [0, 50, 99]) if (now - age >= 0 && (now - age) % 7 === 0) expect(recent.get(String(now - age))).toBe(now - age);
+		}
+		expect(recent.get("0")).toBeUndefined();
+		now += 1_000;
+		expect(recent.get(String(994))).toBeUndefined();
+	});
+
+	it("remembers twice PAYMENT_UNKNOWN_AFTER_MS when the payments service chooses it", async () => {
+		jest.useFakeTimers({ now: 0 });
+		try {
+			const sandbox = providerNamed("sandbox", { isProduction: false, allowSandboxInProduction: false, unknownAfterMs: 60_000 });
+			const charged = await sandbox.charge({
+				amount: 1000,
+				currency: "USD",
+				card: { number: SANDBOX_CARDS.succeeds, expMonth: 12, expYear: 2030, cvc: "123" },
+				reference: "p1",
+			});
+			jest.setSystemTime(121_000);
+			expect(await sandbox.status("p1")).toEqual(charged);
+			jest.setSystemTime(500_000);
+			expect(await sandbox.status("p1")).toEqual({ ok: "unknown" });
+		} finally {
+			jest.useRealTimers();
+		}
 	});
 });
 
