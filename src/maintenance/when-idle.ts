@@ -78,7 +78,8 @@ export class IdleWatch {
 	}
 }
 
-const heapBytes = () => getHeapStatistics().total_heap_size;
+/** The heap V8 holds (what it has taken from the system for its heap, garbage included). */
+const totalHeapBytes = () => getHeapStatistics().total_heap_size;
 const megabytes = (bytes: number) => (bytes < 1024 * 1024 ? `${Math.round(bytes / 1024)} KB` : `${Math.round(bytes / (1024 * 1024))} MB`);
 
 /**
@@ -92,10 +93,17 @@ export type IdleWork = {
 	collect?: () => void;
 	/** Compacts the files worth it up to a size, within a time budget; answers each one compacted. */
 	compact: (maxBytes: number, budgetMs: number) => CompactedFile[];
+	/** The heap's size now. */
+	heapBytes: () => number;
 	intervalMs: number;
 };
 
-export function idleMaintenance({ collect = collectAll, compact = compactChurnedFiles, intervalMs = LOOK_INTERVAL_MS }: Partial<IdleWork> = {}): Middleware {
+export function idleMaintenance({
+	collect = collectAll,
+	compact = compactChurnedFiles,
+	heapBytes = totalHeapBytes,
+	intervalMs = LOOK_INTERVAL_MS,
+}: Partial<IdleWork> = {}): Middleware {
 	// One middleware may serve several brokers of a process (tests): each has its own looks.
 	const timers = new Map<ServiceBroker, NodeJS.Timeout>();
 
