@@ -80,7 +80,7 @@ export class IdleWatch {
 
 /** The heap V8 holds (what it has taken from the system for its heap, garbage included). */
 const totalHeapBytes = () => getHeapStatistics().total_heap_size;
-const megabytes = (bytes: number) => (bytes < 1024 * 1024 ? `${Math.round(bytes / 1024)} KB` : `${Math.round(bytes / (1024 * 1024))} MB`);
+const shownSize = (bytes: number) => (bytes < 1024 * 1024 ? `${Math.round(bytes / 1024)} KB` : `${Math.round(bytes / (1024 * 1024))} MB`);
 
 /**
  * V8's most thorough collection (the one it runs before giving up for lack of memory): it
@@ -121,7 +121,7 @@ export function idleMaintenance({
 				if (!watch.look({ eventLoopUtilization: busy, heapBytes: heapBytes() })) return;
 				try {
 					const compacted = compact(COMPACT_MAX_BYTES, COMPACT_BUDGET_MS);
-					for (const file of compacted) logger.info(`Idle: compacted ${file.name} from ${megabytes(file.before)} to ${megabytes(file.after)} (${file.ms} ms)`);
+					for (const file of compacted) logger.info(`Idle: compacted ${file.name} from ${shownSize(file.before)} to ${shownSize(file.after)} (${file.ms} ms)`);
 					if (compacted.length > 0) {
 						// Its own work is not load: the next look measures from here, and collects once every file is done.
 						since = performance.eventLoopUtilization();
@@ -136,7 +136,7 @@ export function idleMaintenance({
 				collect();
 				const after = heapBytes();
 				watch.collected(after);
-				logger.info(`Idle: the heap went from ${megabytes(before)} to ${megabytes(after)} (a full collection, ${Math.round(performance.now() - started)} ms)`);
+				logger.info(`Idle: the heap went from ${shownSize(before)} to ${shownSize(after)} (a full collection, ${Math.round(performance.now() - started)} ms)`);
 				since = performance.eventLoopUtilization();
 			}, intervalMs);
 			timer.unref();

@@ -24,7 +24,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, statfsSync, statSync } from "node:fs";
 import path from "node:path";
 import { StringDecoder } from "node:string_decoder";
-import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSync } from "node:sqlite";
+import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementResultingChanges, type StatementSync } from "node:sqlite";
 import { Types } from "mongoose";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -183,6 +183,9 @@ type Group = { committed: Promise<void>; settle(err?: unknown): void };
 /** A document's row as the reads select it: its id, its text, and the columns of the index fields of its own (`f:<field>`). */
 type Row = { id: string; doc: string } & Record<string, SQLOutputValue>;
 
+/** The column that holds an index field's value beside the document. */
+const columnName = (field: string) => `f:${field.replace(/"/g, "")}`;
+
 /** A column's value as the document holds it: a boolean's one-byte BLOB is the boolean again. */
 const fromColumn = (value: SQLOutputValue): unknown => (value instanceof Uint8Array ? value[0] === 1 : value);
 
@@ -209,8 +212,8 @@ export class SqliteCollection<T extends Keyed> {
 	private readonly columns = new Map<string, string>([["_id", "id"]]);
 	/** The index fields, whose values are kept in columns of their own beside the document. */
 	private readonly indexed: string[] = [];
-	/** The index fields of the document itself (no dotted path), whose values its text leaves to their columns (see `text`). */
-	private readonly ownFields = new Set<string>();
+	/** The index fields of the document itself (no dotted path), whose values its text leaves to their columns (see `text`), each with its column's name. */
+	private readonly ownFields = new Map<string, string>();
 	/** What a read selects of a row: the id, the text, and the columns of `ownFields`. */
 	private readonly rowColumns: string;
 	private group: Group | null = null;
@@ -228,12 +231,12 @@ export class SqliteCollection<T extends Keyed> {
 		for (const index of indexes) {
 			for (const field of Object.keys(index.fields)) {
 				if (this.columns.has(field)) continue;
-				this.columns.set(field, `"f:${field.replace(/"/g, "")}"`);
+				this.columns.set(field, `"${columnName(field)}"`);
 				this.indexed.push(field);
 			}
 		}
-		for (const field of this.indexed) if (!field.includes(".")) this.ownFields.add(field);
-		this.rowColumns = ["id", "doc", ...[...this.ownFields].map(field => this.columns.get(field))].join(", ");
+		for (const field of this.indexed) if (!field.includes(".")) this.ownFields.set(field, columnName(field));
+		this.rowColumns = ["id", "doc", ...[...this.ownFields.keys()].map(field => this.columns.get(field))].join(", ");
 		const columns = this.indexed.map(field => `, ${this.columns.get(field)}`).join("");
 		this.insertSql = `INSERT INTO docs (id, doc${columns}) VALUES (?, ?${", ?".repeat(this.indexed.length)})`;
 		this.db = new DatabaseSync(file ?? ":memory:");
@@ -260,12 +263,12 @@ export class SqliteCollection<T extends Keyed> {
 	 */
 	private keepColumns(): void {
 		const existing = (this.db.prepare("SELECT name FROM pragma_table_info('docs')").all() as { name: string }[]).map(row => row.name);
-		const wanted = new Set(this.indexed.map(field => `f:${field}`));
+		const wanted = new Set(this.indexed.map(columnName));
 		const dropped = existing.filter(name => name.startsWith("f:") && !wanted.has(name));
-		const added = this.indexed.filter(field => !existing.includes(`f:${field}`));
+		const added = this.indexed.filter(field => !existing.includes(columnName(field)));
 		if (dropped.length === 0 && added.length === 0) return;
 		this.inTransaction(() => {
-			this.restoreFields(dropped.map(name => name.slice(2)).filter(field => !field.includes(".")));
+			this.restoreFields(dropped);
 			for (const name of dropped) this.dropColumn(name);
 			for (const field of added) this.db.exec(`ALTER TABLE docs ADD COLUMN ${this.columns.get(field)}`);
 			if (added.length === 0) return;
@@ -281,21 +284,20 @@ export class SqliteCollection<T extends Keyed> {
 	}
 
 	/**
-	 * Writes the values of index fields whose columns are about to go back into the text of
-	 * each document that was stored without them (see `text`).
+	 * Writes the values of the columns about to go (`f:<field>`) back into the text of each
+	 * document that was stored without them (see `text`). A dotted field never left the text.
 	 */
-	private restoreFields(fields: string[]): void {
-		if (fields.length === 0) return;
-		const columns = fields.map(field => `"f:${field.replace(/"/g, "")}"`);
+	private restoreFields(columns: string[]): void {
+		const own = columns.filter(name => !name.includes("."));
+		if (own.length === 0) return;
 		const write = this.db.prepare("UPDATE docs SET doc = ? WHERE rowid = ?");
-		const page = this.db.prepare(`SELECT rowid, doc, ${columns.join(", ")} FROM docs WHERE rowid > ? ORDER BY rowid LIMIT 1000`);
+		const page = this.db.prepare(`SELECT rowid, doc, ${own.map(name => `"${name}"`).join(", ")} FROM docs WHERE rowid > ? ORDER BY rowid LIMIT 1000`);
 		for (let rows = page.all(0) as Row[]; rows.length > 0; rows = page.all(rows[rows.length - 1].rowid) as Row[]) {
 			for (const row of rows) {
 				const doc = deserialize<Record<string, unknown>>(row.doc);
-				const missing = fields.filter((field, i) => row[columns[i].slice(1, -1)] !== null && !(field in doc));
-				if (missing.length === 0) continue;
-				for (const field of missing) doc[field] = fromColumn(row[`f:${field.replace(/"/g, "")}`]);
-				write.run(serialize(doc), row.rowid as number);
+				const missing = own.filter(name => row[name] !== null && !(name.slice(2) in doc));
+				for (const name of missing) doc[name.slice(2)] = fromColumn(row[name]);
+				if (missing.length > 0) write.run(serialize(doc), row.rowid as number);
 			}
 		}
 	}
@@ -558,7 +560,6 @@ export class SqliteCollection<T extends Keyed> {
 		return this.writes(() => {
 			const doc = this.get(query._id);
 			if (doc === null || !model.match(doc, query)) return false;
-			this.writesSinceCompaction += 1;
 			return this.run(() => this.statement("DELETE FROM docs WHERE id = ?").run(doc._id)).changes > 0;
 		});
 	}
@@ -567,14 +568,10 @@ export class SqliteCollection<T extends Keyed> {
 	async removeMany(query: object): Promise<number> {
 		return this.writes(() => {
 			const { where, params, exact } = this.sqlPart(query);
-			const removed = exact
-				? Number(this.run(() => this.statement(`DELETE FROM docs${where}`).run(...params)).changes)
-				: this.atomically(() => {
-						const remove = this.statement("DELETE FROM docs WHERE id = ?");
-						return this.matching(query).reduce((count, doc) => count + Number(this.run(() => remove.run(doc._id)).changes), 0);
-					});
-			this.writesSinceCompaction += removed;
-			return removed;
+			if (exact) return Number(this.run(() => this.statement(`DELETE FROM docs${where}`).run(...params)).changes);
+			const ids = this.matching(query).map(doc => doc._id);
+			const remove = this.statement("DELETE FROM docs WHERE id = ?");
+			return this.atomically(() => ids.reduce((removed, id) => removed + Number(this.run(() => remove.run(id)).changes), 0));
 		});
 	}
 
@@ -603,7 +600,6 @@ export class SqliteCollection<T extends Keyed> {
 		const values = this.indexed.map(field => this.columnValue(stored, field));
 		const text = this.text(stored);
 		this.run(() => this.statement(this.insertSql).run(stored._id, text, ...values));
-		this.writesSinceCompaction += 1;
 		return { stored, text };
 	}
 
@@ -630,7 +626,7 @@ export class SqliteCollection<T extends Keyed> {
 		const doc = deserialize<Record<string, unknown>>(text);
 		// A document stored before its fields left the text has them there, the same values.
 		if (!("_id" in doc)) doc._id = id;
-		for (const field of this.ownFields) {
+		for (const field of this.ownFields.keys()) {
 			const value = valueOf(field);
 			if (value !== null && value !== undefined && !(field in doc)) doc[field] = value;
 		}
@@ -638,7 +634,7 @@ export class SqliteCollection<T extends Keyed> {
 	}
 
 	private fromRow(row: Row): T {
-		return this.document(row.doc, row.id, field => fromColumn(row[`f:${field.replace(/"/g, "")}`]));
+		return this.document(row.doc, row.id, field => fromColumn(row[this.ownFields.get(field)!]));
 	}
 
 	/** Writes `doc` changed by `update`, and the index columns whose values it changed (only their indexes are touched). */
@@ -650,18 +646,20 @@ export class SqliteCollection<T extends Keyed> {
 		const text = this.text(updated);
 		const sets = changed.map(({ field }) => `, ${this.columns.get(field)} = ?`).join("");
 		this.run(() => this.statement(`UPDATE docs SET doc = ?${sets} WHERE id = ?`).run(text, ...changed.map(({ value }) => value), updated._id));
-		this.writesSinceCompaction += 1;
 		return updated;
 	}
 
 	/**
-	 * Runs a write statement. A unique index's refusal becomes a DuplicateKeyError. Some errors
-	 * (a full disk, an I/O error) make SQLite roll back the whole transaction: then every write
-	 * of the turn so far is gone, and their callers hear so from the group.
+	 * Runs a write statement and counts the documents it wrote (for `compact`). A unique index's
+	 * refusal becomes a DuplicateKeyError. Some errors (a full disk, an I/O error) make SQLite
+	 * roll back the whole transaction: then every write of the turn so far is gone, and their
+	 * callers hear so from the group.
 	 */
-	private run<R>(statement: () => R): R {
+	private run(statement: () => StatementResultingChanges): StatementResultingChanges {
 		try {
-			return statement();
+			const result = statement();
+			this.writesSinceCompaction += Number(result.changes);
+			return result;
 		} catch (err) {
 			if (this.group && !this.db.isTransaction) {
 				const group = this.group;
