@@ -6,8 +6,10 @@
  * It remembers a reference for as long as the shop may still ask about it (`rememberMs`),
  * not for ever: a provider keeps its idempotency keys for a while too (Stripe: 24 hours),
  * and a sandbox that kept every charge grew the shop's memory by some 200 bytes an order.
+ * What it keeps of a charge is the reference and how it ended: its own reference for the
+ * charge (and for a refund) is made of the shop's, so the same reference gets the same
+ * answer, and a refund needs no memory at all.
  */
-import { randomUUID } from "node:crypto";
 import { DECLINE_MESSAGES } from "./declines";
 import type { ChargeResult, DeclineReason, PaymentProvider, RefundResult } from "./provider";
 
@@ -22,12 +24,17 @@ const DECLINES: Record<string, DeclineReason> = {
 	[SANDBOX_CARDS.insufficientFunds]: "insufficient_funds",
 };
 
-/** What the sandbox answers for a card number (spaces and dashes ignored). */
-export function sandboxDecision(cardNumber: string): ChargeResult {
-	const reason = DECLINES[cardNumber.replace(/[\s-]/g, "")];
-	if (reason) return { ok: false, reason, message: DECLINE_MESSAGES[reason] };
-	return { ok: true, providerRef: `sandbox_ch_${randomUUID()}` };
+/** How a charge ends: by the card number (spaces and dashes ignored), declined for a reason or not. */
+const outcomeOf = (cardNumber: string): DeclineReason | "succeeded" => DECLINES[cardNumber.replace(/[\s-]/g, "")] ?? "succeeded";
+
+/** What the sandbox answers for the charge `reference` that ended as `outcome`. */
+function chargeResult(reference: string, outcome: DeclineReason | "succeeded"): ChargeResult {
+	if (outcome === "succeeded") return { ok: true, providerRef: `sandbox_ch_${reference}` };
+	return { ok: false, reason: outcome, message: DECLINE_MESSAGES[outcome] };
 }
+
+/** What the sandbox answers for a charge of a card number under `reference`. */
+export const sandboxDecision = (cardNumber: string, reference: string): ChargeResult => chargeResult(reference, outcomeOf(cardNumber));
 
 /** Twice the default PAYMENT_UNKNOWN_AFTER_MS, within which a payment whose charge's answer was lost asks what became of it. */
 export const SANDBOX_REMEMBER_MS = 10 * 60 * 1000;
@@ -70,22 +77,20 @@ export class RecentMap<V> {
 }
 
 export function createSandboxProvider({ rememberMs = SANDBOX_REMEMBER_MS, now = Date.now }: { rememberMs?: number; now?: () => number } = {}): PaymentProvider {
-	const charges = new RecentMap<ChargeResult>(rememberMs, now);
-	const refunds = new RecentMap<RefundResult>(rememberMs, now);
+	const charges = new RecentMap<DeclineReason | "succeeded">(rememberMs, now);
 	return {
 		name: "sandbox",
 		async charge({ card, reference }) {
-			const result = charges.get(reference) ?? sandboxDecision(card.number);
-			charges.set(reference, result);
-			return result;
+			const outcome = charges.get(reference) ?? outcomeOf(card.number);
+			charges.set(reference, outcome);
+			return chargeResult(reference, outcome);
 		},
-		async refund({ reference }) {
-			const result = refunds.get(reference) ?? { ok: true, providerRef: `sandbox_re_${randomUUID()}` };
-			refunds.set(reference, result);
-			return result;
+		async refund({ reference }): Promise<RefundResult> {
+			return { ok: true, providerRef: `sandbox_re_${reference}` };
 		},
 		async status(reference) {
-			return charges.get(reference) ?? { ok: "unknown" };
+			const outcome = charges.get(reference);
+			return outcome ? chargeResult(reference, outcome) : { ok: "unknown" };
 		},
 	};
 }

@@ -59,7 +59,7 @@ function setup(options: { chargeFails?: boolean; refundFails?: boolean } = {}) {
 		async charge(request) {
 			charges.push(request);
 			await tick();
-			const outcome = outcomes.get(request.reference) ?? sandboxDecision(request.card.number);
+			const outcome = outcomes.get(request.reference) ?? sandboxDecision(request.card.number, request.reference);
 			outcomes.set(request.reference, outcome);
 			if (options.chargeFails) throw new Error(`gateway timeout for card ${request.card.number}`);
 			return outcome;

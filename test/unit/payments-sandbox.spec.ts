@@ -1,8 +1,8 @@
 import { providerNamed } from "../../src/payments/providers";
 import { createSandboxProvider, RecentMap, SANDBOX_CARDS, sandboxDecision } from "../../src/payments/sandbox-provider";
 
-const charge = (number: string) =>
-	createSandboxProvider().charge({ amount: 1000, currency: "USD", card: { number, expMonth: 12, expYear: 2030, cvc: "123" }, reference: "p1" });
+const charge = (number: string, reference = "p1") =>
+	createSandboxProvider().charge({ amount: 1000, currency: "USD", card: { number, expMonth: 12, expYear: 2030, cvc: "123" }, reference });
 
 describe("sandbox provider", () => {
 	it("charges 4242 4242 4242 4242 and answers a reference of its own", async () => {
@@ -16,7 +16,7 @@ describe("sandbox provider", () => {
 
 	it("declines 4000 0000 0000 9995 as insufficient_funds, also written with spaces", async () => {
 		expect(await charge("4000000000009995")).toMatchObject({ ok: false, reason: "insufficient_funds" });
-		expect(sandboxDecision("4000 0000 0000 9995")).toMatchObject({ ok: false, reason: "insufficient_funds" });
+		expect(sandboxDecision("4000 0000 0000 9995", "p1")).toMatchObject({ ok: false, reason: "insufficient_funds" });
 	});
 
 	it("charges any other card", async () => {
@@ -25,9 +25,11 @@ describe("sandbox provider", () => {
 		}
 	});
 
-	it("gives each charge and refund its own reference", async () => {
-		const [a, b] = await Promise.all([charge(SANDBOX_CARDS.succeeds), charge(SANDBOX_CARDS.succeeds)]);
+	it("gives each charge and refund a reference of its own, the same whenever it is asked again under the shop's reference", async () => {
+		const [a, b] = await Promise.all([charge(SANDBOX_CARDS.succeeds, "p1"), charge(SANDBOX_CARDS.succeeds, "p2")]);
 		expect(a).not.toEqual(b);
+		// Another process's sandbox (a payments instance that took the payment over) answers the same.
+		expect(await charge(SANDBOX_CARDS.succeeds, "p1")).toEqual(a);
 		const sandbox = createSandboxProvider();
 		const refund = await sandbox.refund({ providerRef: "sandbox_ch_1", amount: 1000, reference: "p1" });
 		expect(refund).toEqual({ ok: true, providerRef: expect.stringMatching(/^sandbox_re_/) });
