@@ -4,14 +4,15 @@
  * 1. compacts the embedded store's files that took as many writes as they hold documents
  *    (`SqliteCollection.compact`): an order loses its outbox once its events are out, which
  *    leaves room in its page that new orders, written at the end of the file, never fill;
- *    a few files a look, and no collection until they are done;
+ *    one file after the other, in a worker thread, and no collection until they are done;
  * 2. gives memory back: under load V8 grows its young generation (to some 130 MB in the
  *    embedded shop) and leaves garbage in the old one, and an idle process collects nothing,
  *    so it would keep all of that until the next burst. V8's own memory reducer does not
  *    always start after one (it waits for a full collection that freed much). When the heap
  *    has grown since the last collection, one thorough collection shrinks both generations
  *    to what is live (some 50 MB in the embedded shop).
- * A quiet process pays a pause (the copy of a file, a collection); a busy one pays nothing.
+ * A quiet process pays a pause (a collection; the calls to a collection wait while its file
+ * is copied); a busy one pays nothing.
  *
  * Giving memory back needs `global.gc`, which Node gives with `--expose-gc` (`npm start`, the
  * image); without it, that part does nothing.
@@ -39,14 +40,11 @@ export const IDLE_DEFAULTS: IdleOptions = { quietUtilization: 0.05, quietLooks: 
 export const LOOK_INTERVAL_MS = 2_000;
 
 /**
- * The largest file compacted while the shop runs: its copy holds the event loop for up to
- * about a second and a half (90 to 150 MB a second on a 2-core machine). A larger file is
- * left as it is (README, Known limits).
+ * The largest file compacted while the shop runs. The copy does not hold the event loop (a
+ * worker thread writes it), but the calls to that one collection wait for it: some 4 to 8 s
+ * for a file this large on a 2-core machine. A larger file is left as it is (README, Known limits).
  */
-export const COMPACT_MAX_BYTES = 128 * 1024 * 1024;
-
-/** A look starts no compaction after this much of it went to others: the rest wait for the next look, so no pause is much longer than a file's copy. */
-export const COMPACT_BUDGET_MS = 500;
+export const COMPACT_MAX_BYTES = 1024 * 1024 * 1024;
 
 /**
  * Follows the looks: the process is quiet after `quietLooks` quiet looks in a row, and a
@@ -91,8 +89,8 @@ const collectAll = globalThis.gc && (() => globalThis.gc?.({ type: "major", exec
 export type IdleWork = {
 	/** A full collection (none without `--expose-gc`). */
 	collect?: () => void;
-	/** Compacts the files worth it up to a size, within a time budget; answers each one compacted. */
-	compact: (maxBytes: number, budgetMs: number) => CompactedFile[];
+	/** Compacts the files worth it up to a size; answers each one compacted. */
+	compact: (maxBytes: number) => Promise<CompactedFile[]>;
 	/** The heap's size now. */
 	heapBytes: () => number;
 	intervalMs: number;
@@ -114,21 +112,24 @@ export function idleMaintenance({
 			const logger = broker.getLogger("maintenance");
 			const watch = new IdleWatch();
 			let since: EventLoopUtilization = performance.eventLoopUtilization();
-			const timer = setInterval(() => {
+			let working = false;
+			const timer = setInterval(async () => {
+				if (working) return;
 				const now = performance.eventLoopUtilization();
 				const busy = performance.eventLoopUtilization(now, since).utilization;
 				since = now;
 				if (!watch.look({ eventLoopUtilization: busy, heapBytes: heapBytes() })) return;
+				working = true;
 				try {
-					const compacted = compact(COMPACT_MAX_BYTES, COMPACT_BUDGET_MS);
+					const compacted = await compact(COMPACT_MAX_BYTES);
 					for (const file of compacted) logger.info(`Idle: compacted ${file.name} from ${shownSize(file.before)} to ${shownSize(file.after)} (${file.ms} ms)`);
-					if (compacted.length > 0) {
-						// Its own work is not load: the next look measures from here, and collects once every file is done.
-						since = performance.eventLoopUtilization();
-						return;
-					}
+					// Its own work is not load: the next look measures from here, and collects once every file is done.
+					if (compacted.length > 0) return;
 				} catch (err) {
 					logger.error("Idle: compacting the store's files failed:", err);
+				} finally {
+					since = performance.eventLoopUtilization();
+					working = false;
 				}
 				const before = heapBytes();
 				if (!collect || !watch.worthCollecting(before)) return;

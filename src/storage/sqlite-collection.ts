@@ -21,11 +21,12 @@
  * picked. An index field holds a string, a finite number or a boolean (or nothing): a write
  * that puts anything else there is refused, which is what keeps the SQL part exact.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, statfsSync, statSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, rmSync, statfsSync, statSync } from "node:fs";
 import path from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementResultingChanges, type StatementSync } from "node:sqlite";
 import { Types } from "mongoose";
+import { writeCompactedCopy } from "./compacted-copy";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const model = require("@seald-io/nedb/lib/model.js") as {
@@ -198,11 +199,42 @@ const fromColumn = (value: SQLOutputValue): unknown => (value instanceof Uint8Ar
  */
 const MIN_WRITES_TO_COMPACT = 1_000;
 
+/** Where a compaction writes its copy of `file`, renamed over the file once whole. */
+const compactingCopy = (file: string) => `${file}.compacting`;
+
+/**
+ * Opens `file` (memory when null) as the store holds its files: exclusively, in WAL mode.
+ * Exclusive before the first access in WAL mode: then SQLite keeps the log's index in memory, not in a -shm file.
+ */
+function openDatabase(file: string | null): DatabaseSync {
+	const db = new DatabaseSync(file ?? ":memory:");
+	try {
+		if (file) db.exec("PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
+		return db;
+	} catch (err) {
+		db.close();
+		throw err;
+	}
+}
+
+/** Makes a rename in `directory` survive a power cut. */
+function syncDirectory(directory: string): void {
+	const fd = openSync(directory, "r");
+	try {
+		fsyncSync(fd);
+	} finally {
+		closeSync(fd);
+	}
+}
+
 /** The open files, which `compactChurnedFiles` looks at. */
 const openFiles = new Set<SqliteCollection<Keyed>>();
 
 export class SqliteCollection<T extends Keyed> {
-	private readonly db: DatabaseSync;
+	private db: DatabaseSync;
+	/** While a compaction has the file closed (see `compact`): every call waits for it, in the order they came. */
+	private paused: Promise<void> | null = null;
+	private closed = false;
 	/** Documents inserted, rewritten or removed since the file was opened or last compacted. */
 	private writesSinceCompaction = 0;
 	/** `writesSinceCompaction` when compact last counted the documents (it counts again only after more). */
@@ -239,10 +271,10 @@ export class SqliteCollection<T extends Keyed> {
 		this.rowColumns = ["id", "doc", ...[...this.ownFields.keys()].map(field => this.columns.get(field))].join(", ");
 		const columns = this.indexed.map(field => `, ${this.columns.get(field)}`).join("");
 		this.insertSql = `INSERT INTO docs (id, doc${columns}) VALUES (?, ?${", ?".repeat(this.indexed.length)})`;
-		this.db = new DatabaseSync(file ?? ":memory:");
+		// A copy left by a compaction that a crash cut short: the file itself is whole.
+		if (file) rmSync(compactingCopy(file), { force: true });
+		this.db = openDatabase(file);
 		try {
-			// Exclusive before the first access in WAL mode: then SQLite keeps the log's index in memory, not in a -shm file.
-			if (file) this.db.exec("PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
 			this.db.exec("CREATE TABLE IF NOT EXISTS docs (id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL)");
 			this.keepColumns();
 			this.keepIndexes(indexes);
@@ -479,6 +511,7 @@ export class SqliteCollection<T extends Keyed> {
 	}
 
 	async byId(id: string): Promise<T | null> {
+		if (this.paused) await this.paused;
 		return this.answer(this.get(id));
 	}
 
@@ -487,6 +520,7 @@ export class SqliteCollection<T extends Keyed> {
 	}
 
 	async find(query: object, { limit, skip, sort }: FindOptions = {}): Promise<T[]> {
+		if (this.paused) await this.paused;
 		const { where, params, exact } = this.sqlPart(query);
 		const order = this.orderBy(sort);
 		if (exact && order !== null) {
@@ -513,6 +547,7 @@ export class SqliteCollection<T extends Keyed> {
 	}
 
 	async count(query: object = {}): Promise<number> {
+		if (this.paused) await this.paused;
 		const { where, params, exact } = this.sqlPart(query);
 		if (exact) return this.answer(Number((this.statement(`SELECT count(*) AS n FROM docs${where}`).get(...params) as { n: number }).n));
 		return this.answer(this.matching(query).length);
@@ -520,16 +555,19 @@ export class SqliteCollection<T extends Keyed> {
 
 	/** Stores `doc` (with a new `_id` if it has none) and answers it as stored; a unique index that holds its key refuses it (DuplicateKeyError). */
 	async insert(doc: object): Promise<T> {
+		if (this.paused) await this.paused;
 		return this.writes(() => this.put(doc));
 	}
 
 	/** Stores every document of `docs`, or (when one is refused) none. */
 	async insertMany(docs: object[]): Promise<T[]> {
+		if (this.paused) await this.paused;
 		return this.writes(() => this.atomically(() => docs.map(doc => this.put(doc))));
 	}
 
 	/** Inserts `doc` unless one with its `_id` (or a unique key of it) exists: false then, and nothing written. */
 	async insertIfNew(doc: T): Promise<boolean> {
+		if (this.paused) await this.paused;
 		try {
 			await this.writes(() => this.store(doc));
 			return true;
@@ -541,6 +579,7 @@ export class SqliteCollection<T extends Keyed> {
 
 	/** One atomic conditional update of the document `query._id`: the document right after, or null when it did not match (and nothing changed). */
 	async updateOne(query: Keyed & Record<string, unknown>, update: object): Promise<T | null> {
+		if (this.paused) await this.paused;
 		return this.writes(() => {
 			const doc = this.get(query._id);
 			return doc && model.match(doc, query) ? this.replace(doc, update) : null;
@@ -549,6 +588,7 @@ export class SqliteCollection<T extends Keyed> {
 
 	/** Updates every document that matches `query`, all or none; answers how many. */
 	async updateMany(query: object, update: object): Promise<number> {
+		if (this.paused) await this.paused;
 		return this.writes(() => {
 			const docs = this.matching(query);
 			return docs.length === 0 ? 0 : this.atomically(() => docs.map(doc => this.replace(doc, update)).length);
@@ -557,6 +597,7 @@ export class SqliteCollection<T extends Keyed> {
 
 	/** Removes the document `query._id` if it still matches `query`; true when it did. */
 	async removeOne(query: Keyed & Record<string, unknown>): Promise<boolean> {
+		if (this.paused) await this.paused;
 		return this.writes(() => {
 			const doc = this.get(query._id);
 			if (doc === null || !model.match(doc, query)) return false;
@@ -566,6 +607,7 @@ export class SqliteCollection<T extends Keyed> {
 
 	/** Removes every document that matches `query`; answers how many. */
 	async removeMany(query: object): Promise<number> {
+		if (this.paused) await this.paused;
 		return this.writes(() => {
 			const { where, params, exact } = this.sqlPart(query);
 			if (exact) return Number(this.run(() => this.statement(`DELETE FROM docs${where}`).run(...params)).changes);
@@ -726,34 +768,49 @@ export class SqliteCollection<T extends Keyed> {
 
 	/**
 	 * Compacts the file if it is worth it (see MIN_WRITES_TO_COMPACT) and at most `maxBytes`
-	 * large: SQLite's VACUUM copies what the file holds into as few pages as it takes, and the
-	 * write-ahead log is folded in and emptied. It holds the event loop while it copies (some
-	 * 90 to 150 MB a second on a 2-core machine), which is why the shop runs it while idle only
-	 * (src/maintenance/when-idle.ts). The copy takes room as large as the file, twice (SQLite
-	 * builds it in a temporary file, then writes it through the write-ahead log): a file with
-	 * less than that free beside it is left alone. Answers the file's size before and after,
-	 * or null when it did nothing. A compaction that fails (a full disk) empties the log all
-	 * the same, and is not tried again before the file took as many writes once more.
+	 * large: SQLite's `VACUUM INTO` copies what the file holds into as few pages as it takes,
+	 * and the copy takes the file's place. The copy is written by a worker thread
+	 * (./compacted-copy.ts) while this collection has the file closed: the event loop goes on,
+	 * and the calls to this collection meanwhile wait, in order, until it has the file again
+	 * (some 130 to 300 MB of file a second on a 2-core machine). The write-ahead log is folded
+	 * in as the file closes, and the copy is synced before it is renamed over the file: a
+	 * crash at any point leaves the file whole, before or after. The copy takes room as large
+	 * as the file: a file with less than that free beside it is left alone. Answers the file's
+	 * size before and after, or null when it did nothing. A compaction that fails (a full disk)
+	 * leaves the file as it was, and is not tried again before the file took as many writes once more.
 	 */
-	compact(maxBytes: number): { before: number; after: number } | null {
-		if (!this.file || !this.db.isOpen || this.writesSinceCompaction < MIN_WRITES_TO_COMPACT) return null;
+	async compact(maxBytes: number): Promise<{ before: number; after: number } | null> {
+		const file = this.file;
+		if (!file || this.paused || !this.db.isOpen || this.writesSinceCompaction < MIN_WRITES_TO_COMPACT) return null;
 		const before = this.bytesOnDisk();
 		if (before > maxBytes) return null;
 		if (this.writesSinceCompaction === this.writesCounted) return null;
 		this.writesCounted = this.writesSinceCompaction;
-		if (this.writesSinceCompaction < Number((this.db.prepare("SELECT count(*) AS n FROM docs").get() as { n: number }).n)) return null;
-		const free = statfsSync(path.dirname(this.file));
-		if (free.bavail * free.bsize < 2 * before) return null;
-		this.commit();
+		if (this.writesSinceCompaction < Number((this.statement("SELECT count(*) AS n FROM docs").get() as { n: number }).n)) return null;
+		const free = statfsSync(path.dirname(file));
+		if (free.bavail * free.bsize < before) return null;
+
+		let resume!: () => void;
+		this.paused = new Promise(resolve => (resume = resolve));
+		const copy = compactingCopy(file);
 		try {
-			this.db.exec("VACUUM");
+			this.commit();
+			this.statements.clear();
+			this.db.close();
+			await writeCompactedCopy(file, copy);
+			// Closing folds the log into the file and deletes it; one left over (its fold failed) belongs to the old file, not to the copy.
+			if (existsSync(`${file}-wal`)) throw new Error(`${file}: its write-ahead log was not folded in as it closed; the copy is dropped`);
+			renameSync(copy, file);
+			syncDirectory(path.dirname(file));
 		} finally {
+			rmSync(copy, { force: true });
 			this.writesSinceCompaction = 0;
 			this.writesCounted = -1;
 			try {
-				this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-			} catch {
-				// The log is folded in by the next checkpoint; what failed first is the error to answer.
+				if (!this.closed) this.db = openDatabase(file);
+			} finally {
+				this.paused = null;
+				resume();
 			}
 		}
 		return { before, after: this.bytesOnDisk() };
@@ -768,6 +825,7 @@ export class SqliteCollection<T extends Keyed> {
 	/** Commits what the turn wrote so far, and closes the file. */
 	close(): void {
 		openFiles.delete(this);
+		this.closed = true;
 		if (!this.db.isOpen) return;
 		this.commit();
 		this.db.close();
@@ -779,18 +837,14 @@ export type CompactedFile = { name: string; before: number; after: number; ms: n
 
 /**
  * Compacts the open files worth it and at most `maxBytes` large (SqliteCollection.compact),
- * one after the other until `budgetMs` have passed (the file under way is finished, and the
- * first is compacted whatever the budget); answers
- * what each compacted file measured before and after. The files left are for the next call.
+ * one after the other; answers what each compacted file measured before and after.
  */
-export function compactChurnedFiles(maxBytes: number, budgetMs = Number.POSITIVE_INFINITY): CompactedFile[] {
+export async function compactChurnedFiles(maxBytes: number): Promise<CompactedFile[]> {
 	const compacted: CompactedFile[] = [];
-	const started = performance.now();
-	for (const collection of openFiles) {
-		if (compacted.length > 0 && performance.now() - started >= budgetMs) break;
-		const before = performance.now();
-		const sizes = collection.compact(maxBytes);
-		if (sizes) compacted.push({ name: collection.name, ...sizes, ms: Math.round(performance.now() - before) });
+	for (const collection of [...openFiles]) {
+		const started = performance.now();
+		const sizes = await collection.compact(maxBytes);
+		if (sizes) compacted.push({ name: collection.name, ...sizes, ms: Math.round(performance.now() - started) });
 	}
 	return compacted;
 }

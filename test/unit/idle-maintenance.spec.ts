@@ -1,5 +1,6 @@
 import { ServiceBroker } from "moleculer";
 import { IdleWatch, idleMaintenance } from "../../src/maintenance/when-idle";
+import type { CompactedFile } from "../../src/storage/sqlite-collection";
 
 const MB = 1024 * 1024;
 const options = { quietUtilization: 0.05, quietLooks: 2, minGrowthBytes: 32 * MB };
@@ -67,12 +68,12 @@ describe("the idle maintenance of a broker", () => {
 	it("compacts the store's files and collects once the process went quiet after the heap grew, and collects no more while what it holds is live", async () => {
 		let heap = 100 * MB;
 		const collect = jest.fn();
-		const compact = jest.fn(() => []);
+		const compact = jest.fn(async () => []);
 		const broker = new ServiceBroker({ logger: false, middlewares: [idleMaintenance({ collect, compact, heapBytes: () => heap, intervalMs: 25 })] });
 		await broker.start();
 		try {
 			await until(() => compact.mock.calls.length > 0);
-			expect(compact).toHaveBeenCalledWith(128 * MB, 500);
+			expect(compact).toHaveBeenCalledWith(1024 * MB);
 			expect(collect).not.toHaveBeenCalled();
 			// The heap grows by more than the threshold, and what it holds is live: the collection leaves it as it is.
 			heap = 180 * MB;
@@ -90,12 +91,12 @@ describe("the idle maintenance of a broker", () => {
 		const file = { name: "orders", before: 2 * MB, after: MB, ms: 1 };
 		const compact = jest
 			.fn()
-			.mockImplementationOnce(() => {
+			.mockImplementationOnce(async () => {
 				heap = 200 * MB;
 				return [file];
 			})
-			.mockReturnValueOnce([{ ...file, name: "payments" }])
-			.mockReturnValue([]);
+			.mockResolvedValueOnce([{ ...file, name: "payments" }])
+			.mockResolvedValue([]);
 		const broker = new ServiceBroker({ logger: false, middlewares: [idleMaintenance({ collect, compact, heapBytes: () => heap, intervalMs: 25 })] });
 		await broker.start();
 		try {
@@ -107,8 +108,27 @@ describe("the idle maintenance of a broker", () => {
 		}
 	});
 
+	it("takes no look while a compaction is under way", async () => {
+		let finish!: () => void;
+		const compact = jest
+			.fn()
+			.mockImplementationOnce(() => new Promise<CompactedFile[]>(resolve => (finish = () => resolve([]))))
+			.mockResolvedValue([]);
+		const broker = new ServiceBroker({ logger: false, middlewares: [idleMaintenance({ collect: jest.fn(), compact, intervalMs: 25 })] });
+		await broker.start();
+		try {
+			await until(() => compact.mock.calls.length > 0);
+			await idle(200);
+			expect(compact).toHaveBeenCalledTimes(1);
+			finish();
+			await until(() => compact.mock.calls.length > 1);
+		} finally {
+			await broker.stop();
+		}
+	});
+
 	it("looks for each broker it serves on its own: one that stops leaves the other looking", async () => {
-		const compact = jest.fn(() => []);
+		const compact = jest.fn(async () => []);
 		const middleware = idleMaintenance({ collect: jest.fn(), compact, intervalMs: 25 });
 		const [first, second] = [new ServiceBroker({ logger: false, middlewares: [middleware] }), new ServiceBroker({ logger: false, middlewares: [middleware] })];
 		await first.start();
@@ -123,7 +143,7 @@ describe("the idle maintenance of a broker", () => {
 	});
 
 	it("keeps looking after a compaction failed, and stops when the broker stops", async () => {
-		const compact = jest.fn(() => {
+		const compact = jest.fn(async () => {
 			throw new Error("disk full");
 		});
 		const broker = new ServiceBroker({ logger: false, middlewares: [idleMaintenance({ collect: jest.fn(), compact, intervalMs: 25 })] });

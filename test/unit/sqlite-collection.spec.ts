@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
 import os from "node:os";
 import path from "node:path";
@@ -439,10 +439,10 @@ describe("the embedded store (SQLite)", () => {
 
 		it("gives back the room that shrunk documents left, once they were rewritten as many times as the file holds documents, and keeps every one", async () => {
 			const orders = await churned(2_000);
-			const sizes = orders.compact(UNLIMITED);
+			const sizes = await orders.compact(UNLIMITED);
 			expect(sizes).not.toBeNull();
 			expect(sizes!.after).toBeLessThan(sizes!.before * 0.5);
-			expect(orders.compact(UNLIMITED)).toBeNull();
+			expect(await orders.compact(UNLIMITED)).toBeNull();
 			expect(await orders.count({ status: "paid" })).toBe(2_000);
 			orders.close();
 			const again = openSqliteCollection<Placed>("orders", dir, [{ fields: { status: 1 } }]);
@@ -458,48 +458,62 @@ describe("the embedded store (SQLite)", () => {
 			await Promise.all(
 				Array.from({ length: 1_500 }, (_, i) => orders.updateOne({ _id: placed(i)._id }, { $set: { status: "paid" }, $unset: { outbox: true } })),
 			);
-			expect(orders.compact(UNLIMITED)).toBeNull();
+			expect(await orders.compact(UNLIMITED)).toBeNull();
 			expect(await orders.removeMany({ status: "pending" })).toBe(500);
-			expect(orders.compact(1024)).toBeNull();
-			expect(orders.compact(UNLIMITED)).not.toBeNull();
+			expect(await orders.compact(1024)).toBeNull();
+			expect(await orders.compact(UNLIMITED)).not.toBeNull();
 			orders.close();
 		});
 
 		it("counts inserts too: a file that took as many as it holds documents is worth a compaction", async () => {
 			const log = openSqliteCollection<Placed>("log", dir, [{ fields: { status: 1 } }]);
 			await log.insertMany(Array.from({ length: 999 }, (_, i) => placed(i)));
-			expect(log.compact(UNLIMITED)).toBeNull();
+			expect(await log.compact(UNLIMITED)).toBeNull();
 			await log.insert(placed(999));
-			expect(log.compact(UNLIMITED)).not.toBeNull();
+			expect(await log.compact(UNLIMITED)).not.toBeNull();
 			log.close();
 		});
 
-		it("compacts no more files once its time budget is spent, and the next call goes on with the rest", async () => {
-			const names = ["a", "b", "c"];
-			const files = names.map(name => openSqliteCollection<Placed>(name, dir));
-			await Promise.all(files.map(file => file.insertMany(Array.from({ length: 1_000 }, (_, i) => placed(i)))));
-			try {
-				const first = compactChurnedFiles(UNLIMITED, 0).map(file => file.name);
-				expect(first).toHaveLength(1);
-				expect([...first, ...compactChurnedFiles(UNLIMITED).map(file => file.name)].sort()).toEqual(names);
-			} finally {
-				files.forEach(file => file.close());
-			}
+		it("copies the file off the event loop; the calls to the collection meanwhile wait, and run in the order they came", async () => {
+			const orders = await churned(2_000);
+			const compacting = orders.compact(UNLIMITED);
+			const during = [
+				orders.updateOne({ _id: placed(1)._id }, { $set: { status: "shipped" } }),
+				orders.byId(placed(1)._id),
+				orders.removeOne({ _id: placed(2)._id }),
+				orders.count({ status: "paid" }),
+			];
+			// A timer set after the compaction started fires before it ends: nothing held the event loop for the copy.
+			expect(await Promise.race([compacting, new Promise(resolve => setTimeout(resolve, 0, "a timer"))])).toBe("a timer");
+			const sizes = await compacting;
+			expect(sizes!.after).toBeLessThan(sizes!.before * 0.5);
+			expect(await Promise.all(during)).toEqual([{ _id: placed(1)._id, status: "shipped" }, { _id: placed(1)._id, status: "shipped" }, true, 1_998]);
+			orders.close();
+			expect(readdirSync(dir).sort()).toEqual(["orders.sqlite"]);
 		});
 
-		it("answers a failed compaction's error, and does not try again before the file took as many writes once more", async () => {
+		it("a copy a crash left behind is removed as the file opens, and the file is whole", async () => {
 			const orders = await churned(1_000);
-			const db = (orders as unknown as { db: DatabaseSync }).db;
-			// A read under way: SQLite refuses to VACUUM meanwhile, as a full disk would refuse its copy.
-			const reading = db.prepare("SELECT id FROM docs").iterate();
-			reading.next();
-			expect(() => orders.compact(UNLIMITED)).toThrow(/VACUUM|statements in progress/i);
-			reading.return?.();
-			expect(orders.compact(UNLIMITED)).toBeNull();
+			orders.close();
+			writeFileSync(path.join(dir, "orders.sqlite.compacting"), "half a copy");
+			const again = openSqliteCollection<Placed>("orders", dir, [{ fields: { status: 1 } }]);
+			expect(existsSync(path.join(dir, "orders.sqlite.compacting"))).toBe(false);
+			expect(await again.count({ status: "paid" })).toBe(1_000);
+			again.close();
+		});
+
+		it("answers a failed compaction's error, leaves the file as it was, and does not try again before the file took as many writes once more", async () => {
+			const orders = await churned(1_000);
+			// Something in the copy's place: SQLite refuses to write it, as a full disk would refuse the copy.
+			writeFileSync(path.join(dir, "orders.sqlite.compacting"), "in the way");
+			await expect(orders.compact(UNLIMITED)).rejects.toThrow(/file is not a database/);
+			expect(existsSync(path.join(dir, "orders.sqlite.compacting"))).toBe(false);
+			expect(await orders.count({ status: "paid" })).toBe(1_000);
+			expect(await orders.compact(UNLIMITED)).toBeNull();
 			await orders.insertMany(Array.from({ length: 1_000 }, (_, i) => placed(10_000 + i)));
 			await orders.removeMany({ status: "pending" });
-			expect(orders.compact(UNLIMITED)).not.toBeNull();
-			expect(statSync(path.join(dir, "orders.sqlite-wal")).size).toBe(0);
+			expect(await orders.compact(UNLIMITED)).not.toBeNull();
+			expect(existsSync(path.join(dir, "orders.sqlite-wal"))).toBe(false);
 			expect(await orders.count()).toBe(1_000);
 			orders.close();
 		});
@@ -507,14 +521,14 @@ describe("the embedded store (SQLite)", () => {
 		it("commits the writes of the moment before it copies the file: none is lost", async () => {
 			const orders = await churned(1_000);
 			const late = orders.updateOne({ _id: placed(7)._id }, { $set: { status: "shipped" } });
-			expect(compactChurnedFiles(UNLIMITED).map(file => file.name)).toEqual(["orders"]);
+			expect((await compactChurnedFiles(UNLIMITED)).map(file => file.name)).toEqual(["orders"]);
 			expect(await late).toEqual({ _id: placed(7)._id, status: "shipped" });
 			orders.close();
 			const again = openSqliteCollection<Placed>("orders", dir);
 			expect(await again.byId(placed(7)._id)).toEqual({ _id: placed(7)._id, status: "shipped" });
 			expect(await again.count({ status: "paid" })).toBe(999);
 			again.close();
-			expect(compactChurnedFiles(UNLIMITED)).toEqual([]);
+			expect(await compactChurnedFiles(UNLIMITED)).toEqual([]);
 		});
 	});
 
