@@ -261,8 +261,7 @@ const AnalyticsService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 		clearInterval(this.purgeTimer);
 		clearInterval(this.rollTimer);
 		await this.rolling;
-		this.inbox.close();
-		this.log.close();
+		await Promise.all([this.inbox.close(), this.log.close()]);
 	},
 };
 

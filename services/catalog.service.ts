@@ -366,10 +366,10 @@ const CatalogService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 		}, config.catalog.holdsReconcileIntervalMs);
 	},
 
-	stopped() {
+	async stopped() {
 		clearInterval(this.sweepTimer);
 		clearInterval(this.holdsTimer);
-		this.holds.close();
+		await this.holds.close();
 	},
 };
 

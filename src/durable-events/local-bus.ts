@@ -105,7 +105,7 @@ class LocalBus implements EventBus {
 		this.users -= 1;
 		if (this.users > 0) return;
 		for (const [namespace, bus] of buses) if (bus === this) buses.delete(namespace);
-		this.letters.close();
+		await this.letters.close();
 	}
 }
 

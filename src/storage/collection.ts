@@ -36,8 +36,8 @@ export interface Collection<T extends Keyed> {
 	/** Removes every record that matches `query` (a sweep, such as a retention purge); answers how many. */
 	removeMany(query: object): Promise<number>;
 	count(query?: object): Promise<number>;
-	/** Closes the embedded file. */
-	close(): void;
+	/** Closes the embedded file (resolves once it is let go). */
+	close(): Promise<void>;
 }
 
 /** True when a write failed on a unique index (MongoDB code 11000, the embedded store's DuplicateKeyError). */
@@ -78,7 +78,7 @@ function mongoCollection<T extends Keyed>(spec: CollectionSpec): Collection<T> {
 		removeOne: async query => (await collection().findOneAndDelete(query as Doc)) !== null,
 		removeMany: async query => (await collection().deleteMany(query)).deletedCount,
 		count: (query = {}) => collection().countDocuments(query),
-		close: () => undefined,
+		close: async () => undefined,
 	};
 }
 

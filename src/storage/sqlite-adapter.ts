@@ -28,12 +28,12 @@ export class SqliteAdapter {
 
 	async connect(): Promise<void> {
 		// moleculer-db connects again after a failed start: the file this process holds already is let go first.
-		this.collection?.close();
+		await this.collection?.close();
 		this.collection = openSqliteCollection<Entity>(this.options.name, this.options.dataDir, this.options.indexes);
 	}
 
 	async disconnect(): Promise<void> {
-		this.collection?.close();
+		await this.collection?.close();
 	}
 
 	find(filters: AdapterFilters = {}) {

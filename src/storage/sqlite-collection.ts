@@ -202,6 +202,17 @@ const MIN_WRITES_TO_COMPACT = 1_000;
 /** Where a compaction writes its copy of `file`, renamed over the file once whole. */
 const compactingCopy = (file: string) => `${file}.compacting`;
 
+/** Removes what a compaction of `file` may leave when it fails or is cut short: its copy, and the copy's journal. */
+function removeLeftovers(file: string): void {
+	for (const leftover of [compactingCopy(file), `${compactingCopy(file)}-journal`]) {
+		try {
+			rmSync(leftover, { force: true });
+		} catch {
+			// What cannot be removed now is removed as the file opens next, or replaced by the next compaction's copy.
+		}
+	}
+}
+
 /**
  * Opens `file` (memory when null) as the store holds its files: exclusively, in WAL mode.
  * Exclusive before the first access in WAL mode: then SQLite keeps the log's index in memory, not in a -shm file.
@@ -271,8 +282,9 @@ export class SqliteCollection<T extends Keyed> {
 		this.rowColumns = ["id", "doc", ...[...this.ownFields.keys()].map(field => this.columns.get(field))].join(", ");
 		const columns = this.indexed.map(field => `, ${this.columns.get(field)}`).join("");
 		this.insertSql = `INSERT INTO docs (id, doc${columns}) VALUES (?, ?${", ?".repeat(this.indexed.length)})`;
-		// A copy left by a compaction that a crash cut short: the file itself is whole.
-		if (file) rmSync(compactingCopy(file), { force: true });
+		// What a compaction that a crash cut short left: the file itself is whole. Removing the copy also
+		// makes a compaction under way in another process (which does not hold the file while it copies) fail rather than replace the file.
+		if (file) removeLeftovers(file);
 		this.db = openDatabase(file);
 		try {
 			this.db.exec("CREATE TABLE IF NOT EXISTS docs (id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL)");
@@ -511,7 +523,7 @@ export class SqliteCollection<T extends Keyed> {
 	}
 
 	async byId(id: string): Promise<T | null> {
-		if (this.paused) await this.paused;
+		while (this.paused) await this.paused;
 		return this.answer(this.get(id));
 	}
 
@@ -520,7 +532,7 @@ export class SqliteCollection<T extends Keyed> {
 	}
 
 	async find(query: object, { limit, skip, sort }: FindOptions = {}): Promise<T[]> {
-		if (this.paused) await this.paused;
+		while (this.paused) await this.paused;
 		const { where, params, exact } = this.sqlPart(query);
 		const order = this.orderBy(sort);
 		if (exact && order !== null) {
@@ -547,7 +559,7 @@ export class SqliteCollection<T extends Keyed> {
 	}
 
 	async count(query: object = {}): Promise<number> {
-		if (this.paused) await this.paused;
+		while (this.paused) await this.paused;
 		const { where, params, exact } = this.sqlPart(query);
 		if (exact) return this.answer(Number((this.statement(`SELECT count(*) AS n FROM docs${where}`).get(...params) as { n: number }).n));
 		return this.answer(this.matching(query).length);
@@ -555,19 +567,19 @@ export class SqliteCollection<T extends Keyed> {
 
 	/** Stores `doc` (with a new `_id` if it has none) and answers it as stored; a unique index that holds its key refuses it (DuplicateKeyError). */
 	async insert(doc: object): Promise<T> {
-		if (this.paused) await this.paused;
+		while (this.paused) await this.paused;
 		return this.writes(() => this.put(doc));
 	}
 
 	/** Stores every document of `docs`, or (when one is refused) none. */
 	async insertMany(docs: object[]): Promise<T[]> {
-		if (this.paused) await this.paused;
+		while (this.paused) await this.paused;
 		return this.writes(() => this.atomically(() => docs.map(doc => this.put(doc))));
 	}
 
 	/** Inserts `doc` unless one with its `_id` (or a unique key of it) exists: false then, and nothing written. */
 	async insertIfNew(doc: T): Promise<boolean> {
-		if (this.paused) await this.paused;
+		while (this.paused) await this.paused;
 		try {
 			await this.writes(() => this.store(doc));
 			return true;
@@ -579,7 +591,7 @@ export class SqliteCollection<T extends Keyed> {
 
 	/** One atomic conditional update of the document `query._id`: the document right after, or null when it did not match (and nothing changed). */
 	async updateOne(query: Keyed & Record<string, unknown>, update: object): Promise<T | null> {
-		if (this.paused) await this.paused;
+		while (this.paused) await this.paused;
 		return this.writes(() => {
 			const doc = this.get(query._id);
 			return doc && model.match(doc, query) ? this.replace(doc, update) : null;
@@ -588,7 +600,7 @@ export class SqliteCollection<T extends Keyed> {
 
 	/** Updates every document that matches `query`, all or none; answers how many. */
 	async updateMany(query: object, update: object): Promise<number> {
-		if (this.paused) await this.paused;
+		while (this.paused) await this.paused;
 		return this.writes(() => {
 			const docs = this.matching(query);
 			return docs.length === 0 ? 0 : this.atomically(() => docs.map(doc => this.replace(doc, update)).length);
@@ -597,7 +609,7 @@ export class SqliteCollection<T extends Keyed> {
 
 	/** Removes the document `query._id` if it still matches `query`; true when it did. */
 	async removeOne(query: Keyed & Record<string, unknown>): Promise<boolean> {
-		if (this.paused) await this.paused;
+		while (this.paused) await this.paused;
 		return this.writes(() => {
 			const doc = this.get(query._id);
 			if (doc === null || !model.match(doc, query)) return false;
@@ -607,7 +619,7 @@ export class SqliteCollection<T extends Keyed> {
 
 	/** Removes every document that matches `query`; answers how many. */
 	async removeMany(query: object): Promise<number> {
-		if (this.paused) await this.paused;
+		while (this.paused) await this.paused;
 		return this.writes(() => {
 			const { where, params, exact } = this.sqlPart(query);
 			if (exact) return Number(this.run(() => this.statement(`DELETE FROM docs${where}`).run(...params)).changes);
@@ -777,7 +789,9 @@ export class SqliteCollection<T extends Keyed> {
 	 * crash at any point leaves the file whole, before or after. The copy takes room as large
 	 * as the file: a file with less than that free beside it is left alone. Answers the file's
 	 * size before and after, or null when it did nothing. A compaction that fails (a full disk)
-	 * leaves the file as it was, and is not tried again before the file took as many writes once more.
+	 * leaves the file as it was, and is not tried again before the file took as many writes once
+	 * more. Should something else take the file while it is closed, the compaction fails saying
+	 * so, and the calls go on waiting until the collection can open the file again.
 	 */
 	async compact(maxBytes: number): Promise<{ before: number; after: number } | null> {
 		const file = this.file;
@@ -792,28 +806,60 @@ export class SqliteCollection<T extends Keyed> {
 
 		let resume!: () => void;
 		this.paused = new Promise(resolve => (resume = resolve));
+		const copied = await this.replaceWithCompactedCopy(file).then(
+			() => ({ ok: true as const }),
+			(err: unknown) => ({ ok: false as const, err }),
+		);
+		this.writesSinceCompaction = 0;
+		this.writesCounted = -1;
+		try {
+			if (!this.closed) this.db = openDatabase(file);
+		} catch (err) {
+			// Something else took the file while this collection had it closed: the calls wait until it lets go.
+			this.paused = this.openOnceFree(file).then(resume);
+			throw new Error(`${file} could not be opened again after its compaction; the calls to ${this.name} wait until it can be`, { cause: err });
+		}
+		this.paused = null;
+		resume();
+		if (!copied.ok) throw copied.err;
+		return { before, after: this.bytesOnDisk() };
+	}
+
+	/**
+	 * Closes the file, has a worker write its compacted copy, and renames the copy over it.
+	 * Between the close and the rename no connection holds the file: another opener that came
+	 * meanwhile (a second shop on the same DATA_DIR) removes the copy as it opens (see the
+	 * constructor), so the rename fails rather than replace a file someone else has open.
+	 */
+	private async replaceWithCompactedCopy(file: string): Promise<void> {
 		const copy = compactingCopy(file);
 		try {
 			this.commit();
 			this.statements.clear();
 			this.db.close();
 			await writeCompactedCopy(file, copy);
-			// Closing folds the log into the file and deletes it; one left over (its fold failed) belongs to the old file, not to the copy.
-			if (existsSync(`${file}-wal`)) throw new Error(`${file}: its write-ahead log was not folded in as it closed; the copy is dropped`);
+			// Each close folds the log into the file and deletes it; one still there would be replayed onto the copy.
+			if (existsSync(`${file}-wal`)) throw new Error(`${file}: its write-ahead log was not folded in as it closed; the file is left as it was`);
+			syncDirectory(path.dirname(file));
 			renameSync(copy, file);
 			syncDirectory(path.dirname(file));
 		} finally {
-			rmSync(copy, { force: true });
-			this.writesSinceCompaction = 0;
-			this.writesCounted = -1;
+			removeLeftovers(file);
+		}
+	}
+
+	/** Tries every second to open the file again, until it can or the collection is closed. */
+	private async openOnceFree(file: string): Promise<void> {
+		while (!this.closed) {
+			await new Promise(resolve => setTimeout(resolve, 1_000));
 			try {
 				if (!this.closed) this.db = openDatabase(file);
-			} finally {
-				this.paused = null;
-				resume();
+				break;
+			} catch {
+				// Still held: try again.
 			}
 		}
-		return { before, after: this.bytesOnDisk() };
+		this.paused = null;
 	}
 
 	/** The file and its write-ahead log. */
@@ -822,13 +868,15 @@ export class SqliteCollection<T extends Keyed> {
 		return this.file ? size(this.file) + size(`${this.file}-wal`) : 0;
 	}
 
-	/** Commits what the turn wrote so far, and closes the file. */
-	close(): void {
+	/** Commits what the turn wrote so far, and closes the file; resolves once a compaction under way has let it go too. */
+	close(): Promise<void> {
 		openFiles.delete(this);
 		this.closed = true;
-		if (!this.db.isOpen) return;
-		this.commit();
-		this.db.close();
+		if (this.db.isOpen) {
+			this.commit();
+			this.db.close();
+		}
+		return this.paused ?? Promise.resolve();
 	}
 }
 

@@ -73,7 +73,7 @@ describe("the idle maintenance of a broker", () => {
 		await broker.start();
 		try {
 			await until(() => compact.mock.calls.length > 0);
-			expect(compact).toHaveBeenCalledWith(1024 * MB);
+			expect(compact).toHaveBeenCalledWith(512 * MB);
 			expect(collect).not.toHaveBeenCalled();
 			// The heap grows by more than the threshold, and what it holds is live: the collection leaves it as it is.
 			heap = 180 * MB;

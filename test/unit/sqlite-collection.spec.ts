@@ -488,8 +488,38 @@ describe("the embedded store (SQLite)", () => {
 			const sizes = await compacting;
 			expect(sizes!.after).toBeLessThan(sizes!.before * 0.5);
 			expect(await Promise.all(during)).toEqual([{ _id: placed(1)._id, status: "shipped" }, { _id: placed(1)._id, status: "shipped" }, true, 1_998]);
-			orders.close();
+			await orders.close();
 			expect(readdirSync(dir).sort()).toEqual(["orders.sqlite"]);
+			// What was written during the compaction is in the file that took the old one's place.
+			const again = openSqliteCollection<Placed>("orders", dir, [{ fields: { status: 1 } }]);
+			expect(await again.byId(placed(1)._id)).toEqual({ _id: placed(1)._id, status: "shipped" });
+			expect(await again.byId(placed(2)._id)).toBeNull();
+			expect(await again.count()).toBe(1_999);
+			await again.close();
+		});
+
+		it("closing during a compaction lets the file go once the copy is in place, and the file opens again at once", async () => {
+			const orders = await churned(1_000);
+			const compacting = orders.compact(UNLIMITED);
+			await orders.close();
+			const again = openSqliteCollection<Placed>("orders", dir, [{ fields: { status: 1 } }]);
+			expect(await compacting).not.toBeNull();
+			expect(await again.count({ status: "paid" })).toBe(1_000);
+			await again.close();
+		});
+
+		it("when something else takes the file during a compaction, says so, and the calls wait until the file is free again", async () => {
+			const orders = await churned(1_000);
+			const compacting = orders.compact(UNLIMITED);
+			// Another connection takes the file (exclusively) while the collection has it closed: the copy and the reopen both fail.
+			const other = new DatabaseSync(path.join(dir, "orders.sqlite"));
+			other.exec("PRAGMA locking_mode = EXCLUSIVE");
+			other.prepare("SELECT count(*) FROM docs").get();
+			await expect(compacting).rejects.toThrow(/could not be opened again after its compaction/);
+			const waiting = orders.count({ status: "paid" });
+			other.close();
+			expect(await waiting).toBe(1_000);
+			await orders.close();
 		});
 
 		it("a copy a crash left behind is removed as the file opens, and the file is whole", async () => {
