@@ -8,7 +8,7 @@
  * entry means it was counted already. Skipping the latter saves the roller a look, nothing
  * more: the roller counts an event once even if it is let into the inbox again.
  */
-import type { BusinessEvent } from "../events";
+import type { BusinessEvent, EventPayloads, EventType } from "../events";
 import { MalformedEventError } from "../errors";
 import type { Collection, CollectionSpec } from "../storage/collection";
 import { rollupChanges } from "./rollups";
@@ -37,8 +37,22 @@ export type EventView = { eventId: string; type: string; at: string; data: unkno
 /** What receiving needs: the inbox to write, the log to look in. */
 export type ReceiveStores = { inbox: Pick<Collection<InboxEntry>, "insertIfNew"> };
 
+/**
+ * The fields of an event's data that say who a person is, which analytics neither counts nor
+ * keeps: its log is kept for ANALYTICS_RETENTION_DAYS and shown on the events page. The
+ * account's id stays (it names no one outside the shop).
+ */
+const PERSONAL_FIELDS: { [T in EventType]?: readonly (keyof EventPayloads[T])[] } = { "user.registered": ["email", "name"] };
+
+/** An event's data as analytics keeps it: without the fields of PERSONAL_FIELDS. */
+export function keptData(event: BusinessEvent): unknown {
+	const personal: readonly string[] | undefined = PERSONAL_FIELDS[event.type as EventType];
+	if (!personal || typeof event.data !== "object" || event.data === null) return event.data;
+	return Object.fromEntries(Object.entries(event.data).filter(([field]) => !personal.includes(field)));
+}
+
 export function inboxEntry(event: BusinessEvent, receivedAt: Date): InboxEntry {
-	return { _id: event.id, type: event.type, at: event.at, data: event.data, receivedAt: receivedAt.toISOString() };
+	return { _id: event.id, type: event.type, at: event.at, data: keptData(event), receivedAt: receivedAt.toISOString() };
 }
 
 /** The event an inbox or log entry holds, as rollupChanges reads it. */

@@ -36,6 +36,22 @@ it("lets an event into the inbox once, however often it is delivered", async () 
 	expect(await s.inbox.find({})).toEqual([{ _id: "evt-1", type: "order.paid", at: paid.at, data: paid.data, receivedAt: NOW.toISOString() }]);
 });
 
+it("keeps no one's address or name: a sign-up waits, is logged and shown by the account's id only", async () => {
+	const s = stores();
+	const registered: BusinessEvent = {
+		id: "evt-2",
+		type: "user.registered",
+		at: NOW.toISOString(),
+		data: { userId: "u1", email: "ada@example.com", name: "Ada" },
+	};
+	expect(await receiveEvent(s, registered, NOW)).toBe(true);
+	const [waiting] = await s.inbox.find({});
+	expect(waiting.data).toEqual({ userId: "u1" });
+	expect(eventView({ ...waiting, batchId: "b1" }).data).toEqual({ userId: "u1" });
+	// The event itself, which other services read, keeps them.
+	expect(registered.data).toEqual({ userId: "u1", email: "ada@example.com", name: "Ada" });
+});
+
 it("fails an event it cannot count before writing anything, so that it is retried and then dead-lettered", async () => {
 	const s = stores();
 	await expect(receiveEvent(s, { ...paid, data: { ...paid.data, total: "lots" } }, NOW)).rejects.toThrow(MalformedEventError);
