@@ -2,7 +2,8 @@
  * A compacted copy of a SQLite file, written by a worker thread (`VACUUM INTO`), so that the
  * copy, which takes time in proportion to the file, never holds the event loop. The caller
  * has closed the file: the worker opens it alone (exclusively: no other process may write it
- * meanwhile), writes the copy, syncs it to disk and closes the file again.
+ * meanwhile), writes the copy, starts the copy's count of writes since a compaction over,
+ * syncs the copy to disk and closes the file again.
  */
 import { Worker } from "node:worker_threads";
 
@@ -17,6 +18,13 @@ try {
 	db.prepare("VACUUM INTO ?").run(workerData.copy);
 } finally {
 	db.close();
+}
+// The copy has taken no write since its compaction (the count of SqliteCollection.recordWrites).
+const copy = new DatabaseSync(workerData.copy);
+try {
+	copy.exec("PRAGMA user_version = 0");
+} finally {
+	copy.close();
 }
 const fd = fs.openSync(workerData.copy, "r+");
 try {

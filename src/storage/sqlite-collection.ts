@@ -246,7 +246,7 @@ export class SqliteCollection<T extends Keyed> {
 	/** While a compaction has the file closed (see `compact`): every call waits for it, in the order they came. */
 	private paused: Promise<void> | null = null;
 	private closed = false;
-	/** Documents inserted, rewritten or removed since the file was opened or last compacted. */
+	/** Documents inserted, rewritten or removed since the file was last compacted (kept in the file's header as it closes: see `recordWrites`). */
 	private writesSinceCompaction = 0;
 	/** `writesSinceCompaction` when compact last counted the documents (it counts again only after more). */
 	private writesCounted = -1;
@@ -290,6 +290,7 @@ export class SqliteCollection<T extends Keyed> {
 			this.db.exec("CREATE TABLE IF NOT EXISTS docs (id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL)");
 			this.keepColumns();
 			this.keepIndexes(indexes);
+			this.writesSinceCompaction = this.writesRecorded();
 			if (file) openFiles.add(this);
 		} catch (err) {
 			// Nothing to keep open (and locked) after a failed start: another process holds the file, a unique index meets duplicates, the disk is full.
@@ -862,6 +863,27 @@ export class SqliteCollection<T extends Keyed> {
 		this.paused = null;
 	}
 
+	/**
+	 * The count of writes since the last compaction, in the file's header (`user_version`), so
+	 * that a restart does not start it over: a shop restarted more often than it writes as
+	 * many documents as it holds would otherwise never compact. Written as the file closes; a
+	 * compaction's copy starts at 0 (./compacted-copy.ts). After a crash the count is the one of
+	 * the last clean close, which only delays the next compaction.
+	 */
+	private recordWrites(count: number): void {
+		if (!this.file) return;
+		try {
+			this.db.exec(`PRAGMA user_version = ${Math.min(count, 2 ** 31 - 1)}`);
+		} catch {
+			// A full disk: the count starts lower at the next start, and the compaction comes later.
+		}
+	}
+
+	/** The count `recordWrites` kept in the file's header (0 for a new file). */
+	private writesRecorded(): number {
+		return Number((this.db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version);
+	}
+
 	/** The file and its write-ahead log. */
 	private bytesOnDisk(): number {
 		const size = (file: string) => (existsSync(file) ? statSync(file).size : 0);
@@ -874,6 +896,7 @@ export class SqliteCollection<T extends Keyed> {
 		this.closed = true;
 		if (this.db.isOpen) {
 			this.commit();
+			this.recordWrites(this.writesSinceCompaction);
 			this.db.close();
 		}
 		return this.paused ?? Promise.resolve();

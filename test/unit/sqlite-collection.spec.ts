@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
 import os from "node:os";
 import path from "node:path";
@@ -453,7 +453,8 @@ describe("the embedded store (SQLite)", () => {
 		it("leaves a file alone while it took fewer writes than it holds documents, or while it is larger than the limit", async () => {
 			const first = openSqliteCollection<Placed>("orders", dir, [{ fields: { status: 1 } }]);
 			await first.insertMany(Array.from({ length: 2_000 }, (_, i) => placed(i)));
-			first.close();
+			expect(await first.compact(UNLIMITED)).not.toBeNull();
+			await first.close();
 			const orders = openSqliteCollection<Placed>("orders", dir, [{ fields: { status: 1 } }]);
 			await Promise.all(
 				Array.from({ length: 1_500 }, (_, i) => orders.updateOne({ _id: placed(i)._id }, { $set: { status: "paid" }, $unset: { outbox: true } })),
@@ -463,6 +464,23 @@ describe("the embedded store (SQLite)", () => {
 			expect(await orders.compact(1024)).toBeNull();
 			expect(await orders.compact(UNLIMITED)).not.toBeNull();
 			orders.close();
+		});
+
+		it("counts the writes since the last compaction across restarts: a shop restarted often still compacts", async () => {
+			const orders = await churned(1_000);
+			await orders.close();
+			// The file's header holds the count (user_version, 4 bytes at offset 60).
+			const countInHeader = () => readFileSync(path.join(dir, "orders.sqlite")).readUInt32BE(60);
+			expect(countInHeader()).toBe(2_000);
+			const again = openSqliteCollection<Placed>("orders", dir, [{ fields: { status: 1 } }]);
+			expect(await again.compact(UNLIMITED)).not.toBeNull();
+			// Already in the compacted file, should the process die before it closes the file.
+			expect(countInHeader()).toBe(0);
+			await again.close();
+			// The compaction starts the count over, in the file too.
+			const third = openSqliteCollection<Placed>("orders", dir, [{ fields: { status: 1 } }]);
+			expect(await third.compact(UNLIMITED)).toBeNull();
+			await third.close();
 		});
 
 		it("counts inserts too: a file that took as many as it holds documents is worth a compaction", async () => {
