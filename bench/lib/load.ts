@@ -4,7 +4,7 @@
  * look fast; everything else is reported as errors.
  */
 import autocannon from "autocannon";
-import { percentile, windows, type Sample, type Window } from "./stats";
+import { percentile, windows, withCpu, type CpuReading, type Sample, type Window } from "./stats";
 
 /** `tokens`: bearer tokens of as many callers; each connection is one of them (taken in turn), as shoppers are. */
 export type Scenario = { name: string; method: "GET" | "POST"; path: string; tokens?: readonly string[]; body?: unknown };
@@ -68,17 +68,34 @@ export async function measure(baseUrl: string, scenario: Scenario, load: Load): 
 
 /**
  * Runs one scenario for `load.seconds` and keeps every answer, to report it per window of
- * `windowSeconds`; `onWindow` hears each window as it ends (progress lines).
+ * `windowSeconds`; `onWindow` hears each window as it ends (progress lines). `cpuMicros`
+ * reads the CPU time the servers have used: read each second, it gives each window its CPU per answer.
  */
-export function sustain(baseUrl: string, scenario: Scenario, load: Load, windowSeconds: number, onWindow: (w: Window) => void): Promise<Sustained> {
+export function sustain(
+	baseUrl: string,
+	scenario: Scenario,
+	load: Load,
+	windowSeconds: number,
+	onWindow: (w: Window) => void,
+	cpuMicros?: () => number,
+): Promise<Sustained> {
 	const samples: Sample[] = [];
+	const readings: CpuReading[] = [];
 	const windowMs = windowSeconds * 1000;
 	let started = Date.now();
 	let reported = 0;
+	const readCpu = (atMs: number) => {
+		if (cpuMicros) readings.push({ atMs, cpuMicros: cpuMicros() });
+	};
+	const measured = (ended: readonly Sample[], durationMs: number) => {
+		const all = windows(ended, durationMs, windowMs);
+		return cpuMicros ? withCpu(all, readings) : all;
+	};
 	return new Promise((resolve, reject) => {
 		const instance = autocannon(options(baseUrl, scenario, load), (err, result) => {
 			if (err) return reject(err);
-			const all = windows(samples, load.seconds * 1000, windowMs);
+			readCpu(Math.max(Date.now() - started, load.seconds * 1000));
+			const all = measured(samples, load.seconds * 1000);
 			all.slice(reported).forEach(onWindow);
 			const latencies = samples.filter(s => s.ok).map(s => s.latencyMs);
 			resolve({
@@ -90,16 +107,20 @@ export function sustain(baseUrl: string, scenario: Scenario, load: Load, windowS
 				windows: all,
 			});
 		});
-		instance.on("start", () => (started = Date.now()));
+		instance.on("start", () => {
+			started = Date.now();
+			readCpu(0);
+		});
 		instance.on("response", (_client, statusCode, _bytes, responseTime) => {
 			samples.push({ atMs: Date.now() - started, latencyMs: responseTime, ok: statusCode >= 200 && statusCode < 300 });
 		});
 		instance.on("tick", () => {
 			const elapsedMs = Date.now() - started;
+			readCpu(elapsedMs);
 			const done = Math.floor(elapsedMs / windowMs);
 			if (done > reported && elapsedMs < load.seconds * 1000) {
 				const ended = samples.filter(s => s.atMs < done * windowMs);
-				windows(ended, done * windowMs, windowMs)
+				measured(ended, done * windowMs)
 					.slice(reported)
 					.forEach(onWindow);
 				reported = done;

@@ -2,9 +2,9 @@
  * The shop's part of both benchmarks, against a gateway that is up: the four scenarios,
  * the sustained order run, and the time analytics takes to count every paid order of the run.
  */
-import { count, ms, seconds } from "./format";
+import { count, micros, ms, seconds } from "./format";
 import { measure, sustain, type Measured, type Sustained } from "./load";
-import { cpuDuring } from "./processes";
+import { cpuDuring, cpuMicros as cpuMicrosOf } from "./processes";
 import { progress, settings, warmAndMeasure } from "./run";
 import { analyticsDrain, countedOrders, prepareShop, shopScenarios, type ShopFixture, type ShopScenarios } from "./shop";
 
@@ -99,9 +99,18 @@ export async function measureShop(url: string, adminToken: string, serverPids: r
 
 	progress(`sustained ${scenario.order.name}: ${settings.sustainedSeconds} s`);
 	const load = { connections: settings.connections, seconds: settings.sustainedSeconds };
+	const serversCpu = () => serverPids.reduce((sum, pid) => sum + cpuMicrosOf(pid), 0);
 	const { result: ran, cpuMicros } = await cpuDuring(serverPids, () =>
-		sustain(url, scenario.order, load, settings.windowSeconds, w =>
-			progress(`  ${w.fromS}-${w.toS} s: ${Math.round(w.perSecond)} orders/s, p50 ${ms(w.p50)}, p99 ${ms(w.p99)}`),
+		sustain(
+			url,
+			scenario.order,
+			load,
+			settings.windowSeconds,
+			w =>
+				progress(
+					`  ${w.fromS}-${w.toS} s: ${Math.round(w.perSecond)} orders/s, p50 ${ms(w.p50)}, p99 ${ms(w.p99)}, CPU ${micros(w.cpuPerAnswerUs ?? Number.NaN)} an order`,
+				),
+			serversCpu,
 		),
 	);
 	const sustained = { ...ran, cpuPerAnswerUs: cpuMicros / ran.ok };

@@ -91,12 +91,18 @@ export function render(report: BenchReport): string {
 		["req/s", "p50", "p99", "CPU/answer"],
 	);
 	const sustained = table(
-		["window", "orders/s", "p50", "p99"],
+		["window", "orders/s", "p50", "p99", "CPU/order"],
 		[
-			...report.sustained.windows.map(w => [`${w.fromS}-${w.toS} s`, count(w.perSecond), ms(w.p50), ms(w.p99)]),
-			[`whole run`, count(report.sustained.perSecond), ms(report.sustained.p50), ms(report.sustained.p99)],
+			...report.sustained.windows.map(w => [`${w.fromS}-${w.toS} s`, count(w.perSecond), ms(w.p50), ms(w.p99), micros(w.cpuPerAnswerUs ?? Number.NaN)]),
+			[
+				`whole run`,
+				count(report.sustained.perSecond),
+				ms(report.sustained.p50),
+				ms(report.sustained.p99),
+				micros(report.sustained.cpuPerAnswerUs ?? Number.NaN),
+			],
 		],
-		["orders/s", "p50", "p99"],
+		["orders/s", "p50", "p99", "CPU/order"],
 	);
 	const figures = table(
 		["figure", "value", "target", "status"],

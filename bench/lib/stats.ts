@@ -11,8 +11,11 @@ export function percentile(values: readonly number[], p: number): number {
 /** One response: when it arrived (ms since the run started), how long it took, whether it was a 2xx. */
 export type Sample = { atMs: number; latencyMs: number; ok: boolean };
 
-/** A slice of a run: its bounds in seconds, 2xx answers per second, and their latency. */
-export type Window = { fromS: number; toS: number; ok: number; perSecond: number; p50: number; p99: number };
+/** A slice of a run: its bounds in seconds, 2xx answers per second, and their latency; the servers' CPU time per 2xx answer when it was read. */
+export type Window = { fromS: number; toS: number; ok: number; perSecond: number; p50: number; p99: number; cpuPerAnswerUs?: number };
+
+/** The servers' CPU time used so far (microseconds), read at `atMs` into the run. */
+export type CpuReading = { atMs: number; cpuMicros: number };
 
 /**
  * Splits a run of `durationMs` into windows of `windowMs` (the last one shorter when the
@@ -47,4 +50,25 @@ export function lastOverFirst(runWindows: readonly Window[], windowMs: number): 
 	const full = runWindows.filter(w => (w.toS - w.fromS) * 1000 === windowMs);
 	if (full.length < 2 || full[0].perSecond === 0) return Number.NaN;
 	return full[full.length - 1].perSecond / full[0].perSecond;
+}
+
+/** The CPU used by `atMs`, between the two readings around it (readings in time order); NaN outside them. */
+function cpuAt(readings: readonly CpuReading[], atMs: number): number {
+	for (let i = 1; i < readings.length; i++) {
+		const [before, after] = [readings[i - 1], readings[i]];
+		if (atMs < before.atMs || atMs > after.atMs) continue;
+		const share = after.atMs === before.atMs ? 1 : (atMs - before.atMs) / (after.atMs - before.atMs);
+		return before.cpuMicros + share * (after.cpuMicros - before.cpuMicros);
+	}
+	return Number.NaN;
+}
+
+/**
+ * Each window with the CPU time the servers used per 2xx answer within it, from readings of
+ * their CPU time taken during the run (each second): a window whose rate fell while its CPU
+ * per answer held had less of the CPU (other work on the host); one whose CPU per answer rose
+ * did more work an answer.
+ */
+export function withCpu(runWindows: readonly Window[], readings: readonly CpuReading[]): Window[] {
+	return runWindows.map(w => ({ ...w, cpuPerAnswerUs: (cpuAt(readings, w.toS * 1000) - cpuAt(readings, w.fromS * 1000)) / w.ok }));
 }

@@ -105,7 +105,7 @@ describe("the printed report", () => {
 				seconds: 20,
 				windows: [
 					{ fromS: 0, toS: 10, ok: 2320, perSecond: 232, p50: 120, p99: 240 },
-					{ fromS: 10, toS: 20, ok: 970, perSecond: 97, p50: 300, p99: 600 },
+					{ fromS: 10, toS: 20, ok: 970, perSecond: 97, p50: 300, p99: 600, cpuPerAnswerUs: 1_234 },
 				],
 			},
 			figures: [figure("last window of the first", 97 / 232, "42%", atLeast(0.9, "90%"), false), figure("paid orders", 3290, "3,290")],
@@ -118,7 +118,8 @@ describe("the printed report", () => {
 		);
 		expect(text).toMatch(/\| GET \/api\/users\/me +\| +20,000 \| +1 ms \| +2 ms \| +- \|/);
 		expect(text).toMatch(/\| GET \/api\/users\/me .*\| 5 \(3×503, 2 without an answer\) \| 53% of moleculer-web .*\| met /);
-		expect(text).toMatch(/\| 10-20 s +\| +97 \| 300 ms \| 600 ms \|/);
+		expect(text).toMatch(/\| 10-20 s +\| +97 \| 300 ms \| 600 ms \| +1234 us \|/);
+		expect(text).toMatch(/\| 0-10 s +\| +232 \| 120 ms \| 240 ms \| +- +\|/);
 		expect(text).toMatch(/\| last window of the first \| 42% +\| ≥ 90% +\| not measured \|/);
 		expect(text).toContain("Targets: 1 met, 1 not met, 1 not measured by this run.");
 	});

@@ -1,4 +1,4 @@
-import { lastOverFirst, percentile, windows, type Sample } from "../../bench/lib/stats";
+import { lastOverFirst, percentile, windows, withCpu, type Sample } from "../../bench/lib/stats";
 
 describe("benchmark statistics", () => {
 	it("takes the nearest-rank percentile, whatever the order of the values", () => {
@@ -49,5 +49,28 @@ describe("benchmark statistics", () => {
 		// A short last window is left out: the last full one counts.
 		expect(lastOverFirst(run([200, 150, 1], 25_000), 10_000)).toBe(0.75);
 		expect(lastOverFirst(run([200], 10_000), 10_000)).toBeNaN();
+	});
+});
+
+describe("the CPU of each window", () => {
+	it("is the servers' CPU time within the window, read between the readings around its bounds, per 2xx answer", () => {
+		const run = windows(
+			Array.from({ length: 300 }, (_, i) => ({ atMs: i * 100, latencyMs: 5, ok: true })),
+			30_000,
+			10_000,
+		);
+		// 1 ms of CPU a millisecond for 10 s, then 2 ms, then 1 ms again; read every 2.5 s, the last one after the end.
+		const cpuBy = (ms: number) => (ms <= 10_000 ? ms : ms <= 20_000 ? 10_000 + 2 * (ms - 10_000) : 30_000 + (ms - 20_000)) * 1000;
+		const readings = [...Array.from({ length: 12 }, (_, i) => i * 2_500), 31_000].map(atMs => ({ atMs, cpuMicros: cpuBy(atMs) }));
+		const [first, second, third] = withCpu(run, readings);
+		expect(first.cpuPerAnswerUs).toBe(100_000);
+		expect(second.cpuPerAnswerUs).toBe(200_000);
+		// Its end lies between two readings (27.5 s and 31 s): the CPU there is read off the line between them.
+		expect(third.cpuPerAnswerUs).toBeCloseTo(100_000, 0);
+	});
+
+	it("is not measured for a window the readings do not cover", () => {
+		const run = windows([{ atMs: 1_000, latencyMs: 5, ok: true }], 10_000, 10_000);
+		expect(withCpu(run, [{ atMs: 0, cpuMicros: 0 }])[0].cpuPerAnswerUs).toBeNaN();
 	});
 });
