@@ -4,7 +4,7 @@
  */
 import { count, micros, ms, seconds } from "./format";
 import { measure, sustain, type Measured, type Sustained } from "./load";
-import { cpuDuring, cpuMicros as cpuMicrosOf } from "./processes";
+import { cpuDuring, cpuMicrosOfAll } from "./processes";
 import { progress, settings, warmAndMeasure } from "./run";
 import { analyticsDrain, countedOrders, prepareShop, shopScenarios, type ShopFixture, type ShopScenarios } from "./shop";
 
@@ -99,7 +99,6 @@ export async function measureShop(url: string, adminToken: string, serverPids: r
 
 	progress(`sustained ${scenario.order.name}: ${settings.sustainedSeconds} s`);
 	const load = { connections: settings.connections, seconds: settings.sustainedSeconds };
-	const serversCpu = () => serverPids.reduce((sum, pid) => sum + cpuMicrosOf(pid), 0);
 	const { result: ran, cpuMicros } = await cpuDuring(serverPids, () =>
 		sustain(
 			url,
@@ -110,7 +109,7 @@ export async function measureShop(url: string, adminToken: string, serverPids: r
 				progress(
 					`  ${w.fromS}-${w.toS} s: ${Math.round(w.perSecond)} orders/s, p50 ${ms(w.p50)}, p99 ${ms(w.p99)}, CPU ${micros(w.cpuPerAnswerUs ?? Number.NaN)} an order`,
 				),
-			serversCpu,
+			() => cpuMicrosOfAll(serverPids),
 		),
 	);
 	const sustained = { ...ran, cpuPerAnswerUs: cpuMicros / ran.ok };

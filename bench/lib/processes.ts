@@ -102,10 +102,12 @@ export function cpuMicros(pid: number): number {
 	}
 }
 
+/** CPU time the running processes have used in all, in microseconds (NaN where it cannot be read). */
+export const cpuMicrosOfAll = (pids: readonly number[]): number => pids.reduce((sum, pid) => sum + cpuMicros(pid), 0);
+
 /** CPU time the processes use while `work` runs, in microseconds (NaN where it cannot be read). */
 export async function cpuDuring<T>(pids: readonly number[], work: () => Promise<T>): Promise<{ result: T; cpuMicros: number }> {
-	const total = () => pids.reduce((sum, pid) => sum + cpuMicros(pid), 0);
-	const before = total();
+	const before = cpuMicrosOfAll(pids);
 	const result = await work();
-	return { result, cpuMicros: total() - before };
+	return { result, cpuMicros: cpuMicrosOfAll(pids) - before };
 }

@@ -65,9 +65,8 @@ function cpuAt(readings: readonly CpuReading[], atMs: number): number {
 
 /**
  * Each window with the CPU time the servers used per 2xx answer within it, from readings of
- * their CPU time taken during the run (each second): a window whose rate fell while its CPU
- * per answer held had less of the CPU (other work on the host); one whose CPU per answer rose
- * did more work an answer.
+ * their CPU time taken during the run (each second). Other work on the host raises it too:
+ * a window slowed by the servers' own doing shows only in a run whose baselines held.
  */
 export function withCpu(runWindows: readonly Window[], readings: readonly CpuReading[]): Window[] {
 	return runWindows.map(w => ({ ...w, cpuPerAnswerUs: (cpuAt(readings, w.toS * 1000) - cpuAt(readings, w.fromS * 1000)) / w.ok }));
